@@ -1,0 +1,37 @@
+/**
+ * Base of the lab's own errors (harness, process control, test infrastructure): one class per
+ * failure, each with a stable `code`, a message that says what failed and where, and a hint
+ * that says what to do.
+ */
+export class LabError extends Error {
+  readonly code: string;
+  readonly hint: string | undefined;
+  constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(options.hint ? `${message} (${options.hint})` : message, { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = options.hint;
+  }
+}
+
+export class MissingToolError extends LabError {
+  constructor(tool: string, fix: string) {
+    super('LAB_MISSING_TOOL', `${tool} is not installed`, { hint: fix });
+  }
+}
+
+export class ProcessExitedError extends LabError {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  constructor(name: string, exitCode: number | null, signal: string | null, tail: string) {
+    super('LAB_PROCESS_EXITED', `${name} exited (code ${exitCode}, signal ${signal}) before it was ready. Last output:\n${tail}`);
+    this.exitCode = exitCode;
+    this.signal = signal;
+  }
+}
+
+export class ReadyTimeoutError extends LabError {
+  constructor(name: string, timeoutMs: number, tail: string) {
+    super('LAB_READY_TIMEOUT', `${name} was not ready within ${timeoutMs} ms. Last output:\n${tail}`);
+  }
+}

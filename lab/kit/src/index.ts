@@ -1,0 +1,6 @@
+export * from './backoff.ts';
+export * from './clock.ts';
+export * from './errors.ts';
+export * from './logger.ts';
+export * from './postgres.ts';
+export * from './process.ts';

@@ -1,0 +1,114 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+/**
+ * Every component logs structured JSON through this logger. Secrets are removed here, by
+ * configuration, in two ways: values under any of SECRET_KEYS (at any depth up to 4) are
+ * replaced by pino's redaction, and any string that looks like a MultiClaw credential, a WSS
+ * token or an LLM key is masked wherever it appears (messages, error texts, URLs).
+ */
+export type { Logger } from 'pino';
+
+export const REDACTED = '[redacted]';
+
+export const SECRET_KEYS = [
+  'password',
+  'currentPassword',
+  'newPassword',
+  'apiKey',
+  'api_key',
+  'token',
+  'authToken',
+  'bearer',
+  'secret',
+  'credential',
+  'instanceToken',
+  'sessionToken',
+  'masterKey',
+  'authorization',
+  'Authorization',
+  'cookie',
+  'set-cookie',
+  'sec-websocket-protocol',
+] as const;
+
+function redactPaths(): string[] {
+  const paths: string[] = [];
+  for (const key of SECRET_KEYS) {
+    const k = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key}"]`;
+    const dot = k.startsWith('[') ? '' : '.';
+    paths.push(k, `*${dot}${k}`, `*.*${dot}${k}`, `*.*.*${dot}${k}`, `*.*.*.*${dot}${k}`);
+  }
+  return paths;
+}
+
+/**
+ * Shapes of secrets the lab's components handle. Masking keeps a short prefix so a log still
+ * says which kind of credential was involved.
+ */
+const SECRET_PATTERNS: RegExp[] = [
+  /\bmc[bgi]_[A-Za-z0-9_-]{8,}/g, // MultiClaw long-lived credentials
+  /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g, // JWTs (WSS tokens)
+  /\bsk-[A-Za-z0-9_-]{8,}/g, // LLM provider keys
+  /\btoken\.[A-Za-z0-9_.-]{16,}/g, // WSS token in a subprotocol header
+  /\benc:[A-Za-z0-9_-]{16,}/g, // sealed values: not secret, but nothing a log needs
+];
+
+export function scrubSecrets(text: string): string {
+  let out = text;
+  for (const re of SECRET_PATTERNS) out = out.replace(re, (m) => `${m.slice(0, 4)}${REDACTED}`);
+  return out;
+}
+
+function scrubDeep(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return scrubSecrets(value);
+  if (depth > 5 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) {
+    return {
+      type: value.name,
+      message: scrubSecrets(value.message),
+      code: (value as { code?: unknown }).code,
+      stack: value.stack && scrubSecrets(value.stack),
+    };
+  }
+  if (Array.isArray(value)) return value.map((v) => scrubDeep(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = scrubDeep(v, depth + 1);
+  return out;
+}
+
+export interface LoggerOptions {
+  /** component name, e.g. "cloud", "gateway" */
+  service: string;
+  level?: string;
+  /** fields on every line, e.g. { host: 'desk-1' } */
+  base?: Record<string, unknown>;
+  destination?: DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+      base: { service: options.service, pid: process.pid, ...options.base },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      messageKey: 'msg',
+      redact: { paths: redactPaths(), censor: REDACTED },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (object) => scrubDeep(object, 0) as Record<string, unknown>,
+      },
+      hooks: {
+        logMethod(args, method) {
+          const cleaned = args.map((a) => (typeof a === 'string' ? scrubSecrets(a) : a));
+          method.apply(this, cleaned as Parameters<typeof method>);
+        },
+      },
+    },
+    options.destination ?? pino.destination({ dest: 1, sync: true }),
+  );
+}
+
+/** The line every service logs once it accepts connections; harnesses wait for it. */
+export function logReady(logger: Logger, fields: Record<string, unknown>): void {
+  logger.info({ event: 'ready', ...fields }, 'ready');
+}

@@ -1,0 +1,182 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { ProcessExitedError, ReadyTimeoutError } from './errors.ts';
+
+/**
+ * Starts a component as a real child process and follows its JSON log lines. Ready means the
+ * process logged `{"event":"ready", ...}`; the fields of that line are handed back (ports, URLs).
+ * Children are ended by PID when the handle is disposed, and also if this process exits.
+ */
+export interface StartProcessOptions {
+  name: string;
+  command: string;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** how long to wait for the ready line */
+  readyTimeoutMs?: number;
+  /** set to false for processes that never log a ready line (wait for exit instead) */
+  waitForReady?: boolean;
+}
+
+export interface LogLine {
+  stream: 'stdout' | 'stderr';
+  text: string;
+  /** the parsed line, when it was a JSON object */
+  json: Record<string, unknown> | undefined;
+}
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+export class ProcessHandle extends EventEmitter<{ line: [LogLine]; exit: [number | null, NodeJS.Signals | null] }> {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly lines: LogLine[] = [];
+  ready: Record<string, unknown> = {};
+  exitCode: number | null = null;
+  signalCode: NodeJS.Signals | null = null;
+  #exited: Promise<void>;
+
+  constructor(name: string, child: ChildProcess) {
+    super();
+    this.name = name;
+    this.child = child;
+    live.add(child);
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const rl = createInterface({ input: child[stream]! });
+      rl.on('line', (text) => {
+        let json: Record<string, unknown> | undefined;
+        if (text.startsWith('{')) {
+          try {
+            json = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            json = undefined;
+          }
+        }
+        const line: LogLine = { stream, text, json };
+        this.lines.push(line);
+        this.emit('line', line);
+      });
+    }
+    this.#exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        live.delete(child);
+        this.exitCode = code;
+        this.signalCode = signal;
+        this.emit('exit', code, signal);
+        resolve();
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get running(): boolean {
+    return this.exitCode === null && this.signalCode === null;
+  }
+
+  tail(n = 20): string {
+    return this.lines
+      .slice(-n)
+      .map((l) => l.text)
+      .join('\n');
+  }
+
+  /** Resolves with the first line (already seen or future) that matches. */
+  async waitForLine(match: (line: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> {
+    const seen = this.lines.find(match);
+    if (seen) return seen;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new ReadyTimeoutError(this.name, timeoutMs, this.tail()));
+      }, timeoutMs);
+      const onLine = (line: LogLine) => {
+        if (match(line)) {
+          cleanup();
+          resolve(line);
+        }
+      };
+      const onExit = () => {
+        cleanup();
+        reject(new ProcessExitedError(this.name, this.exitCode, this.signalCode, this.tail()));
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.off('line', onLine);
+        this.off('exit', onExit);
+      };
+      this.on('line', onLine);
+      this.on('exit', onExit);
+    });
+  }
+
+  /** Resolves with the first JSON line whose fields include all of `fields`. */
+  waitForLog(fields: Record<string, unknown>, timeoutMs?: number): Promise<LogLine> {
+    return this.waitForLine((l) => l.json !== undefined && Object.entries(fields).every(([k, v]) => l.json![k] === v), timeoutMs);
+  }
+
+  jsonLines(): Record<string, unknown>[] {
+    return this.lines.flatMap((l) => (l.json ? [l.json] : []));
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.running) this.child.kill(sig);
+  }
+
+  async waitForExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    await this.#exited;
+    return { code: this.exitCode, signal: this.signalCode };
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+  async stop(graceMs = 5_000): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.#exited;
+    clearTimeout(timer);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+export async function startProcess(options: StartProcessOptions): Promise<ProcessHandle> {
+  const child = spawn(options.command, options.args ?? [], {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const handle = new ProcessHandle(options.name, child);
+  const spawned = once(child, 'spawn').then(() => undefined);
+  const failed = once(child, 'error').then(([err]) => {
+    throw err;
+  });
+  await Promise.race([spawned, failed]);
+  if (options.waitForReady === false) return handle;
+  try {
+    const line = await handle.waitForLine((l) => l.json?.event === 'ready', options.readyTimeoutMs ?? 30_000);
+    handle.ready = line.json ?? {};
+  } catch (err) {
+    await handle.stop(1_000);
+    throw err;
+  }
+  return handle;
+}
+
+/** Environment for a Node child: this Node, no inherited trust-store or proxy surprises. */
+export function cleanChildEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const key of ['PATH', 'LANG', 'TZ', 'TMPDIR', 'LOG_LEVEL']) {
+    if (process.env[key] !== undefined) env[key] = process.env[key];
+  }
+  return { ...env, ...extra };
+}

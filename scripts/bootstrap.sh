@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian machine (root or not) to what MultiClaw Lab needs to build and test:
+# Node 24 (from the npm registry, the only place this kind of machine reaches), pnpm, the
+# system packages the tests start for real (PostgreSQL, minisign, openssl), and the
+# workspace's dependencies. Safe to run again: every step checks first.
+set -euo pipefail
+
+NODE_VERSION=24.21.0
+PNPM_VERSION=10.34.9
+
+say() { printf '[bootstrap] %s\n' "$*" >&2; }
+die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+is_root=0; [ "$(id -u)" = 0 ] && is_root=1
+
+node_major() { command -v node >/dev/null 2>&1 && node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+install_node() {
+  local arch
+  case "$(uname -m)" in
+    x86_64) arch=x64 ;; aarch64) arch=arm64 ;;
+    *) die "no Node 24 package for $(uname -m); install Node 24 yourself and re-run" ;;
+  esac
+  command -v npm >/dev/null 2>&1 || die "npm is needed to fetch Node 24 (apt-get install npm)"
+  local prefix bindir
+  if [ "$is_root" = 1 ]; then prefix=/opt/multiclaw-lab; bindir=/usr/local/bin
+  else prefix="$HOME/.local/share/multiclaw-lab"; bindir="$HOME/.local/bin"; fi
+  local dest="$prefix/node-$NODE_VERSION"
+  if [ ! -x "$dest/bin/node" ]; then
+    say "installing Node $NODE_VERSION into $dest (package node-linux-$arch from the npm registry)"
+    local tmp; tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent "node-linux-$arch@$NODE_VERSION" >/dev/null)
+    mkdir -p "$dest"
+    tar -xzf "$tmp"/node-linux-*.tgz -C "$dest" --strip-components=1
+    rm -rf "$tmp"
+  fi
+  mkdir -p "$bindir"
+  ln -sf "$dest/bin/node" "$bindir/node"
+  hash -r
+  if [ "$(node_major)" -lt 24 ]; then
+    die "Node 24 is in $bindir/node but another node comes first on PATH; put $bindir first"
+  fi
+}
+
+install_apt_packages() {
+  local missing=()
+  command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  command -v minisign >/dev/null 2>&1 || missing+=(minisign)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  command -v ps >/dev/null 2>&1 || missing+=(procps)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$is_root" != 1 ]; then
+    die "missing system packages; run: sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+  fi
+  say "installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+if [ "$(node_major)" -lt 24 ]; then install_node; fi
+say "node $(node -v)"
+
+if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm -v 2>/dev/null)" != "$PNPM_VERSION" ]; then
+  say "installing pnpm $PNPM_VERSION"
+  if [ "$is_root" = 1 ]; then npm install -g --silent --prefix /usr/local "pnpm@$PNPM_VERSION" >/dev/null
+  else npm install -g --silent --prefix "$HOME/.local" "pnpm@$PNPM_VERSION" >/dev/null; fi
+  hash -r
+fi
+say "pnpm $(pnpm -v)"
+
+install_apt_packages
+
+say "installing workspace dependencies"
+cd "$repo_root"
+if [ "${CI:-}" = true ]; then pnpm install --frozen-lockfile --reporter=silent
+else pnpm install --reporter=silent; fi
+say "ready: run 'pnpm test'"
