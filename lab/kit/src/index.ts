@@ -4,3 +4,4 @@ export * from './errors.ts';
 export * from './logger.ts';
 export * from './postgres.ts';
 export * from './process.ts';
+export * from './trust.ts';

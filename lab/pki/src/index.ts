@@ -1,0 +1,2 @@
+export * from './ca.ts';
+export * from './files.ts';
