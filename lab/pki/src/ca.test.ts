@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
-import { type AddressInfo, connect, createServer as createTlsServer } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { connect, createServer as createTlsServer } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { createLabCA } from './ca.ts';
 

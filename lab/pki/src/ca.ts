@@ -8,9 +8,9 @@ import * as x509 from '@peculiar/x509';
  * (fast to make; every TLS stack in the lab speaks it). Nothing here is trusted anywhere
  * until a host's trust store is given the CA certificate.
  */
-x509.cryptoProvider.set(webcrypto as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
-const ALG: EcKeyGenParams & EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+const ALG: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface IssuedCertificate {
@@ -56,7 +56,7 @@ function sanEntries(names: string[]): x509.JsonGeneralName[] {
 
 export async function createLabCA(options: { name?: string; validDays?: number } = {}): Promise<LabCA> {
   const name = options.name ?? 'MultiClaw Lab CA';
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const now = Date.now();
   const caCert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -76,7 +76,7 @@ export async function createLabCA(options: { name?: string; validDays?: number }
 
   async function issue(names: string[], issueOptions: IssueOptions = {}): Promise<IssuedCertificate> {
     if (names.length === 0) throw new Error('a certificate needs at least one name');
-    const leafKeys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const leafKeys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
     const notBefore = issueOptions.notBefore ?? new Date(Date.now() - DAY_MS);
     const notAfter = new Date(Date.now() + (issueOptions.validDays ?? 30) * DAY_MS);
     const eku = issueOptions.usage === 'client' ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth;
