@@ -1,0 +1,5 @@
+export * from './cloud-api.ts';
+export * from './components.ts';
+export * from './desktop-driver.ts';
+export * from './loopback-stack.ts';
+export * from './tcp-relay.ts';
