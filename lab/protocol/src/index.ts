@@ -2,6 +2,7 @@ export * from './credentials.ts';
 export * from './errors.ts';
 export * from './gateway-api.ts';
 export * from './llm.ts';
+export * from './minisign.ts';
 export * from './openclaw-config.ts';
 export * from './realtime.ts';
 export * from './rest.ts';

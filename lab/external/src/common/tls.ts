@@ -1,0 +1,15 @@
+import type { SecureContextOptions } from 'node:tls';
+
+/** PEM certificate (chain) and key of an HTTPS service. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
+/**
+ * TLS settings of every external service: TLS 1.2 minimum, as the docs require of every external
+ * connection; TLS 1.3 is negotiated whenever the client offers it (Node prefers the highest).
+ */
+export function serverTlsOptions(tls: TlsFiles): SecureContextOptions {
+  return { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' };
+}
