@@ -41,3 +41,94 @@ export async function newWorkspace(api: CloudApi, owner: Account, name = 'Lab wo
 export function plantedKey(label: string): string {
   return `sk-lab-${label}-${randomBytes(16).toString('hex')}`;
 }
+
+type Lab = Awaited<ReturnType<typeof startStack>>;
+
+/**
+ * One "site": a local gateway and a desktop simulator sharing a host, the desktop signed in as
+ * `account` and its gateway linked to `workspaceId`. `cloudUrl` lets a test route both through a
+ * relay, as a site's link to the internet would.
+ */
+export async function startSite(
+  lab: Lab,
+  name: string,
+  account: Account,
+  workspaceId: string,
+  options: { cloudUrl?: string; desktopEnv?: Record<string, string>; gatewayEnv?: Record<string, string> } = {},
+) {
+  const gateway = await lab.stack.startGateway(`${name}-gateway`, { env: options.gatewayEnv });
+  const desktop = await lab.stack.startDesktop(`${name}-desktop`, {
+    gatewayHome: gateway.home,
+    cloudUrl: options.cloudUrl,
+    env: { DESKTOP_HEARTBEAT_INTERVAL_MS: '500', DESKTOP_HEARTBEAT_TIMEOUT_MS: '1000', ...options.desktopEnv },
+  });
+  await desktop.call('signIn', { email: account.email, password: account.password });
+  const linked = await desktop.call<{ instanceId: string }>('linkGateway', { workspaceId });
+  await gateway.process.waitForLog({ event: 'ws.welcome' });
+  return { gateway, desktop, instanceId: linked.instanceId };
+}
+
+/** An agent in `workspaceId` pointing at the lab LLM provider, with `apiKey` registered there and set in the cloud. */
+export async function agentWithKey(lab: Lab, owner: Account, workspaceId: string, apiKey: string): Promise<string> {
+  const agent = await lab.api.call<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/agents`, {
+    credential: owner.bearer,
+    body: { name: 'researcher', provider: 'lab-llm', model: 'lab-model-1', baseUrl: `${lab.stack.llmUrl}/v1` },
+  });
+  await lab.stack.llmAdmin.registerKey(apiKey);
+  await lab.api.call('PUT', `/v1/workspaces/${workspaceId}/agents/${agent.id}/key`, {
+    credential: owner.bearer,
+    body: { apiKey },
+  });
+  return agent.id;
+}
+
+/** Every regular file under `dir` whose bytes contain any of `secrets` (plaintext canary scan). */
+export async function filesContaining(dir: string, secrets: string[]): Promise<string[]> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const hits: string[] = [];
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const bytes = await readFile(path).catch(() => Buffer.alloc(0));
+    for (const secret of secrets) if (bytes.includes(secret)) hits.push(`${path}: ${secret.slice(0, 10)}…`);
+  }
+  return hits;
+}
+
+export async function runTask(
+  site: {
+    desktop: import('../src/desktop-driver.ts').DesktopDriver;
+    gateway: { process: import('@multiclaw-lab/kit').ProcessHandle };
+  },
+  agentId: string,
+  options: { steps?: number; stepMs?: number } = {},
+) {
+  const { taskId } = await site.desktop.call<{ taskId: string }>('startTask', {
+    agentId,
+    prompt: 'summarise the lab',
+    steps: options.steps ?? 1,
+    stepMs: options.stepMs ?? 10,
+  });
+  const done = await Promise.race([
+    site.gateway.process.waitForLog({ event: 'task.status', taskId, state: 'completed' }),
+    site.gateway.process.waitForLog({ event: 'task.status', taskId, state: 'failed' }),
+  ]);
+  return { taskId, state: done.json?.state as string };
+}
+
+/**
+ * Polls `read` until `done(value)` holds, for state that has no event to await (e.g. rows in
+ * the cloud's database as seen through its REST API). Throws with the last value on timeout.
+ */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await read();
+  while (!done(last)) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    last = await read();
+  }
+  return last;
+}

@@ -15,6 +15,13 @@ export type LocalApiFile = z.infer<typeof LocalApiFile>;
 export const GatewayMode = z.enum(['local', 'daemon']);
 export type GatewayMode = z.infer<typeof GatewayMode>;
 
+/**
+ * Where the gateway's cloud link stands. `revoked`: the cloud refused the long-lived credential
+ * (close 4003 or 401 when minting); the gateway stopped reconnecting until it is linked again.
+ */
+export const GatewayLinkState = z.enum(['unlinked', 'connecting', 'connected', 'offline', 'revoked']);
+export type GatewayLinkState = z.infer<typeof GatewayLinkState>;
+
 /** GET /v1/status */
 export const GatewayStatus = z.object({
   mode: GatewayMode,
@@ -25,6 +32,8 @@ export const GatewayStatus = z.object({
     instanceId: Id.nullable(),
     connected: z.boolean(),
     configVersion: z.number().int().nonnegative(),
+    /** added for the gateway's revoked state; optional so older readers and writers still parse */
+    state: GatewayLinkState.optional(),
   }),
   tasks: z.object({ running: z.number().int().nonnegative() }),
   outbox: z.object({ pending: z.number().int().nonnegative() }),

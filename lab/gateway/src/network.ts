@@ -1,0 +1,31 @@
+import type { Agent } from 'node:http';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import { getProxyForUrl } from 'proxy-from-env';
+import { type Dispatcher, EnvHttpProxyAgent } from 'undici';
+
+/**
+ * Outbound HTTPS honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY (the docs promise it). Trust is the
+ * process's default store (main.ts installs the OS store first); tests pass their own CA.
+ */
+export interface TlsTrust {
+  /** PEM CA certificate(s) to trust instead of the default store */
+  ca?: string | string[];
+}
+
+/** undici dispatcher for fetch: proxy from the environment, TLS verified against `ca` or the default store. */
+export function createHttpDispatcher(trust: TlsTrust = {}): Dispatcher {
+  const tls = trust.ca ? { ca: trust.ca } : {};
+  return new EnvHttpProxyAgent({ connect: tls, requestTls: tls });
+}
+
+/**
+ * `ws` ignores proxy variables, so the WSS upgrade goes through an HTTPS CONNECT agent when the
+ * environment names a proxy for the cloud's https:// origin (lookup by https, not wss, so that
+ * HTTPS_PROXY and NO_PROXY apply as they do for fetch).
+ */
+export function wsProxyAgent(wssUrl: string, trust: TlsTrust = {}): Agent | undefined {
+  const httpsUrl = wssUrl.replace(/^wss:/, 'https:');
+  const proxy = getProxyForUrl(httpsUrl);
+  if (!proxy) return undefined;
+  return new HttpsProxyAgent(proxy, trust.ca ? { ca: trust.ca } : {});
+}
