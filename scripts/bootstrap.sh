@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian machine (root or not) to what MultiClaw Lab needs to build and test:
 # Node 24 (from the npm registry, the only place this kind of machine reaches), pnpm, the
-# system packages the tests start for real (PostgreSQL, minisign, openssl), and the
+# system packages the tests use for real (PostgreSQL, minisign, openssl, libfaketime), and the
 # workspace's dependencies. Safe to run again: every step checks first.
 set -euo pipefail
 
@@ -50,6 +50,7 @@ install_apt_packages() {
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
   command -v ps >/dev/null 2>&1 || missing+=(procps)
+  ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || missing+=(libfaketime)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$is_root" != 1 ]; then
     die "missing system packages; run: sudo apt-get update && sudo apt-get install -y ${missing[*]}"

@@ -4,7 +4,15 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CdnAdminClient, LlmAdminClient } from '@multiclaw-lab/external';
-import { cleanChildEnv, type PostgresCluster, type ProcessHandle, startPostgres, startProcess } from '@multiclaw-lab/kit';
+import {
+  cleanChildEnv,
+  faketimeEnv,
+  type PostgresCluster,
+  type ProcessHandle,
+  startPostgres,
+  startProcess,
+  writeClockOffset,
+} from '@multiclaw-lab/kit';
 import { createLabCA, type LabCA, writeServerCertificate, writeTrustStore } from '@multiclaw-lab/pki';
 import { type ComponentName, componentEntry } from './components.ts';
 import { DesktopDriver } from './desktop-driver.ts';
@@ -23,6 +31,8 @@ export interface LoopbackStackOptions {
   /** extra environment for the cloud (e.g. CLOUD_SWEEP_INTERVAL_MS) */
   cloudEnv?: Record<string, string>;
   logLevel?: string;
+  /** run the cloud under libfaketime so tests can move its wall clock (setCloudClockOffset) */
+  cloudClock?: boolean;
 }
 
 export interface GatewayStartOptions {
@@ -150,6 +160,12 @@ export class LoopbackStack implements AsyncDisposable {
       CLOUD_BCRYPT_COST: '4',
       ...options.cloudEnv,
     };
+    if (options.cloudClock) {
+      const offsetFile = join(dir, 'clock', 'cloud.offset');
+      await mkdir(join(dir, 'clock'), { recursive: true });
+      await writeClockOffset(offsetFile, 0);
+      Object.assign(cloudEnv, faketimeEnv(offsetFile));
+    }
 
     const partial: ProcessHandle[] = [];
     try {
@@ -257,6 +273,13 @@ export class LoopbackStack implements AsyncDisposable {
     });
     const process = this.#track(await LoopbackStack.#launcher(this.dir, this.#logLevel)(name, 'desktop-sim', ['serve'], env));
     return new DesktopDriver(process);
+  }
+
+  /** Moves the cloud's wall clock to `seconds` from real time (needs `cloudClock: true`). */
+  async setCloudClockOffset(seconds: number): Promise<void> {
+    const file = this.#cloudEnv.FAKETIME_TIMESTAMP_FILE;
+    if (!file) throw new Error('the cloud was not started with cloudClock: true');
+    await writeClockOffset(file, seconds);
   }
 
   /** Stops the cloud (SIGKILL if `crash`) and starts it again on the same port and database. */

@@ -132,3 +132,30 @@ export async function eventually<T>(read: () => Promise<T>, done: (value: T) => 
   }
   return last;
 }
+
+/**
+ * Tries a WSS upgrade on `channel` with `token`: resolves with the HTTP status of a refusal, or
+ * 101 and the first frame when the cloud accepts (the socket is then closed).
+ */
+export async function tryUpgrade(cloudUrl: string, caPem: string, channel: 'user' | 'gateway' | 'daemon', token: string) {
+  const { default: WebSocket } = await import('ws');
+  const url = new URL(`/v1/realtime/${channel}`, cloudUrl);
+  url.protocol = 'wss:';
+  return new Promise<{ status: number; body?: string; firstFrame?: Record<string, unknown> }>((resolve, reject) => {
+    const socket = new WebSocket(url, ['multiclaw.v1', `token.${token}`], { ca: caPem });
+    socket.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    socket.once('message', (data) => {
+      resolve({ status: 101, firstFrame: JSON.parse(String(data)) });
+      socket.close();
+    });
+    socket.once('error', (err) => {
+      if (!/Unexpected server response/.test(err.message)) reject(err);
+    });
+  });
+}
