@@ -1,0 +1,97 @@
+import { Role, StartTaskRequest } from '@multiclaw-lab/protocol';
+import { z } from 'zod';
+import type { DesktopApp } from './app.ts';
+
+/**
+ * The commands serve mode accepts on stdin, one per name: an argument schema and what it runs.
+ * Arguments are validated before anything happens, so a bad line is answered, never executed.
+ */
+interface Command<S extends z.ZodType> {
+  args: S;
+  run(app: DesktopApp, args: z.infer<S>): Promise<unknown>;
+}
+
+function command<S extends z.ZodType>(args: S, run: (app: DesktopApp, args: z.infer<S>) => Promise<unknown>): Command<S> {
+  return { args, run };
+}
+
+const none = z.object({}).strict();
+const wid = z.string().min(1);
+
+export const COMMANDS = {
+  status: command(none, async (app) => ({
+    state: app.state,
+    signedIn: app.signedIn,
+    user: app.user ?? null,
+    version: await app.currentVersion(),
+  })),
+  signIn: command(z.object({ email: z.string(), password: z.string() }), (app, a) => app.signIn(a.email, a.password)),
+  signOut: command(none, (app) => app.signOut()),
+  changePassword: command(z.object({ currentPassword: z.string(), newPassword: z.string() }), async (app, a) => {
+    await app.changePassword(a.currentPassword, a.newPassword);
+    return {};
+  }),
+  me: command(none, (app) => app.me()),
+  connect: command(none, (app) => app.connect()),
+  disconnect: command(none, async (app) => {
+    await app.disconnect();
+    return { state: app.state };
+  }),
+  createWorkspace: command(z.object({ name: z.string() }), (app, a) => app.createWorkspace(a.name)),
+  listMembers: command(z.object({ workspaceId: wid }), (app, a) => app.listMembers(a.workspaceId)),
+  addMember: command(z.object({ workspaceId: wid, email: z.string(), role: Role.default('member') }), (app, a) =>
+    app.addMember(a.workspaceId, a.email, a.role),
+  ),
+  removeMember: command(z.object({ workspaceId: wid, userId: z.string().min(1) }), async (app, a) => {
+    await app.removeMember(a.workspaceId, a.userId);
+    return {};
+  }),
+  forceSignOut: command(z.object({ workspaceId: wid, userId: z.string().min(1) }), async (app, a) => {
+    await app.forceSignOut(a.workspaceId, a.userId);
+    return {};
+  }),
+  createAgent: command(
+    z.object({ workspaceId: wid, name: z.string(), provider: z.string(), model: z.string(), baseUrl: z.string() }),
+    (app, { workspaceId, ...agent }) => app.createAgent(workspaceId, agent),
+  ),
+  listAgents: command(z.object({ workspaceId: wid }), (app, a) => app.listAgents(a.workspaceId)),
+  setAgentKey: command(z.object({ workspaceId: wid, agentId: z.string().min(1), apiKey: z.string() }), (app, a) =>
+    app.setAgentKey(a.workspaceId, a.agentId, a.apiKey),
+  ),
+  deleteAgentKey: command(z.object({ workspaceId: wid, agentId: z.string().min(1) }), (app, a) =>
+    app.deleteAgentKey(a.workspaceId, a.agentId),
+  ),
+  listInstances: command(z.object({ workspaceId: wid }), (app, a) => app.listInstances(a.workspaceId)),
+  grantViewer: command(
+    z.object({ workspaceId: wid, instanceId: z.string().min(1), userId: z.string().min(1) }),
+    async (app, a) => {
+      await app.grantViewer(a.workspaceId, a.instanceId, a.userId);
+      return {};
+    },
+  ),
+  taskStatuses: command(z.object({ workspaceId: wid, taskId: z.string().min(1) }), (app, a) =>
+    app.taskStatuses(a.workspaceId, a.taskId),
+  ),
+  transcript: command(z.object({ workspaceId: wid, conversationId: z.string().min(1) }), (app, a) =>
+    app.transcript(a.workspaceId, a.conversationId),
+  ),
+  linkGateway: command(z.object({ workspaceId: wid, deviceName: z.string().min(1).optional() }), (app, a) =>
+    app.linkGateway(a.workspaceId, a.deviceName),
+  ),
+  unlinkGateway: command(none, async (app) => {
+    await app.unlinkGateway();
+    return {};
+  }),
+  gatewayStatus: command(none, (app) => app.gatewayStatus()),
+  startTask: command(StartTaskRequest, (app, a) => app.startTask(a)),
+  getTask: command(z.object({ taskId: z.string().min(1) }), (app, a) => app.getTask(a.taskId)),
+  listConversations: command(none, (app) => app.listConversations()),
+  getConversation: command(z.object({ conversationId: z.string().min(1) }), (app, a) => app.getConversation(a.conversationId)),
+  checkForUpdate: command(none, (app) => app.checkForUpdate()),
+} satisfies Record<string, Command<z.ZodType>>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export function isCommandName(name: string): name is CommandName {
+  return Object.hasOwn(COMMANDS, name);
+}

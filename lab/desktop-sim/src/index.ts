@@ -1,0 +1,17 @@
+export {
+  createDesktopApp,
+  DEFAULT_VERSION,
+  DesktopApp,
+  type DesktopAppOptions,
+  type DesktopState,
+  type SignedOutEvent,
+} from './app.ts';
+export { COMMANDS, type CommandName } from './commands.ts';
+export { optionsFrom } from './config.ts';
+export { type ErrorView, errorView } from './error-view.ts';
+export { DesktopError, isUnauthorized, ServiceError } from './errors.ts';
+export { GatewayClient } from './gateway-client.ts';
+export { LOCAL_STORAGE_FILE, LocalStorage } from './local-storage.ts';
+export type { DroppedEvent, HeartbeatOptions, ReconnectedEvent, TaskEventFrame } from './realtime.ts';
+export type { UpdateCheckResult, UpdateRejectionCode } from './updater.ts';
+export { compareVersions, isNewer } from './version.ts';
