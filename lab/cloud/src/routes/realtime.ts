@@ -1,0 +1,68 @@
+import {
+  CREDENTIAL_FOR_CHANNEL,
+  type CredentialKind,
+  ProtocolError,
+  parseOrThrow,
+  REALTIME_PATH,
+  RealtimeTokenRequest,
+} from '@multiclaw-lab/protocol';
+import { authenticate, type Principal } from '../auth/authenticate.ts';
+import type { MintRequest } from '../auth/wss-tokens.ts';
+import type { Ctx } from '../context.ts';
+import { turnCredentials } from '../crypto/turn.ts';
+import type { App } from '../http/app.ts';
+import { CLOUD_VERSION } from '../version.ts';
+
+const ALL_KINDS: readonly CredentialKind[] = ['bearer', 'gateway', 'instance'];
+
+/** The claims a principal's WSS token carries; `cid` ties the token to the credential that minted it. */
+function claimsFor(principal: Principal): MintRequest {
+  switch (principal.kind) {
+    case 'bearer':
+      return { kind: 'user', sub: principal.userId, cid: principal.credentialId };
+    case 'gateway':
+      return {
+        kind: 'gateway',
+        sub: principal.userId,
+        cid: principal.credentialId,
+        wid: principal.workspaceId,
+        iid: principal.instanceId,
+      };
+    case 'instance':
+      return {
+        kind: 'daemon',
+        sub: principal.instanceId,
+        cid: principal.credentialId,
+        wid: principal.workspaceId,
+        iid: principal.instanceId,
+      };
+  }
+}
+
+export function realtimeRoutes(app: App, ctx: Ctx): void {
+  app.post('/v1/realtime/token', async (request) => {
+    const principal = await authenticate(ctx, request.headers.authorization, ALL_KINDS);
+    const { channel } = parseOrThrow(RealtimeTokenRequest, request.body);
+    if (CREDENTIAL_FOR_CHANNEL[channel] !== principal.kind) {
+      throw new ProtocolError(
+        'forbidden',
+        `a ${principal.kind} credential cannot open the ${channel} channel: each trust zone uses its own credential`,
+      );
+    }
+    const { token, claims } = await ctx.tokens.mint(claimsFor(principal));
+    ctx.logger.info(
+      { event: 'realtime.token_minted', channel, subject: claims.sub, cid: claims.cid, jti: claims.jti },
+      'WSS token minted',
+    );
+    return { token, channel, expiresAt: new Date(claims.exp * 1000).toISOString(), path: REALTIME_PATH[channel] };
+  });
+
+  app.get('/v1/turn/credentials', async (request) => {
+    const principal = await authenticate(ctx, request.headers.authorization, ['bearer', 'instance']);
+    const subject = principal.kind === 'bearer' ? principal.userId : principal.instanceId;
+    const { turnSecret, turnTtlSeconds, turnUrls } = ctx.settings;
+    return { urls: turnUrls, ...turnCredentials(turnSecret, subject, ctx.clock.now(), turnTtlSeconds) };
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok', version: CLOUD_VERSION }));
+}

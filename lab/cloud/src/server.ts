@@ -1,0 +1,107 @@
+import type { AddressInfo } from 'node:net';
+import { createLogger, systemClock } from '@multiclaw-lab/kit';
+import Fastify, { LogController } from 'fastify';
+import pg from 'pg';
+import { Passwords } from './auth/passwords.ts';
+import { WssTokens } from './auth/wss-tokens.ts';
+import type { Ctx } from './context.ts';
+import { LocalMasterKeyProvider } from './crypto/key-provider.ts';
+import { migrate } from './db/migrate.ts';
+import { installErrorHandling } from './http/errors.ts';
+import { installJsonParser } from './http/json-body.ts';
+import type { CloudHandle, CloudOptions } from './options.ts';
+import { settingsFrom } from './options.ts';
+import { ConfigSyncer } from './realtime/config-sync.ts';
+import { Hub } from './realtime/hub.ts';
+import { RtcRelay } from './realtime/rtc-relay.ts';
+import { attachRealtime } from './realtime/server.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { agentRoutes } from './routes/agents.ts';
+import { instanceRoutes } from './routes/instances.ts';
+import { realtimeRoutes } from './routes/realtime.ts';
+import { recordRoutes } from './routes/records.ts';
+import { workspaceRoutes } from './routes/workspaces.ts';
+
+/** Starts MultiClaw Cloud: migrations, then REST and WSS on one HTTPS port. */
+export async function startCloud(options: CloudOptions): Promise<CloudHandle> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ service: 'cloud' });
+  const settings = settingsFrom(options);
+  const db = new pg.Pool({ connectionString: options.databaseUrl, max: 20 });
+  db.on('error', (err) => logger.error({ event: 'db.error', err }, 'idle database connection failed'));
+
+  try {
+    await migrate(db, clock, logger);
+  } catch (err) {
+    await db.end();
+    throw err;
+  }
+
+  const hub = new Hub(logger);
+  // `sync` and `rtc` need the context themselves, so they are filled in right after.
+  const ctx = {
+    db,
+    clock,
+    logger,
+    hub,
+    settings,
+    keys: options.keyProvider ?? new LocalMasterKeyProvider(options.secrets.masterKey),
+    tokens: new WssTokens(options.secrets.tokenSecret, clock),
+    passwords: new Passwords(settings.bcryptCost),
+  } as Ctx;
+  ctx.sync = new ConfigSyncer(ctx);
+  ctx.rtc = new RtcRelay(ctx);
+
+  const app = Fastify({
+    https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' },
+    loggerInstance: logger,
+    // We log one `http.request` line per request ourselves (below), without headers.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: settings.bodyLimitBytes,
+    return503OnClosing: true,
+    // Long path ids reach our own check (400 with an ErrorBody) instead of the router's bare 414.
+    routerOptions: { maxParamLength: 2048 },
+  });
+  installErrorHandling(app, logger);
+  installJsonParser(app);
+  app.addHook('onResponse', async (request, reply) => {
+    logger.info(
+      {
+        event: 'http.request',
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+  for (const routes of [accountRoutes, workspaceRoutes, instanceRoutes, agentRoutes, recordRoutes, realtimeRoutes]) {
+    routes(app, ctx);
+  }
+
+  const realtime = attachRealtime(ctx, app.server);
+  const host = options.host ?? '127.0.0.1';
+  try {
+    await app.listen({ host, port: options.port ?? 0 });
+  } catch (err) {
+    await realtime.close();
+    await db.end();
+    throw err;
+  }
+  const port = (app.server.address() as AddressInfo).port;
+  const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      logger.info({ event: 'stopping' }, 'stopping');
+      await realtime.close();
+      await app.close();
+      await db.end();
+      logger.info({ event: 'stopped' }, 'stopped');
+    })();
+    return closing;
+  };
+  return { url, port, sweepNow: realtime.sweepNow, close, [Symbol.asyncDispose]: close };
+}
