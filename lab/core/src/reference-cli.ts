@@ -36,7 +36,10 @@ async function main(): Promise<void> {
     const password = `demo-${randomBytes(9).toString('base64url')}`;
     await api.call('POST', '/v1/auth/sign-up', { body: { email, password, name: 'Demo User' } });
     const { bearer } = await api.call<{ bearer: string }>('POST', '/v1/auth/sign-in', { body: { email, password } });
-    const workspace = await api.call<{ id: string }>('POST', '/v1/workspaces', { credential: bearer, body: { name: 'Demo workspace' } });
+    const workspace = await api.call<{ id: string }>('POST', '/v1/workspaces', {
+      credential: bearer,
+      body: { name: 'Demo workspace' },
+    });
     const agent = await api.call<{ id: string }>('POST', `/v1/workspaces/${workspace.id}/agents`, {
       credential: bearer,
       body: { name: 'demo-agent', provider: 'lab-llm', model: 'lab-model-1', baseUrl: `${stack.llmUrl}/v1` },
@@ -53,7 +56,11 @@ async function main(): Promise<void> {
     await desktop.call('connect');
     await desktop.call('linkGateway', { workspaceId: workspace.id });
     await gateway.process.waitForLog({ event: 'config.synced', keys: 1 });
-    const { taskId } = await desktop.call<{ taskId: string }>('startTask', { agentId: agent.id, prompt: 'Hello from the reference stack', steps: 2 });
+    const { taskId } = await desktop.call<{ taskId: string }>('startTask', {
+      agentId: agent.id,
+      prompt: 'Hello from the reference stack',
+      steps: 2,
+    });
     await gateway.process.waitForLog({ event: 'task.status', taskId, state: 'completed' });
 
     process.stdout.write(

@@ -71,7 +71,7 @@ export async function createLabCA(options: { name?: string; validDays?: number }
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  const certPem = caCert.toString('pem') + '\n';
+  const certPem = `${caCert.toString('pem')}\n`;
   const keyPem = pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
 
   async function issue(names: string[], issueOptions: IssueOptions = {}): Promise<IssuedCertificate> {
@@ -98,7 +98,7 @@ export async function createLabCA(options: { name?: string; validDays?: number }
         await x509.AuthorityKeyIdentifierExtension.create(caCert),
       ],
     });
-    const leafPem = leaf.toString('pem') + '\n';
+    const leafPem = `${leaf.toString('pem')}\n`;
     return {
       certPem: leafPem,
       keyPem: pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', leafKeys.privateKey)),
