@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian machine (root or not) to what MultiClaw Lab needs to build and test:
 # Node 24 (from the npm registry, the only place this kind of machine reaches), pnpm, the
-# system packages the tests use for real (PostgreSQL, minisign, openssl, libfaketime), and the
-# workspace's dependencies. Safe to run again: every step checks first.
+# workspace's dependencies, then every system tool the lab and its tests use for real (PostgreSQL,
+# coturn, mitmproxy, squid, nftables, libfaketime, minisign, toxiproxy built with Go, ...) through
+# `lab doctor --install`. Safe to run again: every step checks first.
 set -euo pipefail
 
 NODE_VERSION=24.21.0
@@ -43,24 +44,6 @@ install_node() {
   fi
 }
 
-install_apt_packages() {
-  local missing=()
-  command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
-  command -v minisign >/dev/null 2>&1 || missing+=(minisign)
-  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
-  command -v ip >/dev/null 2>&1 || missing+=(iproute2)
-  command -v ps >/dev/null 2>&1 || missing+=(procps)
-  ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || missing+=(libfaketime)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$is_root" != 1 ]; then
-    die "missing system packages; run: sudo apt-get update && sudo apt-get install -y ${missing[*]}"
-  fi
-  say "installing system packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
-
 if [ "$(node_major)" -lt 24 ]; then install_node; fi
 say "node $(node -v)"
 
@@ -72,10 +55,13 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm -v 2>/dev/null)" != "$PNPM_VER
 fi
 say "pnpm $(pnpm -v)"
 
-install_apt_packages
-
 say "installing workspace dependencies"
 cd "$repo_root"
 if [ "${CI:-}" = true ]; then pnpm install --frozen-lockfile --reporter=silent
 else pnpm install --reporter=silent; fi
+
+# The system tools (apt packages, Go, toxiproxy) come from ONE list, lab/core/src/tools/catalog.ts,
+# which `pnpm lab doctor` and `pnpm lab up` use too. Not root: it prints the exact commands to run.
+say "checking and installing the lab's system tools (lab doctor --install)"
+node lab/core/src/cli/main.ts doctor --install >&2 || die "system tools are missing; see above for the commands to run"
 say "ready: run 'pnpm test'"

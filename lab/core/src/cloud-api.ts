@@ -21,9 +21,16 @@ export class CloudApi {
   readonly baseUrl: string;
   readonly #dispatcher: Agent;
 
-  constructor(baseUrl: string, caPem: string) {
+  /**
+   * `socketPath`: reach the cloud through a unix socket bridged into its host (the lab's
+   * out-of-band access); TLS still runs end to end and is verified for the URL's name.
+   */
+  constructor(baseUrl: string, caPem: string, options: { socketPath?: string } = {}) {
     this.baseUrl = baseUrl.replace(/\/$/, '');
-    this.#dispatcher = new Agent({ connect: { ca: caPem } });
+    const connect = options.socketPath
+      ? { ca: caPem, socketPath: options.socketPath, servername: new URL(this.baseUrl).hostname }
+      : { ca: caPem };
+    this.#dispatcher = new Agent({ connect });
   }
 
   /** Raw request: status and parsed JSON body (or null). Never throws for HTTP errors. */

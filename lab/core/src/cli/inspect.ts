@@ -1,0 +1,168 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { ErrorBody } from '@multiclaw-lab/protocol';
+import { LabdUnreachableError, labdRequest, labdStreamLines } from './client.ts';
+import type { CliContext } from './context.ts';
+import type { ExecOutcome, LabStatus } from './lab-api.ts';
+import { isLabdAlive, type LabState, readState } from './state.ts';
+import { followLines, readLastLines } from './tail.ts';
+
+/**
+ * `status`, `logs` and `exec`: they look inside a running lab through labd. When there is no
+ * lab, or its supervisor is gone, they say so and what to do instead of a stack trace.
+ */
+async function lastWords(ctx: CliContext): Promise<string | undefined> {
+  if (!existsSync(ctx.paths.labdLog)) return undefined;
+  const text = await readFile(ctx.paths.labdLog, 'utf8');
+  for (const line of text.trim().split('\n').reverse()) {
+    try {
+      const json = JSON.parse(line) as { event?: string; error?: string };
+      if (json.event === 'up.failed' || json.event === 'down.failed') return json.error;
+    } catch {
+      // not a JSON line (a crash trace); keep looking
+    }
+  }
+  return undefined;
+}
+
+/** The running lab's state, or undefined after telling the user why there is none. */
+async function runningLab(ctx: CliContext): Promise<LabState | undefined> {
+  const state = await readState(ctx.paths);
+  if (!state) {
+    ctx.stderr('no lab is up; start one with: sudo pnpm lab up\n');
+    return undefined;
+  }
+  if (!isLabdAlive(state.labdPid)) {
+    const why = await lastWords(ctx);
+    ctx.stderr(
+      `the lab is broken: its supervisor labd (pid ${state.labdPid ?? 'none'}) is not running${why ? ` (it said: ${why})` : ''}.\n` +
+        'clean it up with: sudo pnpm lab down\n',
+    );
+    return undefined;
+  }
+  return state;
+}
+
+async function ask<T>(
+  ctx: CliContext,
+  state: LabState,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<T | undefined> {
+  try {
+    const res = await labdRequest<T | ErrorBody>(state.socket, method, path, body);
+    if (res.status >= 400) {
+      ctx.stderr(`${(res.body as ErrorBody).error?.message ?? `labd answered ${res.status}`}\n`);
+      return undefined;
+    }
+    return res.body as T;
+  } catch (err) {
+    if (!(err instanceof LabdUnreachableError)) throw err;
+    ctx.stderr(
+      `labd (pid ${state.labdPid}) is running but does not answer yet (${err.message}); the lab may still be starting: pnpm lab logs labd -f\n`,
+    );
+    return undefined;
+  }
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function formatStatus(status: LabStatus): string {
+  const bad = status.services.filter((s) => !s.healthy);
+  const hosts = table([
+    ['host', 'role', 'site', 'namespace', 'addresses'],
+    ...status.hosts.map((h) => [h.id, h.role, h.site ?? '-', h.namespace, h.addresses.join(', ')]),
+  ]);
+  const services = table([
+    ['service', 'host', 'kind', 'pid', 'health', 'detail'],
+    ...status.services.map((s) => [
+      s.id,
+      s.host,
+      s.kind,
+      s.pid === null ? '-' : String(s.pid),
+      s.healthy ? 'healthy' : 'UNHEALTHY',
+      s.detail ?? '',
+    ]),
+  ]);
+  const summary =
+    bad.length === 0
+      ? 'every service is healthy'
+      : `${bad.length} of ${status.services.length} services unhealthy: ${bad.map((s) => s.id).join(', ')}`;
+  return `lab ${status.prefix} (${status.driver}), up since ${status.startedAt}, state in ${status.stateDir}\n\n${hosts}\n\n${services}\n\n${summary}\n`;
+}
+
+/** Exit 0 when every service is healthy, 1 otherwise (no lab, broken lab, or unhealthy). */
+export async function status(ctx: CliContext, options: { json: boolean }): Promise<number> {
+  const state = await runningLab(ctx);
+  if (!state) return 1;
+  const result = await ask<LabStatus>(ctx, state, 'GET', '/status');
+  if (!result) return 1;
+  ctx.stdout(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatStatus(result));
+  return result.services.every((s) => s.healthy) ? 0 : 1;
+}
+
+export async function exec(ctx: CliContext, options: { host: string; argv: string[] }): Promise<number> {
+  const state = await runningLab(ctx);
+  if (!state) return 1;
+  const result = await ask<ExecOutcome>(ctx, state, 'POST', '/exec', { host: options.host, argv: options.argv });
+  if (!result) return 1;
+  ctx.stdout(result.stdout);
+  ctx.stderr(result.stderr);
+  return result.code ?? 1;
+}
+
+/**
+ * `logs labd` reads the supervisor's own log straight from the file (it is what you want when
+ * labd is the thing that is broken); every other service's log comes through labd.
+ */
+export async function logs(
+  ctx: CliContext,
+  options: { service?: string; follow: boolean; lines: number },
+  signal?: AbortSignal,
+): Promise<number> {
+  if (options.service === 'labd') {
+    if (!existsSync(ctx.paths.labdLog)) {
+      ctx.stderr(`no labd log yet (${ctx.paths.labdLog})\n`);
+      return 1;
+    }
+    const { lines, end } = await readLastLines(ctx.paths.labdLog, options.lines);
+    for (const line of lines) ctx.stdout(`${line}\n`);
+    if (options.follow)
+      await followLines(ctx.paths.labdLog, end, (line) => ctx.stdout(`${line}\n`), signal ?? new AbortController().signal);
+    return 0;
+  }
+  const state = await runningLab(ctx);
+  if (!state) return 1;
+  let services = options.service ? [options.service] : [];
+  if (!options.service) {
+    const result = await ask<LabStatus>(ctx, state, 'GET', '/status');
+    if (!result) return 1;
+    services = result.services.map((s) => s.id);
+  }
+  const query = `lines=${options.lines}${options.follow ? '&follow=1' : ''}`;
+  // one service: its lines as they are (JSON lines, for jq); several: each prefixed with its name
+  const prefixed = services.length > 1 || !options.service;
+  const results = await Promise.all(
+    services.map((id) =>
+      labdStreamLines(
+        state.socket,
+        `/logs/${encodeURIComponent(id)}?${query}`,
+        (line) => ctx.stdout(prefixed ? `${id} | ${line}\n` : `${line}\n`),
+        signal,
+      ),
+    ),
+  );
+  for (const r of results) if (r.error) ctx.stderr(`${r.error}\n`);
+  return results.every((r) => r.status < 400) ? 0 : 1;
+}

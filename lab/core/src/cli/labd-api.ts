@@ -1,0 +1,136 @@
+import { existsSync } from 'node:fs';
+import { chmod, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from '@multiclaw-lab/kit';
+import { ProtocolError } from '@multiclaw-lab/protocol';
+import type { Lab } from './lab-api.ts';
+import { followLines, readLastLines } from './tail.ts';
+
+/**
+ * labd's control API: plain HTTP over a unix socket in the state folder (root-only, 0600), so
+ * any shell on the machine reaches the running lab and nothing on a network does.
+ *
+ *   GET  /status                         the Lab's status
+ *   POST /exec   {host, argv}            runs argv inside a host, returns code/stdout/stderr
+ *   GET  /logs/:service?lines=N&follow=1 the service's JSON-lines log, text/plain, streamed with follow
+ *   POST /down                           takes the lab down, answers, then labd exits
+ */
+export interface LabdApiOptions {
+  lab: Lab;
+  socket: string;
+  logger: Logger;
+  /** takes the lab down (once, however often it is called) */
+  takeDown: () => Promise<void>;
+  /** called after POST /down has answered: labd stops serving and exits */
+  onDown: () => void;
+}
+
+const MAX_BODY = 1024 * 1024;
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new ProtocolError('payload_too_large', `request body over ${MAX_BODY} bytes`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new ProtocolError('bad_request', 'request body is not JSON; send {"host": "...", "argv": ["cmd", "arg"]}');
+  }
+}
+
+function parseExec(body: unknown): { host: string; argv: string[] } {
+  const b = body as { host?: unknown; argv?: unknown } | null;
+  const issues: Array<{ path: string; message: string }> = [];
+  if (typeof b?.host !== 'string' || b.host === '') issues.push({ path: 'host', message: 'a host id, e.g. "s1-d1"' });
+  if (!Array.isArray(b?.argv) || b.argv.length === 0 || !b.argv.every((a) => typeof a === 'string')) {
+    issues.push({ path: 'argv', message: 'a non-empty array of strings' });
+  }
+  if (issues.length > 0)
+    throw new ProtocolError('bad_request', `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
+      issues,
+    });
+  return { host: b!.host as string, argv: b!.argv as string[] };
+}
+
+async function serveLog(lab: Lab, service: string, url: URL, res: ServerResponse): Promise<void> {
+  const { services } = await lab.status();
+  if (!services.some((s) => s.id === service)) {
+    throw new ProtocolError(
+      'not_found',
+      `no service ${JSON.stringify(service)}; services: ${services.map((s) => s.id).join(', ')}`,
+    );
+  }
+  const file = lab.logFile(service);
+  const lines = Number(url.searchParams.get('lines') ?? '50');
+  if (!Number.isInteger(lines) || lines < 0) throw new ProtocolError('bad_request', 'lines must be a whole number');
+  const follow = url.searchParams.get('follow') === '1';
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+  let end = 0;
+  if (existsSync(file)) {
+    const tail = await readLastLines(file, lines);
+    end = tail.end;
+    for (const line of tail.lines) res.write(`${line}\n`);
+  }
+  if (!follow) {
+    res.end();
+    return;
+  }
+  const stop = new AbortController();
+  res.on('close', () => stop.abort());
+  await followLines(file, end, (line) => res.write(`${line}\n`), stop.signal);
+  res.end();
+}
+
+export async function serveLabdApi(options: LabdApiOptions): Promise<Server> {
+  const { lab, logger } = options;
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://labd');
+    const route = `${req.method} ${url.pathname}`;
+    if (route === 'GET /status') return sendJson(res, 200, await lab.status());
+    if (route === 'POST /exec') {
+      const { host, argv } = parseExec(await readJson(req));
+      logger.info({ event: 'exec', host, argv }, 'exec');
+      return sendJson(res, 200, await lab.exec(host, argv));
+    }
+    if (req.method === 'GET' && url.pathname.startsWith('/logs/')) {
+      return serveLog(lab, decodeURIComponent(url.pathname.slice('/logs/'.length)), url, res);
+    }
+    if (route === 'POST /down') {
+      logger.info({ event: 'down.requested' }, 'down requested');
+      await options.takeDown();
+      sendJson(res, 200, { down: true, prefix: lab.prefix });
+      res.on('finish', options.onDown);
+      return;
+    }
+    throw new ProtocolError('not_found', `no route ${route}; routes: GET /status, POST /exec, GET /logs/:service, POST /down`);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const error =
+        err instanceof ProtocolError ? err : new ProtocolError('bad_request', err instanceof Error ? err.message : String(err));
+      if (!(err instanceof ProtocolError))
+        logger.warn({ event: 'api.failed', url: req.url, error: error.message }, 'request failed');
+      if (res.headersSent) res.end();
+      else sendJson(res, error.httpStatus, error.toBody());
+    });
+  });
+  // a socket file left by a killed labd would make listen() fail with EADDRINUSE
+  await rm(options.socket, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.socket, resolve);
+  });
+  await chmod(options.socket, 0o600);
+  return server;
+}

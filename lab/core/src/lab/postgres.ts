@@ -1,0 +1,55 @@
+import { execFile } from 'node:child_process';
+import { appendFile, chown, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { findPostgresBin, LabError } from '@multiclaw-lab/kit';
+import type { LabDriver } from '@multiclaw-lab/network';
+import type { ServiceDef } from './service.ts';
+
+const run = promisify(execFile);
+
+/**
+ * PostgreSQL for the lab: a throwaway cluster in the db host, listening only on its
+ * cloud-private address, accepting only the cloud's address. It runs as the `postgres` account
+ * (PostgreSQL refuses root), so its folder is owned by that account.
+ */
+export async function preparePostgres(
+  driver: LabDriver,
+  options: { dir: string; listen: string; allow: string },
+): Promise<{ def: Omit<ServiceDef, 'id' | 'host'>; databaseUrl: (db: string) => string }> {
+  const dataDir = join(options.dir, 'data');
+  const socketDir = join(options.dir, 'sock');
+  await mkdir(socketDir, { recursive: true });
+  const ids = await run('id', ['-u', 'postgres']).catch(() => {
+    throw new LabError('LAB_POSTGRES_ACCOUNT', 'there is no postgres system account', { hint: 'apt-get install -y postgresql' });
+  });
+  const uid = Number(ids.stdout.trim());
+  const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
+  await chown(options.dir, uid, gid);
+  await chown(socketDir, uid, gid);
+  const initdb = await driver.exec(
+    'db',
+    findPostgresBin('initdb'),
+    ['-D', dataDir, '-U', 'lab', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C'],
+    {
+      user: 'postgres',
+      env: { PATH: process.env.PATH },
+      timeoutMs: 60_000,
+    },
+  );
+  if (initdb.code !== 0) throw new LabError('LAB_POSTGRES_INITDB', `initdb in host db failed: ${initdb.stderr.trim()}`);
+  // Only the cloud may connect, over the cloud-private segment.
+  await writeFile(join(dataDir, 'pg_hba.conf'), `local all all trust\nhost all lab ${options.allow}/32 trust\n`);
+  await appendFile(join(dataDir, 'postgresql.conf'), '\nfsync = off\nmax_connections = 100\n');
+  return {
+    def: {
+      kind: 'postgres',
+      command: findPostgresBin('postgres'),
+      args: ['-D', dataDir, '-c', `listen_addresses=${options.listen}`, '-c', 'port=5432', '-k', socketDir],
+      env: { PATH: process.env.PATH, LANG: 'C' },
+      user: 'postgres',
+      ready: (line) => line.text.includes('database system is ready to accept connections'),
+    },
+    databaseUrl: (db) => `postgres://lab@${options.listen}:5432/${db}`,
+  };
+}

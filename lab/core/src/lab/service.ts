@@ -1,0 +1,67 @@
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { type LogLine, ProcessHandle } from '@multiclaw-lab/kit';
+import type { LabDriver } from '@multiclaw-lab/network';
+
+/**
+ * A service of the lab as data: which host it runs in, what to run, with what environment, and
+ * how to tell it is ready. The Lab starts, restarts and stops services from these definitions;
+ * what a service is lives here, how it runs lives in the driver.
+ */
+export type ServiceKind =
+  | 'postgres'
+  | 'cloud'
+  | 'llm'
+  | 'cdn'
+  | 'coturn'
+  | 'toxiproxy'
+  | 'mitmproxy'
+  | 'squid'
+  | 'gateway'
+  | 'daemon'
+  | 'desktop-sim'
+  | 'bridge';
+
+export interface ServiceDef {
+  id: string;
+  kind: ServiceKind;
+  host: string;
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  user?: string;
+  /** a line that means ready; default: a JSON line with event 'ready' */
+  ready?: (line: LogLine) => boolean;
+  readyTimeoutMs?: number;
+}
+
+export interface RunningService {
+  def: ServiceDef;
+  handle: ProcessHandle;
+  logFile: string;
+}
+
+const isReadyEvent = (line: LogLine) => line.json?.event === 'ready';
+
+export async function runService(driver: LabDriver, def: ServiceDef, logsDir: string): Promise<RunningService> {
+  const child = driver.spawn(def.host, def.command, def.args, { env: def.env, ...(def.user ? { user: def.user } : {}) });
+  const handle = new ProcessHandle(def.id, child);
+  const logFile = join(logsDir, `${def.id}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  for (const line of handle.lines) log.write(`${line.text}\n`);
+  handle.on('line', (line) => log.write(`${line.text}\n`));
+  handle.once('exit', (code, signal) => {
+    log.write(
+      `${JSON.stringify({ event: 'lab.process_exited', service: def.id, code, signal, time: new Date().toISOString() })}\n`,
+    );
+    log.end();
+  });
+  try {
+    const line = await handle.waitForLine(def.ready ?? isReadyEvent, def.readyTimeoutMs ?? 30_000);
+    handle.ready = line.json ?? {};
+  } catch (err) {
+    await handle.stop(2_000);
+    throw err;
+  }
+  return { def, handle, logFile };
+}
