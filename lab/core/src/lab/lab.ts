@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CdnAdminClient, LlmAdminClient } from '@multiclaw-lab/external';
-import { LabError, writeClockOffset } from '@multiclaw-lab/kit';
+import { faketimeEnv, LabError, writeClockOffset } from '@multiclaw-lab/kit';
 import {
   addressOf,
   buildTopology,
+  type Fault,
   type Host,
   NetnsDriver,
   PUBLIC_NAMES,
@@ -155,6 +156,28 @@ export class Lab implements AsyncDisposable {
       env: { PATH: process.env.PATH, HOME: this.hostFiles(hostId).home },
       timeoutMs: 60_000,
     });
+  }
+
+  /** Stops a service with SIGSTOP until the fault is healed (SIGCONT). */
+  pause(id: string): Fault {
+    const { handle } = this.service(id);
+    handle.signal('SIGSTOP');
+    let healed = false;
+    return {
+      description: `pause ${id} (pid ${handle.pid})`,
+      async heal() {
+        if (healed) return;
+        healed = true;
+        handle.signal('SIGCONT');
+      },
+    };
+  }
+
+  /** The wall clock (ms) that processes on `hostId` see, read through that host's libfaketime. */
+  async hostNow(hostId: string): Promise<number> {
+    const env = { PATH: process.env.PATH, ...faketimeEnv(this.hostFiles(hostId).clockFile) };
+    const result = await this.driver.exec(hostId, 'date', ['+%s%3N'], { env, timeoutMs: 10_000 });
+    return Number(result.stdout.trim());
   }
 
   /** Moves the wall clock of one host (or every host) by `seconds` from real time. */

@@ -1,0 +1,12 @@
+export * from './driver.ts';
+export * from './errors.ts';
+export { NftTableFault } from './faults.ts';
+export type { Peer } from './helpers.ts';
+export { TcpdumpCapture, TcpListener, UdpEcho } from './helpers.ts';
+export * from './names.ts';
+export { type FaultTarget, NetnsDriver, type NetnsUpOptions } from './netns-driver.ts';
+export { hostsFile, type Progress, resolvConf } from './provision.ts';
+export type { AllowedDestination, Proto, Redirect } from './rules.ts';
+export { checkPrerequisites, netnsTools, type ToolStatus } from './run.ts';
+export { listNamespaces, type TeardownReport, teardownByPrefix } from './teardown.ts';
+export * from './topology.ts';
