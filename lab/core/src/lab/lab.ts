@@ -41,7 +41,17 @@ export interface LabStatus {
   startedAt: string;
   stateDir: string;
   hosts: Array<{ id: string; role: string; site?: string; namespace: string; addresses: string[] }>;
-  services: Array<{ id: string; host: string; kind: string; pid: number | null; healthy: boolean; detail?: string; log: string }>;
+  services: Array<{
+    id: string;
+    host: string;
+    kind: string;
+    pid: number | null;
+    healthy: boolean;
+    detail?: string;
+    log: string;
+    /** spawn to ready, ms */
+    startMs: number;
+  }>;
 }
 
 export interface DemoAccount {
@@ -230,6 +240,7 @@ export class Lab implements AsyncDisposable {
         healthy,
         detail,
         log: s.logFile,
+        startMs: s.startMs,
       });
     }
     return {

@@ -39,11 +39,14 @@ export interface RunningService {
   def: ServiceDef;
   handle: ProcessHandle;
   logFile: string;
+  /** spawn to ready, in milliseconds */
+  startMs: number;
 }
 
 const isReadyEvent = (line: LogLine) => line.json?.event === 'ready';
 
 export async function runService(driver: LabDriver, def: ServiceDef, logsDir: string): Promise<RunningService> {
+  const started = performance.now();
   const child = driver.spawn(def.host, def.command, def.args, { env: def.env, ...(def.user ? { user: def.user } : {}) });
   const handle = new ProcessHandle(def.id, child);
   const logFile = join(logsDir, `${def.id}.log`);
@@ -63,5 +66,5 @@ export async function runService(driver: LabDriver, def: ServiceDef, logsDir: st
     await handle.stop(2_000);
     throw err;
   }
-  return { def, handle, logFile };
+  return { def, handle, logFile, startMs: Math.round(performance.now() - started) };
 }
