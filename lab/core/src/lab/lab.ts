@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CdnAdminClient, LlmAdminClient } from '@multiclaw-lab/external';
+import { type HostRunner, startCoturn } from '@multiclaw-lab/infra';
 import { faketimeEnv, LabError, writeClockOffset } from '@multiclaw-lab/kit';
 import {
   addressOf,
@@ -19,6 +20,7 @@ import { DesktopDriver } from '../desktop-driver.ts';
 import { bridgeDef, cdnDef, cloudDef, desktopDef, gatewayDef, type HostFiles, llmDef } from './definitions.ts';
 import { preparePostgres } from './postgres.ts';
 import { type RunningService, runService, type ServiceDef } from './service.ts';
+import { type LinkFaultKind, type LinkFaultOptions, type SiteLink, siteLinkDef } from './site-link.ts';
 
 /**
  * The lab: the reference MultiClaw on a small simulated internet (one network namespace per
@@ -87,6 +89,7 @@ export class Lab implements AsyncDisposable {
   workspaceId = '';
   agentId = '';
   readonly accounts: DemoAccount[] = [];
+  readonly links = new Map<string, SiteLink>();
   readonly logLevel: string;
   #down = false;
 
@@ -105,6 +108,62 @@ export class Lab implements AsyncDisposable {
 
   get runDir(): string {
     return join(this.stateDir, 'run');
+  }
+
+  /** Runs third-party programs (lab/infra) inside a host. */
+  runner(hostId: string): HostRunner {
+    return { spawn: (command, args, options) => this.driver.spawn(hostId, command, args, options) };
+  }
+
+  link(siteId: string): SiteLink {
+    const link = this.links.get(siteId);
+    if (!link)
+      throw new LabError('LAB_NO_SITE', `no site ${JSON.stringify(siteId)}; sites: ${[...this.links.keys()].join(', ')}`);
+    return link;
+  }
+
+  /** A TCP fault on a site's internet link (toxiproxy): reset, blackhole, latency, bandwidth, slow close, byte limit, down. */
+  linkFault(siteId: string, kind: LinkFaultKind, options: LinkFaultOptions = {}): Promise<Fault> {
+    return this.link(siteId).fault(kind, options);
+  }
+
+  /**
+   * An HTTPS request from inside a host with curl, trusting that host's trust store: the probe
+   * a fault is checked with (it fails while the fault is on and passes after heal).
+   */
+  async httpsProbe(
+    hostId: string,
+    url: string,
+    options: { timeoutMs?: number; proxy?: string; untilClose?: boolean } = {},
+  ): Promise<{ ok: boolean; status: number; timeMs: number; bytes: number; error?: string }> {
+    const files = this.hostFiles(hostId);
+    const seconds = String((options.timeoutMs ?? 3_000) / 1000);
+    const args = [
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code} %{time_total} %{size_download}',
+      '--max-time',
+      seconds,
+      '--cacert',
+      files.trustBundle,
+    ];
+    if (options.proxy) args.push('--proxy', options.proxy);
+    // read until the server closes the connection, not just to the end of the body
+    if (options.untilClose) args.push('--http1.1', '-H', 'Connection: close', '--ignore-content-length');
+    args.push(url);
+    const result = await this.driver.exec(hostId, 'curl', args, {
+      env: { PATH: process.env.PATH, HOME: files.home },
+      timeoutMs: (options.timeoutMs ?? 3_000) + 5_000,
+    });
+    const [code, time, size] = result.stdout.trim().split(' ');
+    const status = Number(code) || 0;
+    const timeMs = Math.round(Number(time) * 1000) || 0;
+    const bytes = Number(size) || 0;
+    return result.code === 0 && status > 0 && status < 500
+      ? { ok: true, status, timeMs, bytes }
+      : { ok: false, status, timeMs, bytes, error: result.stderr.trim() || `exit ${result.code}` };
   }
 
   hostFiles(hostId: string): HostFiles {
@@ -143,10 +202,35 @@ export class Lab implements AsyncDisposable {
     } else {
       await old.handle.stop();
     }
-    const def = options.env ? { ...old.def, env: { ...old.def.env, ...options.env } } : old.def;
+    let def = old.def;
+    if (options.env) {
+      // a variable given as undefined is removed
+      const env = { ...old.def.env, ...options.env };
+      for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+      def = { ...old.def, env };
+    }
     const next = await this.start(def);
     if (def.kind === 'desktop-sim') this.desktops.set(def.host, new DesktopDriver(next.handle));
     return next;
+  }
+
+  /**
+   * Restarts the apps of a site (each desktop host's gateway and desktop simulator), e.g. after
+   * its trust store or proxy settings changed; `env` is merged into theirs (undefined removes a
+   * variable). Desktops that were signed in connect again with their stored bearer.
+   */
+  async restartSiteApps(siteId: string, env?: NodeJS.ProcessEnv): Promise<void> {
+    const site = this.topology.sites.find((s) => s.id === siteId);
+    if (!site) throw new LabError('LAB_NO_SITE', `no site ${JSON.stringify(siteId)}`);
+    for (const hostId of site.desktops) {
+      await this.restart(`${hostId}-gateway`, env ? { env } : {});
+      await this.restart(`${hostId}-desktop`, env ? { env } : {});
+      const status = await this.desktop(hostId).call<{ signedIn: boolean }>('status');
+      if (status.signedIn)
+        await this.desktop(hostId)
+          .call('connect')
+          .catch(() => undefined);
+    }
   }
 
   desktop(hostId: string): DesktopDriver {
@@ -377,6 +461,43 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     lab.llmAdmin = new LlmAdminClient(llmSocket);
     lab.cdnAdmin = new CdnAdminClient(cdnSocket);
     lab.updatePublicKey = await lab.cdnAdmin.publicKey();
+
+    phase = 'starting the TURN relay';
+    progress('services', 'coturn on relay');
+    const turnSecret = (await readFile(secrets.turnSecret, 'utf8')).trim();
+    await lab.start({
+      id: 'coturn',
+      kind: 'coturn',
+      host: 'relay',
+      command: 'turnserver',
+      args: [],
+      env: {},
+      start: async () =>
+        (
+          await startCoturn(lab.runner('relay'), {
+            listeningIp: addressOf(topology, 'relay'),
+            certFile: tls.turn.certFile,
+            keyFile: tls.turn.keyFile,
+            staticAuthSecret: turnSecret,
+            realm: 'multiclaw.test',
+            stateDir: join(stateDir, 'run', 'coturn'),
+          })
+        ).process,
+    });
+
+    phase = "starting the sites' links (toxiproxy)";
+    for (const site of topology.sites) {
+      progress('services', `toxiproxy on ${site.router}: the link of site ${site.id}`);
+      await lab.start(
+        siteLinkDef({
+          site,
+          driver,
+          runner: lab.runner(site.router),
+          runDir: lab.runDir,
+          onReady: (link) => lab.links.set(site.id, link),
+        }),
+      );
+    }
 
     phase = 'provisioning the demo workspace';
     progress('provision', 'accounts, workspace, agent and key');

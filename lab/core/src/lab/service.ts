@@ -33,6 +33,11 @@ export interface ServiceDef {
   /** a line that means ready; default: a JSON line with event 'ready' */
   ready?: (line: LogLine) => boolean;
   readyTimeoutMs?: number;
+  /**
+   * A custom starter for services with their own start logic (third-party services from
+   * lab/infra): it returns a ready ProcessHandle; command/args/env above are then descriptive.
+   */
+  start?: () => Promise<ProcessHandle>;
 }
 
 export interface RunningService {
@@ -47,9 +52,27 @@ const isReadyEvent = (line: LogLine) => line.json?.event === 'ready';
 
 export async function runService(driver: LabDriver, def: ServiceDef, logsDir: string): Promise<RunningService> {
   const started = performance.now();
+  const logFile = join(logsDir, `${def.id}.log`);
+  if (def.start) {
+    const handle = await def.start();
+    tee(handle, def, logFile);
+    return { def, handle, logFile, startMs: Math.round(performance.now() - started) };
+  }
   const child = driver.spawn(def.host, def.command, def.args, { env: def.env, ...(def.user ? { user: def.user } : {}) });
   const handle = new ProcessHandle(def.id, child);
-  const logFile = join(logsDir, `${def.id}.log`);
+  tee(handle, def, logFile);
+  try {
+    const line = await handle.waitForLine(def.ready ?? isReadyEvent, def.readyTimeoutMs ?? 30_000);
+    handle.ready = line.json ?? {};
+  } catch (err) {
+    await handle.stop(2_000);
+    throw err;
+  }
+  return { def, handle, logFile, startMs: Math.round(performance.now() - started) };
+}
+
+/** Copies a service's output, as it comes, into its log file in the state folder. */
+function tee(handle: ProcessHandle, def: ServiceDef, logFile: string): void {
   const log = createWriteStream(logFile, { flags: 'a' });
   for (const line of handle.lines) log.write(`${line.text}\n`);
   handle.on('line', (line) => log.write(`${line.text}\n`));
@@ -59,12 +82,4 @@ export async function runService(driver: LabDriver, def: ServiceDef, logsDir: st
     );
     log.end();
   });
-  try {
-    const line = await handle.waitForLine(def.ready ?? isReadyEvent, def.readyTimeoutMs ?? 30_000);
-    handle.ready = line.json ?? {};
-  } catch (err) {
-    await handle.stop(2_000);
-    throw err;
-  }
-  return { def, handle, logFile, startMs: Math.round(performance.now() - started) };
 }
