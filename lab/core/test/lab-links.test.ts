@@ -34,19 +34,25 @@ describe('TCP link faults (toxiproxy on the site router)', () => {
     const desktop = lab.desktop('s1-d1');
     const mark = desktop.mark();
     const fault = await lab.linkFault('s1', 'reset', { upstreams: ['api'] });
-    expect((await lab.httpsProbe('s1-d1', API)).ok).toBe(false);
-    await desktop.waitForEvent({ event: 'realtime.backoff' }, { since: mark });
-    await fault.heal();
+    try {
+      expect((await lab.httpsProbe('s1-d1', API)).ok).toBe(false);
+      await desktop.waitForEvent({ event: 'realtime.backoff' }, { since: mark });
+    } finally {
+      await fault.heal();
+    }
     expect(await lab.httpsProbe('s1-d1', API)).toMatchObject({ ok: true });
     await desktop.waitForEvent({ event: 'realtime.reconnected' }, { since: mark, timeoutMs: 60_000 });
   });
 
   it('blackhole: requests hang until heal', async () => {
     const fault = await lab.linkFault('s1', 'blackhole', { upstreams: ['api'] });
-    const probe = await lab.httpsProbe('s1-d1', API, { timeoutMs: 1_500 });
-    expect(probe.ok).toBe(false);
-    expect(probe.error).toMatch(/timed out/i);
-    await fault.heal();
+    try {
+      const probe = await lab.httpsProbe('s1-d1', API, { timeoutMs: 1_500 });
+      expect(probe.ok).toBe(false);
+      expect(probe.error).toMatch(/timed out/i);
+    } finally {
+      await fault.heal();
+    }
     expect(await lab.httpsProbe('s1-d1', API)).toMatchObject({ ok: true });
   });
 

@@ -91,7 +91,7 @@ describe('teardownByPrefix', () => {
 
   it('refuses addresses outside 198.18.0.0/15 before creating anything', async () => {
     const topology = buildTopology();
-    topology.hosts[0]!.interfaces[0]!.address = '10.0.0.1';
+    topology.hosts[0]!.interfaces[0]!.address = '203.0.113.9';
     await expect(NetnsDriver.up(topology, { prefix, stateDir })).rejects.toMatchObject({ code: 'LAB_BAD_ADDRESS' });
     expect(await ours()).toEqual([]);
   });

@@ -57,9 +57,9 @@ describe('turnConfig', () => {
   });
 
   it.each([
-    [{ listeningIp: '10.0.0.5' }, /outside the lab/],
+    [{ listeningIp: '203.0.113.5' }, /outside the lab/],
     [{ relayIp: '8.8.8.8' }, /relayIp 8\.8\.8\.8 is outside the lab/],
-    [{ externalIp: '192.168.1.1' }, /outside the lab/],
+    [{ externalIp: '198.51.100.1' }, /outside the lab/],
     [{ listeningIp: 'turn.multiclaw.test' }, /IPv4 address/],
     [{ relayPorts: { min: 60000, max: 50000 } }, /relay port range 60000-50000 is empty/],
     [{ relayPorts: { min: 1, max: 70000 } }, /port from 1 to 65535/],

@@ -114,7 +114,7 @@ describe('squidConfig', () => {
   });
 
   it.each([
-    [{ listenHost: '10.1.1.1' }, /outside the lab/],
+    [{ listenHost: '203.0.113.1' }, /outside the lab/],
     [{ allowFrom: '0.0.0.0/0' }, /outside the lab/],
     [{ allowFrom: '198.19.1.0' }, /CIDR/],
     [{ connectPorts: [] }, /at least one port/],
