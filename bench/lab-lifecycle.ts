@@ -9,7 +9,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startLab } from '@multiclaw-lab/core';
+import { startLab, teardownLab } from '@multiclaw-lab/core';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '3' }, 'no-drop-caches': { type: 'boolean', default: false } },
@@ -46,13 +46,18 @@ for (let i = 0; i < rounds + 1; i++) {
   const stateDir = await mkdtemp(join(tmpdir(), 'mclab-bench-lab-'));
   await chmod(stateDir, 0o755);
   const t0 = performance.now();
-  const lab = await startLab({ prefix: `b${i}${process.pid % 1000}`, stateDir });
+  const prefix = `b${i}${process.pid % 1000}`;
+  // a crash of this script must not leave a lab behind
+  const cleanup = () => void teardownLab({ prefix, stateDir }).finally(() => process.exit(1));
+  process.once('uncaughtException', cleanup);
+  const lab = await startLab({ prefix, stateDir });
   const upMs = performance.now() - t0;
   const status = await lab.status();
   const t1 = performance.now();
   await lab.down();
   const downMs = performance.now() - t1;
   await rm(stateDir, { recursive: true, force: true });
+  process.off('uncaughtException', cleanup);
   results.push({
     kind: i === 0 ? 'cold' : 'warm',
     upMs: Math.round(upMs),

@@ -226,9 +226,13 @@ export class LoopbackStack implements AsyncDisposable {
         waitForReady,
       });
       const log = createWriteStream(join(dir, 'logs', `${name}.jsonl`), { flags: 'a' });
-      for (const line of handle.lines) log.write(`${line.text}\n`);
-      handle.on('line', (line) => log.write(`${line.text}\n`));
-      handle.once('exit', () => log.end());
+      const write = (text: string) => {
+        if (!log.writableEnded) log.write(`${text}\n`);
+      };
+      for (const line of handle.lines) write(line.text);
+      handle.on('line', (line) => write(line.text));
+      // 'close' comes after the last output line ('exit' may come before it)
+      handle.child.once('close', () => log.end());
       return handle;
     };
   }
