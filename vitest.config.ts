@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // PostgreSQL, so they get generous hook timeouts; speed is measured in bench/, not here.
 export default defineConfig({
   test: {
-    include: ['lab/*/src/**/*.test.ts', 'lab/*/test/**/*.test.ts'],
+    include: ['lab/*/src/**/*.test.ts', 'lab/*/test/**/*.test.ts', 'scenarios/src/**/*.test.ts', 'scenarios/test/**/*.test.ts'],
     globalSetup: ['lab/kit/src/testing/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

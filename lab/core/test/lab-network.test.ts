@@ -87,6 +87,27 @@ describe('controls take effect and heal', () => {
     }
   });
 
+  it('firewall: drop a share of packets', async () => {
+    const echo = await lab.driver.startUdpEcho('relay', 3480);
+    try {
+      const clean = await lab.driver.probeUdpBurst('s1-d1', '198.18.0.20', 3480, 200);
+      expect(clean.received).toBeGreaterThanOrEqual(180);
+      const fault = await lab.driver.dropShare({ site: 's1' }, 50);
+      let lossy: { received: number };
+      try {
+        lossy = await lab.driver.probeUdpBurst('s1-d1', '198.18.0.20', 3480, 200);
+      } finally {
+        await fault.heal();
+      }
+      // 50 % each way: about a quarter of the round trips survive (200 tries: far from 0 and from 200)
+      expect(lossy.received).toBeGreaterThan(10);
+      expect(lossy.received).toBeLessThan(120);
+      expect((await lab.driver.probeUdpBurst('s1-d1', '198.18.0.20', 3480, 200)).received).toBeGreaterThanOrEqual(180);
+    } finally {
+      await echo.stop();
+    }
+  });
+
   it('firewall: block a port, cut a site off (its LAN still works)', async () => {
     const port = await lab.driver.blockPort('cloud', 443);
     try {

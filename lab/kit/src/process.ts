@@ -25,6 +25,11 @@ export interface LogLine {
   text: string;
   /** the parsed line, when it was a JSON object */
   json: Record<string, unknown> | undefined;
+  /**
+   * when the harness read the line (ms since the epoch, harness clock): timelines order by this,
+   * because a process's own timestamps follow its (possibly moved) clock
+   */
+  receivedAt: number;
 }
 
 const live = new Set<ChildProcess>();
@@ -57,7 +62,7 @@ export class ProcessHandle extends EventEmitter<{ line: [LogLine]; exit: [number
             json = undefined;
           }
         }
-        const line: LogLine = { stream, text, json };
+        const line: LogLine = { stream, text, json, receivedAt: Date.now() };
         this.lines.push(line);
         this.emit('line', line);
       });

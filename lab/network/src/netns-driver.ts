@@ -162,6 +162,43 @@ export class NetnsDriver implements LabDriver {
     return this.#netprobe(fromHost, 'udp', address, port, options.timeoutMs);
   }
 
+  /**
+   * Sends `count` datagrams from `fromHost` to a UdpEcho and counts the echoes: the probe for
+   * faults that drop a share of packets.
+   */
+  async probeUdpBurst(
+    fromHost: string,
+    address: string,
+    port: number,
+    count: number,
+    options: { timeoutMs?: number } = {},
+  ): Promise<{ sent: number; received: number }> {
+    const timeoutMs = options.timeoutMs ?? 2_000;
+    const args = [
+      '--no-warnings',
+      NETPROBE,
+      'udp-burst',
+      address,
+      String(port),
+      '--count',
+      String(count),
+      '--timeout',
+      String(timeoutMs),
+    ];
+    const r = await this.exec(fromHost, process.execPath, args, { env: {}, timeoutMs: timeoutMs + 10_000 });
+    const last = r.stdout.trim().split('\n').at(-1) ?? '';
+    try {
+      const parsed = JSON.parse(last) as { sent: number; received: number };
+      return { sent: parsed.sent, received: parsed.received };
+    } catch {
+      throw new HelperFailedError(
+        `udp burst to ${address}:${port}`,
+        fromHost,
+        `exit ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`,
+      );
+    }
+  }
+
   /** A TCP listener in a host (accepts, logs the peer, closes); port 0 picks a free one. */
   async startTcpListener(hostId: string, address: string, port: number): Promise<TcpListener> {
     const child = this.spawn(hostId, process.execPath, ['--no-warnings', NETPROBE, 'tcp-listen', address, String(port)], {

@@ -6,6 +6,8 @@
  *   udp ADDR PORT [--timeout MS]   send a nonce, wait for it to come back from an echo server
  *   tcp-listen ADDR PORT           accept connections, print {"event":"tcp.accepted",...} per peer
  *   udp-echo ADDR PORT             send every datagram back, print {"event":"udp.echoed",...}
+ *   udp-burst ADDR PORT --count N [--timeout MS]
+ *                                  send N numbered datagrams to an echo server, print how many came back
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
@@ -53,6 +55,29 @@ function probeUdp(address: string, port: number, timeoutMs: number): void {
   socket.connect(port, address, () => socket.send(nonce));
 }
 
+function burstUdp(address: string, port: number, count: number, timeoutMs: number): void {
+  const socket = createSocket('udp4');
+  const tag = randomBytes(6).toString('hex');
+  const back = new Set<number>();
+  const done = () => {
+    print({ ok: back.size > 0, sent: count, received: back.size });
+    socket.close();
+  };
+  socket.on('message', (msg) => {
+    const [t, n] = msg.toString().split(':');
+    if (t === tag) back.add(Number(n));
+    if (back.size === count) {
+      clearTimeout(timer);
+      done();
+    }
+  });
+  socket.on('error', () => undefined);
+  const timer = setTimeout(done, timeoutMs);
+  socket.connect(port, address, () => {
+    for (let n = 0; n < count; n++) socket.send(`${tag}:${n}`);
+  });
+}
+
 function listenTcp(address: string, port: number): void {
   const server = createServer((socket) => {
     print({ event: 'tcp.accepted', remoteAddress: socket.remoteAddress, remotePort: socket.remotePort });
@@ -97,7 +122,16 @@ function main(argv: string[]): void {
   else if (mode === 'udp') probeUdp(address, port, timeoutMs);
   else if (mode === 'tcp-listen') listenTcp(address, port);
   else if (mode === 'udp-echo') echoUdp(address, port);
-  else {
+  else if (mode === 'udp-burst') {
+    const countAt = argv.indexOf('--count');
+    const count = countAt >= 0 ? Number(argv[countAt + 1]) : 100;
+    if (!Number.isInteger(count) || count < 1 || count > 10_000) {
+      print({ ok: false, error: 'EUSAGE', message: '--count takes 1 to 10000' });
+      process.exitCode = 2;
+      return;
+    }
+    burstUdp(address, port, count, timeoutMs);
+  } else {
     print({ ok: false, error: 'EUSAGE', message: `unknown mode ${mode}` });
     process.exitCode = 2;
   }

@@ -80,6 +80,8 @@ export class Lab implements AsyncDisposable {
   readonly driver: NetnsDriver;
   readonly ca: LabCA;
   readonly services = new Map<string, RunningService>();
+  /** every service process this lab ran, including those since restarted (for timelines) */
+  readonly history: RunningService[] = [];
   readonly desktops = new Map<string, DesktopDriver>();
   readonly startedAt = new Date().toISOString();
   api!: CloudApi;
@@ -183,7 +185,14 @@ export class Lab implements AsyncDisposable {
   async start(def: ServiceDef): Promise<RunningService> {
     const running = await runService(this.driver, def, this.logsDir);
     this.services.set(def.id, running);
+    this.history.push(running);
     return running;
+  }
+
+  /** Registers a service started elsewhere (e.g. a DPI box a control turned on). */
+  adopt(running: RunningService): void {
+    this.services.set(running.def.id, running);
+    this.history.push(running);
   }
 
   service(id: string): RunningService {

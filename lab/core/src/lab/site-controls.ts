@@ -72,7 +72,7 @@ export async function enableDpi(lab: Lab, siteId: string, mode: DpiMode): Promis
     await mitm.stop();
     throw err;
   }
-  lab.services.set(`${siteId}-mitmproxy`, {
+  lab.adopt({
     def: { id: `${siteId}-mitmproxy`, kind: 'mitmproxy', host: site.router, command: 'mitmdump', args: [], env: {} },
     handle: mitm.process,
     logFile: join(lab.logsDir, `${siteId}-mitmproxy.log`),
@@ -120,7 +120,7 @@ export async function enableProxyOnly(lab: Lab, siteId: string): Promise<ProxyOn
     await squid.stop();
     throw err;
   }
-  lab.services.set(`${siteId}-squid`, {
+  lab.adopt({
     def: { id: `${siteId}-squid`, kind: 'squid', host: site.router, command: 'squid', args: [], env: {} },
     handle: squid.process,
     logFile: join(lab.logsDir, `${siteId}-squid.log`),

@@ -137,6 +137,12 @@ export const TOOLS: readonly Tool[] = [
     install: apt('socat'),
   },
   {
+    id: 'chromium',
+    purpose: 'headless browser for the tests only: opens the HTML report as a person would',
+    check: { kind: 'commands', names: ['chromium'] },
+    install: apt('chromium'),
+  },
+  {
     id: 'go',
     purpose: `builds toxiproxy (Go ${GO_MIN_VERSION} or newer)`,
     check: { kind: 'go', minVersion: GO_MIN_VERSION },
