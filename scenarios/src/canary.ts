@@ -1,0 +1,48 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Lab } from '@multiclaw-lab/core';
+import { findPostgresBin } from '@multiclaw-lab/kit';
+import type { CanaryReport } from './model.ts';
+
+/**
+ * The secret canary: every key and password a run planted is searched for, in plaintext, in
+ * every artifact — every file of the lab's state folder (all service logs, every host's HOME,
+ * trust store and config, captures) and a dump of the cloud's database. Any hit is a failure.
+ */
+async function* filesUnder(dir: string): AsyncGenerator<string> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  for (const e of entries) if (e.isFile()) yield join(e.parentPath, e.name);
+}
+
+/** Dumps the cloud database (as text) into `file`; returns whether it worked. */
+export async function dumpDatabase(lab: Lab, file: string): Promise<boolean> {
+  const pgDump = join(dirname(findPostgresBin('postgres')), 'pg_dump');
+  const result = await lab.driver.exec(
+    'db',
+    pgDump,
+    ['-h', join(lab.stateDir, 'pg', 'sock'), '-U', 'lab', '--no-owner', 'postgres'],
+    {
+      user: 'postgres',
+      env: { PATH: process.env.PATH },
+      timeoutMs: 60_000,
+    },
+  );
+  if (result.code !== 0) return false;
+  await writeFile(file, result.stdout);
+  return true;
+}
+
+export async function scanForSecrets(planted: Map<string, string>, roots: string[]): Promise<CanaryReport> {
+  const hits: CanaryReport['hits'] = [];
+  let filesScanned = 0;
+  const needles = [...planted.entries()].map(([secret, label]) => ({ bytes: Buffer.from(secret), label }));
+  for (const root of roots) {
+    for await (const file of filesUnder(root)) {
+      const bytes = await readFile(file).catch(() => undefined);
+      if (!bytes) continue;
+      filesScanned++;
+      for (const n of needles) if (bytes.includes(n.bytes)) hits.push({ file, label: n.label });
+    }
+  }
+  return { planted: planted.size, filesScanned, hits };
+}

@@ -1,0 +1,234 @@
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { CloudApi, DesktopDriver, Lab } from '@multiclaw-lab/core';
+import { seededRandom } from '@multiclaw-lab/kit';
+import type { Capture, Fault } from '@multiclaw-lab/network';
+import type { Evidence, Metric, TimelineEntry } from './model.ts';
+
+export interface Account {
+  id: string;
+  email: string;
+  password: string;
+  bearer: string;
+}
+
+/**
+ * What a scenario works with: the lab, fresh accounts and keys (planted for the canary scan),
+ * faults that heal themselves at the end, steps and metrics for the report, and evidence files.
+ */
+export class ScenarioContext {
+  readonly lab: Lab;
+  readonly id: string;
+  readonly seed: number;
+  readonly random: () => number;
+  readonly steps: TimelineEntry[] = [];
+  readonly metrics: Metric[] = [];
+  readonly evidence: Evidence[] = [];
+  readonly #faults: Fault[] = [];
+  readonly #planted: Map<string, string>;
+  readonly #evidenceDir: string;
+  readonly #cleanups: Array<() => Promise<void>> = [];
+  readonly startedAt = Date.now();
+
+  /** the run-wide captures of each site router's internet side (pcap files still being written) */
+  readonly egressCaptures: Array<{ site: string; file: string }>;
+
+  constructor(init: {
+    lab: Lab;
+    id: string;
+    seed: number;
+    planted: Map<string, string>;
+    evidenceDir: string;
+    egressCaptures?: Array<{ site: string; file: string }>;
+  }) {
+    this.egressCaptures = init.egressCaptures ?? [];
+    this.lab = init.lab;
+    this.id = init.id;
+    this.seed = init.seed;
+    this.random = seededRandom(init.seed);
+    this.#planted = init.planted;
+    this.#evidenceDir = init.evidenceDir;
+  }
+
+  get api(): CloudApi {
+    return this.lab.api;
+  }
+
+  /**
+   * JSON log lines of a service (all its processes, restarts included) received since the
+   * scenario started, or since `since` (ms, harness clock), whose fields include `fields`.
+   */
+  events(serviceId: string, fields: Record<string, unknown> = {}, since = this.startedAt): Record<string, unknown>[] {
+    return this.lab.history
+      .filter((s) => s.def.id === serviceId)
+      .flatMap((s) => s.handle.lines)
+      .filter((l) => l.receivedAt >= since && l.json && Object.entries(fields).every(([k, v]) => l.json![k] === v))
+      .map((l) => l.json!);
+  }
+
+  note(event: string, fields: Record<string, unknown> = {}): void {
+    this.steps.push({ time: new Date().toISOString(), source: 'scenario', event, fields });
+  }
+
+  async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.note('step.start', { step: name });
+    const started = performance.now();
+    try {
+      const value = await fn();
+      this.note('step.done', { step: name, ms: Math.round(performance.now() - started) });
+      return value;
+    } catch (err) {
+      this.note('step.failed', { step: name, error: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+  }
+
+  metric(name: string, value: number, unit: string): void {
+    this.metrics.push({ name, value, unit });
+    this.note('metric', { name, value, unit });
+  }
+
+  /** Registers a secret for the end-of-run canary scan; returns it. */
+  plant<T extends string>(secret: T, label: string): T {
+    this.#planted.set(secret, `${this.id}: ${label}`);
+    return secret;
+  }
+
+  /** Registers a fault to be healed when the scenario ends, whatever happens; returns it. */
+  async fault<F extends Fault>(fault: F | Promise<F>): Promise<F> {
+    const f = await fault;
+    this.#faults.push(f);
+    this.note('fault.on', { fault: f.description });
+    return f;
+  }
+
+  /** Heals a fault now (and notes it); it is not healed again at the end. */
+  async heal(fault: Fault): Promise<void> {
+    await fault.heal();
+    this.note('fault.healed', { fault: fault.description });
+  }
+
+  /** Something to undo when the scenario ends (after faults are healed). */
+  onCleanup(fn: () => Promise<void>): void {
+    this.#cleanups.push(fn);
+  }
+
+  /** Copies a file into the run's evidence folder. */
+  async attach(name: string, file: string, kind: Evidence['kind']): Promise<void> {
+    await mkdir(this.#evidenceDir, { recursive: true });
+    const target = join(this.#evidenceDir, `${this.id}-${basename(file)}`);
+    await copyFile(file, target);
+    this.evidence.push({ name, path: join('evidence', basename(target)), kind });
+  }
+
+  /** Starts a packet capture that is attached as evidence when stopped. */
+  async capture(
+    hostId: string,
+    iface: string,
+    filter?: string,
+  ): Promise<Capture & { stopAndAttach(name: string): Promise<string> }> {
+    const file = join(this.lab.stateDir, 'logs', `${this.id}-${hostId}-${iface}-${randomBytes(3).toString('hex')}.pcap`);
+    const capture = await this.lab.driver.capture(hostId, iface, { file, ...(filter ? { filter } : {}) });
+    let stopped = false;
+    const stop = async () => {
+      if (!stopped) {
+        stopped = true;
+        await capture.stop();
+      }
+      return file;
+    };
+    this.#cleanups.push(async () => void (await stop()));
+    return {
+      file,
+      stop,
+      stopAndAttach: async (name: string) => {
+        await stop();
+        await this.attach(name, file, 'pcap');
+        return file;
+      },
+    };
+  }
+
+  /** A new account (signed up and signed in); its password is planted. */
+  async account(label: string): Promise<Account> {
+    const tag = randomBytes(3).toString('hex');
+    const email = `${this.id.toLowerCase()}-${label}-${tag}@multiclaw.test`.replace(/[^a-z0-9@.-]/g, '-');
+    const password = this.plant(`pw-${randomBytes(12).toString('base64url')}`, `password of ${label}`);
+    const { user } = await this.api.call<{ user: { id: string } }>('POST', '/v1/auth/sign-up', {
+      body: { email, password, name: label },
+    });
+    const { bearer } = await this.api.call<{ bearer: string }>('POST', '/v1/auth/sign-in', { body: { email, password } });
+    return { id: user.id, email, password, bearer };
+  }
+
+  async workspace(owner: Account, members: Array<{ account: Account; role?: 'owner' | 'member' }> = []): Promise<string> {
+    const { id } = await this.api.call<{ id: string }>('POST', '/v1/workspaces', {
+      credential: owner.bearer,
+      body: { name: `${this.id} workspace` },
+    });
+    for (const m of members) {
+      await this.api.call('POST', `/v1/workspaces/${id}/members`, {
+        credential: owner.bearer,
+        body: { email: m.account.email, role: m.role ?? 'member' },
+      });
+    }
+    return id;
+  }
+
+  /** A new LLM API key, registered at the provider and planted. */
+  async apiKey(label: string): Promise<string> {
+    const key = this.plant(`sk-lab-${label}-${randomBytes(16).toString('hex')}`, `LLM key ${label}`);
+    await this.lab.llmAdmin.registerKey(key);
+    return key;
+  }
+
+  /** An agent in the workspace using the lab's LLM provider, with `apiKey` set in the cloud. */
+  async agent(owner: Account, workspaceId: string, apiKey: string): Promise<string> {
+    const agent = await this.api.call<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/agents`, {
+      credential: owner.bearer,
+      body: { name: `${this.id}-agent`, provider: 'lab-llm', model: 'lab-model-1', baseUrl: 'https://api.llm.test/v1' },
+    });
+    await this.api.call('PUT', `/v1/workspaces/${workspaceId}/agents/${agent.id}/key`, {
+      credential: owner.bearer,
+      body: { apiKey },
+    });
+    return agent.id;
+  }
+
+  /**
+   * Puts `account` on the desktop app of `hostId`: signs out whoever was there, signs in (with
+   * the password, as a person would), connects the real-time channel, and, with a workspace,
+   * links the host's local gateway to it.
+   */
+  async useDesktop(hostId: string, account: Account, options: { workspaceId?: string } = {}): Promise<DesktopDriver> {
+    const desktop = this.lab.desktop(hostId);
+    const status = await desktop.call<{ signedIn: boolean }>('status');
+    if (status.signedIn) await desktop.call('signOut');
+    await desktop.call('signIn', { email: account.email, password: account.password });
+    const mark = desktop.mark();
+    await desktop.call('connect');
+    await desktop.waitForEvent({ event: 'realtime.connected' }, { since: mark, timeoutMs: 30_000 });
+    if (options.workspaceId) {
+      const gateway = this.lab.service(`${hostId}-gateway`).handle;
+      const from = gateway.lines.length;
+      await desktop.call('linkGateway', { workspaceId: options.workspaceId });
+      await gateway.waitForLine((l) => l.json?.event === 'ws.welcome' && gateway.lines.indexOf(l) >= from, 30_000);
+    }
+    this.note('desktop.ready', { host: hostId, user: account.email, workspaceId: options.workspaceId ?? null });
+    return desktop;
+  }
+
+  /** Heals faults (newest first), then runs cleanups. Errors are collected, not thrown one by one. */
+  async close(): Promise<Error[]> {
+    const errors: Error[] = [];
+    for (const f of this.#faults.reverse()) {
+      await f.heal().then(
+        () => this.note('fault.healed', { fault: f.description }),
+        (err: Error) => errors.push(err),
+      );
+    }
+    for (const fn of this.#cleanups.reverse()) await fn().catch((err: Error) => errors.push(err));
+    return errors;
+  }
+}

@@ -1,0 +1,39 @@
+import type { ScenarioContext } from './context.ts';
+
+/**
+ * A scenario: the documented claims it verifies, its tags, what it needs from the lab, and what
+ * it does. Scenarios are data plus one function; the runner gives them a fresh context.
+ */
+export const CAPABILITIES = [
+  'link-faults',
+  'firewall',
+  'udp-block',
+  'process-faults',
+  'clock',
+  'dpi',
+  'proxy',
+  'capture',
+] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+export const TAGS = ['reconnect', 'tokens', 'keys', 'tls', 'network', 'local', 'updates', 'webrtc'] as const;
+export type Tag = (typeof TAGS)[number];
+
+export interface ScenarioDefinition {
+  /** stable, e.g. "S01-desktop-wss-dropped" */
+  id: string;
+  title: string;
+  /** claim ids from the catalogue */
+  claims: string[];
+  tags: Tag[];
+  needs: Capability[];
+  /** default 120 s */
+  timeoutMs?: number;
+  run(ctx: ScenarioContext): Promise<void>;
+}
+
+export function defineScenario(definition: ScenarioDefinition): ScenarioDefinition {
+  if (!/^S\d{2}-[a-z0-9-]+$/.test(definition.id)) throw new Error(`scenario id ${definition.id} must look like S01-some-name`);
+  if (definition.claims.length === 0) throw new Error(`scenario ${definition.id} must name the claims it verifies`);
+  return definition;
+}

@@ -1,0 +1,102 @@
+import type { RunResults, ScenarioResult } from '../model.ts';
+import { xmlAttr, xmlText } from './text.ts';
+
+/**
+ * JUnit XML in the shape Jenkins, GitLab, GitHub test reporters and Azure read: a <testsuites>
+ * root with ONE <testsuite> (the run), one <testcase> per scenario, and one more for the secret
+ * canary scan so that a leaked secret fails the run in CI's own view too.
+ */
+export const CANARY_TESTCASE = { classname: 'canary', name: 'secret canary scan' } as const;
+
+const seconds = (ms: number) => (Math.max(0, ms) / 1000).toFixed(3);
+
+function attrs(values: Record<string, string | number>): string {
+  return Object.entries(values)
+    .map(([k, v]) => ` ${k}="${xmlAttr(String(v))}"`)
+    .join('');
+}
+
+function properties(entries: Array<[string, string]>, indent: string): string {
+  if (entries.length === 0) return '';
+  const rows = entries.map(([name, value]) => `${indent}  <property${attrs({ name, value })}/>`);
+  return `${indent}<properties>\n${rows.join('\n')}\n${indent}</properties>\n`;
+}
+
+/** The error's class as the first word of its stack ("AssertionError: ...") when there is one. */
+function errorType(stack: string | undefined): string {
+  const first = stack?.split('\n', 1)[0] ?? '';
+  return /^([A-Za-z_$][\w$]*(?:Error|Exception))\b/.exec(first)?.[1] ?? 'Error';
+}
+
+function scenarioProperties(s: ScenarioResult): Array<[string, string]> {
+  return [
+    ...s.claims.map((c): [string, string] => ['claim', c]),
+    ...s.tags.map((t): [string, string] => ['tag', t]),
+    ...s.needs.map((n): [string, string] => ['needs', n]),
+    ['seed', String(s.seed)],
+    ...s.metrics.map((m): [string, string] => [`metric.${m.name}`, `${m.value} ${m.unit}`.trim()]),
+  ];
+}
+
+function scenarioTestcase(s: ScenarioResult): string {
+  const head = `    <testcase${attrs({ classname: s.tags[0] ?? 'scenario', name: `${s.id}: ${s.title}`, time: seconds(s.durationMs) })}>\n`;
+  let body = properties(scenarioProperties(s), '      ');
+  if (s.status === 'failed') {
+    const message = s.error?.message ?? 'the scenario failed without recording an error';
+    const detail = s.error?.stack ?? message;
+    body += `      <failure${attrs({ message, type: errorType(s.error?.stack) })}>${xmlText(detail)}</failure>\n`;
+  } else if (s.status === 'skipped') {
+    body += `      <skipped${attrs({ message: s.skipReason ?? 'skipped' })}/>\n`;
+  }
+  return `${head}${body}    </testcase>\n`;
+}
+
+function canaryTestcase(results: RunResults): string {
+  const { planted, filesScanned, hits } = results.canary;
+  const head = `    <testcase${attrs({ ...CANARY_TESTCASE, time: '0.000' })}>\n`;
+  let body = properties(
+    [
+      ['planted', String(planted)],
+      ['filesScanned', String(filesScanned)],
+    ],
+    '      ',
+  );
+  if (hits.length > 0) {
+    const message = `${hits.length} plaintext secret(s) found in the run's artifacts`;
+    const detail = hits.map((h) => `${h.label} in ${h.file}`).join('\n');
+    body += `      <failure${attrs({ message, type: 'SecretLeak' })}>${xmlText(detail)}</failure>\n`;
+  }
+  return `${head}${body}    </testcase>\n`;
+}
+
+export function renderJunit(results: RunResults): string {
+  const failures = results.scenarios.filter((s) => s.status === 'failed').length + (results.canary.hits.length > 0 ? 1 : 0);
+  const skipped = results.scenarios.filter((s) => s.status === 'skipped').length;
+  const counts = {
+    tests: results.scenarios.length + 1,
+    failures,
+    errors: 0,
+    skipped,
+    time: seconds(Date.parse(results.finishedAt) - Date.parse(results.startedAt) || 0),
+  };
+  const runProperties = properties(
+    [
+      ['runId', results.runId],
+      ['driver', results.driver],
+      ['seed', String(results.seed)],
+      ['startedAt', results.startedAt],
+      ['finishedAt', results.finishedAt],
+    ],
+    '    ',
+  );
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>\n',
+    `<testsuites${attrs({ name: 'multiclaw-lab', ...counts })}>\n`,
+    `  <testsuite${attrs({ name: `multiclaw-lab run ${results.runId}`, ...counts, timestamp: results.startedAt })}>\n`,
+    runProperties,
+    ...results.scenarios.map(scenarioTestcase),
+    canaryTestcase(results),
+    '  </testsuite>\n',
+    '</testsuites>\n',
+  ].join('');
+}

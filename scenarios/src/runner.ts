@@ -1,0 +1,153 @@
+import { createHash, randomInt } from 'node:crypto';
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Lab } from '@multiclaw-lab/core';
+import { dumpDatabase, scanForSecrets } from './canary.ts';
+import { ScenarioContext } from './context.ts';
+import { CAPABILITIES, type Capability, type ScenarioDefinition } from './define.ts';
+import { type Claim, claimResults, type RunResults, type ScenarioResult } from './model.ts';
+import { mergedTimeline } from './timeline.ts';
+
+/**
+ * Runs scenarios against a lab, one at a time, each from a known state: faults healed, every
+ * clock back to real time, every service running. Collects per-scenario results with a merged
+ * timeline, and at the end runs the secret canary scan.
+ */
+export interface RunnerOptions {
+  seed?: number;
+  /** capabilities the lab's driver offers (netns: all) */
+  capabilities?: readonly Capability[];
+  onProgress?: (text: string) => void;
+}
+
+function scenarioSeed(runSeed: number, id: string): number {
+  return createHash('sha256').update(`${runSeed}:${id}`).digest().readUInt32BE(0);
+}
+
+export class ScenarioRunner {
+  readonly lab: Lab;
+  readonly seed: number;
+  readonly runId: string;
+  readonly startedAt = new Date().toISOString();
+  readonly results: ScenarioResult[] = [];
+  readonly planted = new Map<string, string>();
+  readonly evidenceDir: string;
+  /** captures of every site router's internet side, for the whole run (the egress audit reads them) */
+  readonly egressCaptures: Array<{ site: string; file: string; stop: () => Promise<string> }> = [];
+  readonly #capabilities: readonly Capability[];
+  readonly #progress: (text: string) => void;
+
+  constructor(lab: Lab, evidenceDir: string, options: RunnerOptions = {}) {
+    this.lab = lab;
+    this.seed = options.seed ?? randomInt(1, 2 ** 31 - 1);
+    this.runId = `${this.startedAt.replace(/[:.]/g, '-')}-${this.seed}`;
+    this.evidenceDir = evidenceDir;
+    this.#capabilities = options.capabilities ?? CAPABILITIES;
+    this.#progress = options.onProgress ?? (() => undefined);
+  }
+
+  static async create(lab: Lab, options: RunnerOptions = {}): Promise<ScenarioRunner> {
+    const evidenceDir = await mkdtemp(join(tmpdir(), 'mclab-evidence-'));
+    const runner = new ScenarioRunner(lab, evidenceDir, options);
+    for (const site of lab.topology.sites) {
+      const file = join(evidenceDir, `egress-${site.id}.pcap`);
+      const capture = await lab.driver.capture(site.router, 'wan', { file });
+      runner.egressCaptures.push({ site: site.id, file, stop: () => capture.stop() });
+    }
+    return runner;
+  }
+
+  /** Puts the lab back to a known state between scenarios. */
+  async #reset(): Promise<void> {
+    await this.lab.setClock('all', 0);
+    for (const [id, s] of this.lab.services) {
+      if (!s.handle.running && !['mitmproxy', 'squid'].includes(s.def.kind)) {
+        this.#progress(`restarting ${id}, left stopped by an earlier scenario`);
+        await this.lab.restart(id);
+      }
+    }
+  }
+
+  /** Runs one scenario; never throws: the outcome is in the returned result. */
+  async run(def: ScenarioDefinition): Promise<ScenarioResult> {
+    const seed = scenarioSeed(this.seed, def.id);
+    const base = { id: def.id, title: def.title, claims: def.claims, tags: def.tags, needs: def.needs, seed };
+    const missing = def.needs.filter((n) => !this.#capabilities.includes(n));
+    if (missing.length > 0) {
+      const skipped: ScenarioResult = {
+        ...base,
+        status: 'skipped',
+        durationMs: 0,
+        skipReason: `the driver cannot provide: ${missing.join(', ')}`,
+        metrics: [],
+        timeline: [],
+        evidence: [],
+      };
+      this.results.push(skipped);
+      return skipped;
+    }
+    await this.#reset();
+    this.#progress(`${def.id}: ${def.title}`);
+    const ctx = new ScenarioContext({
+      lab: this.lab,
+      id: def.id,
+      seed,
+      planted: this.planted,
+      evidenceDir: this.evidenceDir,
+      egressCaptures: this.egressCaptures.map((c) => ({ site: c.site, file: c.file })),
+    });
+    const from = Date.now();
+    let error: Error | undefined;
+    const timeoutMs = def.timeoutMs ?? 120_000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        def.run(ctx),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`scenario ${def.id} did not finish within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      error = err instanceof Error ? err : new Error(String(err));
+    } finally {
+      clearTimeout(timer);
+    }
+    const cleanupErrors = await ctx.close();
+    if (!error && cleanupErrors.length > 0)
+      error = new Error(`cleanup failed: ${cleanupErrors.map((e) => e.message).join('; ')}`);
+    const to = Date.now();
+    const result: ScenarioResult = {
+      ...base,
+      status: error ? 'failed' : 'passed',
+      durationMs: to - from,
+      ...(error ? { error: { message: error.message, ...(error.stack ? { stack: error.stack } : {}) } } : {}),
+      metrics: ctx.metrics,
+      timeline: mergedTimeline(this.lab, ctx.steps, from - 200, to + 200),
+      evidence: ctx.evidence,
+    };
+    this.results.push(result);
+    this.#progress(`${def.id}: ${result.status} (${result.durationMs} ms)${error ? `: ${error.message}` : ''}`);
+    return result;
+  }
+
+  /** The canary scan (state folder, evidence, a database dump) and the claims join. */
+  async finish(claims: Claim[]): Promise<RunResults> {
+    await mkdir(this.evidenceDir, { recursive: true });
+    for (const c of this.egressCaptures) await c.stop().catch(() => undefined);
+    const dumped = await dumpDatabase(this.lab, join(this.evidenceDir, 'database-dump.sql')).catch(() => false);
+    if (!dumped) this.#progress('warning: the database could not be dumped for the canary scan');
+    const canary = await scanForSecrets(this.planted, [this.lab.stateDir, this.evidenceDir]);
+    if (!dumped) canary.hits.push({ file: '(database dump)', label: 'the database could not be dumped, so it was not scanned' });
+    return {
+      runId: this.runId,
+      startedAt: this.startedAt,
+      finishedAt: new Date().toISOString(),
+      driver: this.lab.driver.name,
+      seed: this.seed,
+      scenarios: this.results,
+      claims: claimResults(claims, this.results),
+      canary,
+    };
+  }
+}

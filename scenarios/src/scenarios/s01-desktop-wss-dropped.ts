@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { defineScenario } from '../define.ts';
+
+const API = 'https://api.multiclaw.test/healthz';
+
+/**
+ * The desktop's real-time connection is cut twice on the site's link — a reset (the connection
+ * dies loudly) and a blackhole (it goes silent) — and the app must come back by itself with the
+ * bearer it has: a fresh WSS token each time, no sign-in.
+ */
+export default defineScenario({
+  id: 'S01-desktop-wss-dropped',
+  title: 'Desktop WSS dropped (reset, blackhole): reconnects by itself with its bearer',
+  claims: ['NS-17', 'NS-18', 'CS-32', 'NS-04'],
+  tags: ['reconnect', 'tokens'],
+  needs: ['link-faults'],
+  async run(ctx) {
+    const { lab } = ctx;
+    const alice = await ctx.account('alice');
+    const desktop = await ctx.useDesktop('s1-d1', alice);
+    const since = Date.now();
+
+    for (const kind of ['reset', 'blackhole'] as const) {
+      const mark = desktop.mark();
+      const fault = await ctx.fault(lab.linkFault('s1', kind, { upstreams: ['api'] }));
+      await ctx.step(`${kind}: the fault takes effect`, async () => {
+        const probe = await lab.httpsProbe('s1-d1', API, { timeoutMs: 1_500 });
+        assert.equal(probe.ok, false, `a request through the site link still worked during the ${kind}`);
+        await desktop.waitForEvent({ event: 'realtime.backoff' }, { since: mark, timeoutMs: 30_000 });
+      });
+      await ctx.heal(fault);
+      const reconnected = await ctx.step(`${kind}: the app reconnects by itself`, async () => {
+        assert.equal((await lab.httpsProbe('s1-d1', API)).ok, true, 'the link did not come back after heal');
+        return desktop.waitForEvent({ event: 'realtime.reconnected' }, { since: mark, timeoutMs: 60_000 });
+      });
+      ctx.metric(`reconnect downtime after ${kind}`, Number(reconnected.json?.downtimeMs), 'ms');
+    }
+
+    await ctx.step('no sign-in, a fresh WSS token per connection', async () => {
+      assert.equal(ctx.events('cloud', { event: 'auth.signed_in' }, since).length, 0, 'the app signed in again');
+      const mints = ctx.events('cloud', { event: 'realtime.token_minted' }, since).length;
+      assert.ok(mints >= 2, `expected a new WSS token per reconnect, saw ${mints} mints`);
+      const status = await desktop.call<{ state: string; signedIn: boolean }>('status');
+      assert.deepEqual({ state: status.state, signedIn: status.signedIn }, { state: 'connected', signedIn: true });
+    });
+  },
+});
