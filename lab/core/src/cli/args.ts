@@ -9,6 +9,7 @@ export type Command =
   | { name: 'down'; prefix?: string }
   | { name: 'doctor'; json: boolean; install: boolean }
   | { name: 'report' }
+  | { name: 'run'; ids: string[]; tags: string[]; seed?: number }
   | { name: 'help' };
 
 export const USAGE = `usage: pnpm lab <command> [options]
@@ -20,6 +21,9 @@ export const USAGE = `usage: pnpm lab <command> [options]
   down [--prefix P]                                remove everything the lab made (also after a crash);
                                                    --prefix: a lab this folder has no state for
   doctor [--json] [--install]                      what is installed, what is missing, how to get it
+  run [scenario ids] [--tag T]... [--seed N]        run scenarios (all by default) on the running lab, or on a
+                                                   fresh one if none is up; writes reports/<run-id>/ and
+                                                   reports/latest/; exits non-zero on any failure
   report                                           where the latest scenario report is
 
 State lives in .lab/ at the repository root (LAB_STATE_DIR overrides).`;
@@ -110,6 +114,20 @@ export function parseCommand(argv: string[]): Command {
     case 'report':
       parse('report', rest, {}, 0);
       return { name: 'report' };
+    case 'run': {
+      const { values, positionals } = parse(
+        'run',
+        rest,
+        { tag: { type: 'string', multiple: true }, seed: { type: 'string' } },
+        Number.POSITIVE_INFINITY,
+      );
+      for (const id of positionals) {
+        if (!/^S\d{2}(-[a-z0-9-]+)?$/.test(id))
+          throw new UsageError(`run: a scenario id looks like S01 or S01-desktop-wss-dropped, not ${JSON.stringify(id)}`);
+      }
+      const seed = count('--seed', values.seed, 1);
+      return { name: 'run', ids: positionals, tags: values.tag ?? [], ...(seed === undefined ? {} : { seed }) };
+    }
     default:
       throw new UsageError(`unknown command ${JSON.stringify(name)}`);
   }

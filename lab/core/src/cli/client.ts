@@ -93,3 +93,46 @@ export function labdStreamLines(
     req.end();
   });
 }
+
+/**
+ * POSTs a JSON body and streams the answer's lines (a long operation reporting progress as it
+ * goes, e.g. a scenario run). An error answer comes back in `error`.
+ */
+export function labdStreamPost(
+  socket: string,
+  path: string,
+  body: unknown,
+  onLine: (line: string) => void,
+): Promise<{ status: number; error?: string }> {
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify(body);
+    const req = request(
+      {
+        socketPath: socket,
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        const lines = createInterface({ input: res });
+        const collected: string[] = [];
+        lines.on('line', (line) => (status >= 400 ? collected.push(line) : onLine(line)));
+        lines.on('close', () => {
+          if (status < 400) return resolve({ status });
+          let error = collected.join('\n');
+          try {
+            error = (JSON.parse(error) as { error: { message: string } }).error.message;
+          } catch {
+            // not an ErrorBody
+          }
+          resolve({ status, error });
+        });
+      },
+    );
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      reject(new LabdUnreachableError(`cannot reach labd at ${socket}: ${err.code ?? err.message}`)),
+    );
+    req.end(payload);
+  });
+}

@@ -13,6 +13,7 @@ import { followLines, readLastLines } from './tail.ts';
  *   GET  /status                         the Lab's status
  *   POST /exec   {host, argv}            runs argv inside a host, returns code/stdout/stderr
  *   GET  /logs/:service?lines=N&follow=1 the service's JSON-lines log, text/plain, streamed with follow
+ *   POST /run    {ids, tags, seed}       runs scenarios on this lab; answers NDJSON progress, then "done"
  *   POST /down                           takes the lab down, answers, then labd exits
  */
 export interface LabdApiOptions {
@@ -23,6 +24,30 @@ export interface LabdApiOptions {
   takeDown: () => Promise<void>;
   /** called after POST /down has answered: labd stops serving and exits */
   onDown: () => void;
+  /** runs scenarios on this lab (POST /run); absent: the route answers 404 */
+  runScenarios?: (request: RunRequest, onProgress: (text: string) => void) => Promise<Record<string, unknown>>;
+}
+
+export interface RunRequest {
+  ids: string[];
+  tags: string[];
+  seed?: number;
+}
+
+function parseRun(body: unknown): RunRequest {
+  const b = (body ?? {}) as { ids?: unknown; tags?: unknown; seed?: unknown };
+  const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string' && x.length < 100);
+  if ((b.ids !== undefined && !strings(b.ids)) || (b.tags !== undefined && !strings(b.tags))) {
+    throw new ProtocolError('bad_request', 'invalid request: ids and tags are arrays of strings');
+  }
+  if (b.seed !== undefined && !(Number.isInteger(b.seed) && (b.seed as number) > 0)) {
+    throw new ProtocolError('bad_request', 'invalid request: seed is a positive whole number');
+  }
+  return {
+    ids: (b.ids as string[]) ?? [],
+    tags: (b.tags as string[]) ?? [],
+    ...(b.seed === undefined ? {} : { seed: b.seed as number }),
+  };
 }
 
 const MAX_BODY = 1024 * 1024;
@@ -93,6 +118,7 @@ async function serveLog(lab: Lab, service: string, url: URL, res: ServerResponse
 
 export async function serveLabdApi(options: LabdApiOptions): Promise<Server> {
   const { lab, logger } = options;
+  let running = false;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://labd');
     const route = `${req.method} ${url.pathname}`;
@@ -105,6 +131,28 @@ export async function serveLabdApi(options: LabdApiOptions): Promise<Server> {
     if (req.method === 'GET' && url.pathname.startsWith('/logs/')) {
       return serveLog(lab, decodeURIComponent(url.pathname.slice('/logs/'.length)), url, res);
     }
+    if (route === 'POST /run') {
+      if (!options.runScenarios) throw new ProtocolError('not_found', 'this labd cannot run scenarios');
+      if (running) throw new ProtocolError('conflict', 'a scenario run is already going on this lab; wait for it');
+      const request = parseRun(await readJson(req));
+      running = true;
+      // NDJSON: progress lines as they come, then one "done" (or "failed") line
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      const line = (value: unknown) => res.write(`${JSON.stringify(value)}\n`);
+      logger.info({ event: 'run.started', ...request }, 'scenario run started');
+      try {
+        const outcome = await options.runScenarios(request, (text) => line({ event: 'progress', text }));
+        line({ event: 'done', ...outcome });
+        logger.info({ event: 'run.finished', ...outcome }, 'scenario run finished');
+      } catch (err) {
+        line({ event: 'failed', message: err instanceof Error ? err.message : String(err) });
+        logger.error({ event: 'run.failed', error: String(err) }, 'scenario run failed');
+      } finally {
+        running = false;
+        res.end();
+      }
+      return;
+    }
     if (route === 'POST /down') {
       logger.info({ event: 'down.requested' }, 'down requested');
       await options.takeDown();
@@ -112,7 +160,10 @@ export async function serveLabdApi(options: LabdApiOptions): Promise<Server> {
       res.on('finish', options.onDown);
       return;
     }
-    throw new ProtocolError('not_found', `no route ${route}; routes: GET /status, POST /exec, GET /logs/:service, POST /down`);
+    throw new ProtocolError(
+      'not_found',
+      `no route ${route}; routes: GET /status, POST /exec, GET /logs/:service, POST /run, POST /down`,
+    );
   };
 
   const server = createServer((req, res) => {
@@ -124,6 +175,8 @@ export async function serveLabdApi(options: LabdApiOptions): Promise<Server> {
       if (res.headersSent) res.end();
       else sendJson(res, error.httpStatus, error.toBody());
     });
+    // a scenario run answers for many minutes; Node's default request timeout would cut it
+    server.requestTimeout = 0;
   });
   // a socket file left by a killed labd would make listen() fail with EADDRINUSE
   await rm(options.socket, { force: true });

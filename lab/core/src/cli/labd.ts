@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createLogger, type Logger, logReady } from '@multiclaw-lab/kit';
 import { type Lab, type LabModule, loadLabModule } from './lab-api.ts';
 import { serveLabdApi } from './labd-api.ts';
+import { runScenariosOn } from './scenario-run.ts';
 
 /**
  * labd, the lab's supervisor: `lab up` starts it detached (its own session, stdout into
@@ -78,7 +79,15 @@ export async function runLabd(options: LabdOptions): Promise<LabdHandle> {
     await finish();
   };
 
-  server = await serveLabdApi({ lab, socket: options.socket, logger, takeDown, onDown: () => void stop() });
+  server = await serveLabdApi({
+    lab,
+    socket: options.socket,
+    logger,
+    takeDown,
+    onDown: () => void stop(),
+    runScenarios: (request, onProgress) =>
+      runScenariosOn(lab, request, onProgress) as unknown as Promise<Record<string, unknown>>,
+  });
   const status = await lab.status();
   const unhealthy = status.services.filter((s) => !s.healthy).map((s) => ({ id: s.id, detail: s.detail ?? 'not healthy' }));
   logReady(logger, {

@@ -3,6 +3,7 @@ import { type CliContext, systemContext } from './context.ts';
 import { doctor, report } from './doctor-command.ts';
 import { down } from './down.ts';
 import { exec, logs, status } from './inspect.ts';
+import { run } from './run.ts';
 import { up } from './up.ts';
 
 /**
@@ -28,6 +29,8 @@ export async function runCommand(ctx: CliContext, command: Command): Promise<num
       return doctor(ctx, command);
     case 'report':
       return report(ctx);
+    case 'run':
+      return run(ctx, command);
   }
 }
 

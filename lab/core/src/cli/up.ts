@@ -90,6 +90,9 @@ export async function up(ctx: CliContext, options: UpOptions): Promise<number> {
     return 1;
   }
   if (!ctx.isRoot) return refuseNotRoot(ctx, 'up');
+  // the state folder must be searchable by the service accounts the lab runs as (postgres,
+  // squid's proxy); what is private inside it (secrets, logs) has its own modes
+  await mkdir(ctx.paths.root, { recursive: true, mode: 0o755 });
   await mkdir(ctx.paths.logs, { recursive: true, mode: 0o700 });
 
   const existing = await readState(ctx.paths);

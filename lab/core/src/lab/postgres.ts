@@ -27,6 +27,15 @@ export async function preparePostgres(
   const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
   await chown(options.dir, uid, gid);
   await chown(socketDir, uid, gid);
+  const reachable = await run('runuser', ['-u', 'postgres', '--', 'test', '-w', options.dir]).then(
+    () => true,
+    () => false,
+  );
+  if (!reachable) {
+    throw new LabError('LAB_STATE_NOT_SEARCHABLE', `the postgres account cannot reach ${options.dir}`, {
+      hint: 'every folder above the lab state folder must be searchable by other users (chmod o+x on it)',
+    });
+  }
   const initdb = await driver.exec(
     'db',
     findPostgresBin('initdb'),

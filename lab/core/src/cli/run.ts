@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { labdStreamPost } from './client.ts';
+import { type CliContext, progressLine } from './context.ts';
+import { refuseNotRoot } from './down.ts';
+import { runScenariosOn, type SuiteSummary } from './scenario-run.ts';
+import { isLabdAlive, readState } from './state.ts';
+
+/**
+ * `lab run [ids] [--tag t]… [--seed N]`: runs scenarios on the running lab (inside labd, which
+ * owns it), or, with no lab up, on a fresh lab made for this run and taken down after it.
+ * Exits 1 if any scenario failed or the canary found a planted secret.
+ */
+const RUN_PREFIX = 'mcr';
+
+export async function run(ctx: CliContext, command: { ids: string[]; tags: string[]; seed?: number }): Promise<number> {
+  const request = { ids: command.ids, tags: command.tags, ...(command.seed === undefined ? {} : { seed: command.seed }) };
+  const state = await readState(ctx.paths);
+  let summary: SuiteSummary | undefined;
+  if (state && isLabdAlive(state.labdPid)) {
+    progressLine(ctx, 'run', `on the running lab ${state.prefix}`);
+    let failure: string | undefined;
+    const answer = await labdStreamPost(state.socket, '/run', request, (line) => {
+      let value: Record<string, unknown>;
+      try {
+        value = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      if (value.event === 'progress') progressLine(ctx, 'run', String(value.text));
+      else if (value.event === 'done') summary = value as unknown as SuiteSummary;
+      else if (value.event === 'failed') failure = String(value.message);
+    });
+    if (answer.error || failure || !summary) {
+      ctx.stderr(`lab run: ${answer.error ?? failure ?? 'labd ended the run without a result; see pnpm lab logs labd'}\n`);
+      return 1;
+    }
+  } else {
+    if (state) {
+      ctx.stderr(`the lab ${state.prefix} is broken (its labd is not running); clean it up first: sudo pnpm lab down\n`);
+      return 1;
+    }
+    if (!ctx.isRoot) return refuseNotRoot(ctx, 'run');
+    progressLine(ctx, 'run', 'no lab is up: starting a fresh one for this run');
+    const { startLab, teardownLab } = await ctx.loadLab();
+    const stateDir = join(ctx.paths.root, 'run-lab');
+    await teardownLab({ prefix: RUN_PREFIX, stateDir }); // leftovers of an earlier run that was killed
+    const lab = await startLab({
+      prefix: RUN_PREFIX,
+      stateDir,
+      desktops: 3,
+      onProgress: (p) => progressLine(ctx, p.phase, p.detail),
+    });
+    try {
+      summary = await runScenariosOn(lab, request, (text) => progressLine(ctx, 'run', text));
+    } finally {
+      progressLine(ctx, 'run', 'taking the run lab down');
+      await lab.down();
+    }
+  }
+  const c = summary.claims;
+  ctx.stdout(
+    `${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped (seed ${summary.seed})\n` +
+      `claims: ${c.verified} verified, ${c.failed} failed, ${c.untested} untested, ${c.untestable} untestable\n` +
+      `secret canary: ${summary.canaryHits === 0 ? 'no planted secret found in plaintext' : `${summary.canaryHits} HITS`}\n` +
+      summary.failures.map((f) => `FAILED ${f.id}: ${f.message}\n`).join('') +
+      `report: ${join(summary.runDir, 'index.html')}\n`,
+  );
+  return summary.failed > 0 || summary.canaryHits > 0 ? 1 : 0;
+}
