@@ -60,6 +60,15 @@ describe('pnpm lab up / status / down', async () => {
 
     const exec = await lab('exec', 's1-d1', '--', 'ip', '-4', '-br', 'addr', 'show', 'eth0');
     expect(exec.stdout).toContain('198.19.1.11');
+
+    // a scenario run on the running lab, inside labd, with its report
+    const run = await lab('run', 'S01');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^1 passed, 0 failed, 0 skipped/);
+    expect(run.stdout).toMatch(/secret canary: no planted secret found in plaintext/);
+    const reportPath = /report: (.+index\.html)/.exec(run.stdout)?.[1];
+    expect(reportPath && (await readFile(reportPath, 'utf8'))).toContain('S01-desktop-wss-dropped');
+    expect((await lab('run', 'S99')).code).not.toBe(0);
   });
 
   it('survives a kill -9 of its supervisor: down cleans up, and a second up works', async () => {
