@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir } from 'node:fs/promises';
+import { request } from 'node:https';
 import { basename, join } from 'node:path';
 import type { CloudApi, DesktopDriver, Lab } from '@multiclaw-lab/core';
-import { seededRandom } from '@multiclaw-lab/kit';
-import type { Capture, Fault } from '@multiclaw-lab/network';
+import { type LogLine, seededRandom } from '@multiclaw-lab/kit';
+import { type Capture, type Fault, PUBLIC_NAMES } from '@multiclaw-lab/network';
+import { type ChannelKind, REALTIME_PATH, REALTIME_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '@multiclaw-lab/protocol';
 import type { Evidence, Metric, TimelineEntry } from './model.ts';
 
 export interface Account {
@@ -65,6 +67,81 @@ export class ScenarioContext {
       .flatMap((s) => s.handle.lines)
       .filter((l) => l.receivedAt >= since && l.json && Object.entries(fields).every(([k, v]) => l.json![k] === v))
       .map((l) => l.json!);
+  }
+
+  /**
+   * Waits for a JSON log line of a service's current process, received at or after `since` (ms,
+   * harness clock), whose fields include `fields`. Unlike the handle's waitForLog, lines from
+   * before `since` never match.
+   */
+  waitForLog(
+    serviceId: string,
+    fields: Record<string, unknown>,
+    options: { since: number; timeoutMs?: number },
+  ): Promise<LogLine> {
+    const match = (l: LogLine) =>
+      l.receivedAt >= options.since && l.json !== undefined && Object.entries(fields).every(([k, v]) => l.json![k] === v);
+    return this.lab.service(serviceId).handle.waitForLine(match, options.timeoutMs ?? 30_000);
+  }
+
+  /** Polls a real state until it holds (for states no event announces); fails after `timeoutMs`. */
+  async until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /**
+   * Tries to open a real-time WSS channel of the cloud with `token`, as a client would (through
+   * the lab's out-of-band bridge, TLS verified against the lab CA). Answers whether the upgrade
+   * was accepted, and if not the HTTP status and error code the cloud refused it with. An
+   * accepted socket is closed again at once (for gateway and daemon channels the cloud lets the
+   * newest connection of an instance win, so the real client is replaced and reconnects).
+   */
+  tryRealtime(channel: ChannelKind, token: string): Promise<{ accepted: boolean; status: number; code?: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request({
+        socketPath: join(this.lab.runDir, 'cloud-api.sock'),
+        host: PUBLIC_NAMES.api,
+        servername: PUBLIC_NAMES.api,
+        ca: this.lab.ca.certPem,
+        agent: false,
+        path: REALTIME_PATH[channel],
+        headers: {
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'sec-websocket-version': '13',
+          'sec-websocket-key': randomBytes(16).toString('base64'),
+          'sec-websocket-protocol': `${REALTIME_SUBPROTOCOL}, ${TOKEN_SUBPROTOCOL_PREFIX}${token}`,
+        },
+        timeout: 15_000,
+      });
+      req.on('upgrade', (res, socket) => {
+        socket.destroy();
+        resolve({ accepted: true, status: res.statusCode ?? 101 });
+      });
+      req.on('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => {
+          let code: string | undefined;
+          try {
+            code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
+          } catch {
+            code = undefined;
+          }
+          resolve({ accepted: false, status: res.statusCode ?? 0, ...(code ? { code } : {}) });
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('the real-time upgrade got no answer in 15 s')));
+      req.on('error', reject);
+      req.end();
+    });
   }
 
   note(event: string, fields: Record<string, unknown> = {}): void {

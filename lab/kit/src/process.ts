@@ -140,10 +140,10 @@ export class ProcessHandle extends EventEmitter<{ line: [LogLine]; exit: [number
     return { code: this.exitCode, signal: this.signalCode };
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
-  async stop(graceMs = 5_000): Promise<void> {
+  /** `signal` (SIGTERM), then SIGKILL if it has not exited after `graceMs`. */
+  async stop(graceMs = 5_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (!this.running) return;
-    this.child.kill('SIGTERM');
+    this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     await this.#exited;
     clearTimeout(timer);

@@ -108,7 +108,11 @@ export class NetnsDriver implements LabDriver {
 
   spawn(hostId: string, command: string, args: string[], options: RunOptions = {}): ChildProcess {
     this.#checkUp(`start ${command} in ${hostId}`);
-    const asUser = options.user ? [requireTool('runuser'), '-u', options.user, '-m', '--'] : [];
+    // setpriv execs the command (runuser would fork and stay in between, swallowing signals
+    // meant for the service); the environment is kept as given
+    const asUser = options.user
+      ? [requireTool('setpriv'), `--reuid=${options.user}`, `--regid=${options.user}`, '--init-groups', '--']
+      : [];
     const argv = ['netns', 'exec', this.namespaceOf(hostId), ...asUser, command, ...args];
     this.#logger.debug({ event: 'netns.spawn', host: hostId, command, user: options.user }, 'spawn');
     return spawn(requireTool('ip'), argv, { env: this.hostEnv(hostId, options.env), cwd: options.cwd, stdio: 'pipe' });

@@ -8,7 +8,7 @@ describe('preflight', () => {
       ['ip', 'iproute2'],
       ['nft', 'nftables'],
       ['sysctl', 'procps'],
-      ['runuser', 'util-linux'],
+      ['setpriv', 'util-linux'],
       ['tcpdump', 'tcpdump'],
     ]);
     expect(tools.every((t) => t.path)).toBe(true); // this machine has them all

@@ -102,6 +102,7 @@ const PACKAGE_OF: Record<string, string> = {
   tcpdump: 'tcpdump',
   sysctl: 'procps',
   runuser: 'util-linux',
+  setpriv: 'util-linux',
 };
 
 export function requireTool(tool: string): string {
@@ -126,7 +127,7 @@ export function netnsTools(): ToolStatus[] {
     ip: 'namespaces, bridges, veths, addresses, routes',
     nft: 'router NAT and firewall, faults, traffic steering',
     sysctl: 'IP forwarding on routers, no IPv6 on lab links',
-    runuser: 'running a service as another account',
+    setpriv: 'running a service as another account',
     tcpdump: 'packet capture',
   };
   return Object.entries(uses).map(([tool, usedFor]) => ({

@@ -202,6 +202,12 @@ export class Lab implements AsyncDisposable {
     return s;
   }
 
+  /** Stops a service cleanly (its own stop signal) and leaves it stopped; `restart(id)` starts it again. */
+  async stop(id: string): Promise<void> {
+    const s = this.service(id);
+    await s.handle.stop(10_000, s.def.stopSignal);
+  }
+
   /** Stops a service (SIGKILL when `crash`) and starts it again from the same definition. */
   async restart(id: string, options: { crash?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunningService> {
     const old = this.service(id);
@@ -209,7 +215,7 @@ export class Lab implements AsyncDisposable {
       old.handle.signal('SIGKILL');
       await old.handle.waitForExit();
     } else {
-      await old.handle.stop();
+      await old.handle.stop(5_000, old.def.stopSignal);
     }
     let def = old.def;
     if (options.env) {
@@ -356,7 +362,7 @@ export class Lab implements AsyncDisposable {
     if (this.#down) return;
     this.#down = true;
     for (const d of this.desktops.values()) d.process.child.stdin?.end();
-    await Promise.allSettled([...this.services.values()].map((s) => s.handle.stop(3_000)));
+    await Promise.allSettled([...this.services.values()].map((s) => s.handle.stop(3_000, s.def.stopSignal)));
     await this.api?.close().catch(() => undefined);
     await this.driver.down();
     // Keep the logs (evidence); remove what held secrets or state.

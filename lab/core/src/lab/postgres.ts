@@ -57,6 +57,8 @@ export async function preparePostgres(
       args: ['-D', dataDir, '-c', `listen_addresses=${options.listen}`, '-c', 'port=5432', '-k', socketDir],
       env: { PATH: process.env.PATH, LANG: 'C' },
       user: 'postgres',
+      // SIGTERM is PostgreSQL's "smart" shutdown, which waits for the cloud's pooled connections
+      stopSignal: 'SIGINT',
       ready: (line) => line.text.includes('database system is ready to accept connections'),
     },
     databaseUrl: (db) => `postgres://lab@${options.listen}:5432/${db}`,

@@ -33,6 +33,8 @@ export interface ServiceDef {
   /** a line that means ready; default: a JSON line with event 'ready' */
   ready?: (line: LogLine) => boolean;
   readyTimeoutMs?: number;
+  /** the signal that stops it cleanly and promptly (default SIGTERM; PostgreSQL: SIGINT, its fast shutdown) */
+  stopSignal?: NodeJS.Signals;
   /**
    * A custom starter for services with their own start logic (third-party services from
    * lab/infra): it returns a ready ProcessHandle; command/args/env above are then descriptive.

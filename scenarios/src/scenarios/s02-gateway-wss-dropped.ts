@@ -1,0 +1,225 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { OPENCLAW_CONFIG_FILE, WSS_TOKEN_TTL_SECONDS } from '@multiclaw-lab/protocol';
+import type { ScenarioContext } from '../context.ts';
+import { defineScenario } from '../define.ts';
+
+const HOST = 's1-d1';
+const GATEWAY = `${HOST}-gateway`;
+const API = 'https://api.multiclaw.test/healthz';
+
+interface LocalTask {
+  state: string;
+  statuses: Array<{ seq: number; state: string; detail: string }>;
+}
+
+/**
+ * The gateway's own WSS is cut on the site link while a task runs. The task must go on locally
+ * (through to its LLM call, which takes another path), and once the link is back every status
+ * update must reach the cloud exactly once and in order, over a session with a new token. The
+ * token of the earlier session is then shown refused once it has expired.
+ */
+export default defineScenario({
+  id: 'S02-gateway-wss-dropped',
+  title: 'Gateway WSS dropped mid-task: the task goes on, statuses arrive in order, once; a fresh session token',
+  claims: ['NS-19', 'NS-21', 'CS-18', 'CS-30', 'NS-24', 'NS-25', 'NS-23', 'SO-07', 'SO-08', 'CS-32', 'NS-05'],
+  tags: ['reconnect', 'tokens'],
+  needs: ['link-faults', 'clock'],
+  timeoutMs: 240_000,
+  async run(ctx) {
+    const { lab } = ctx;
+    const alice = await ctx.account('alice');
+    const workspaceId = await ctx.workspace(alice);
+    const agentId = await ctx.agent(alice, workspaceId, await ctx.apiKey('s02'));
+    const since = Date.now();
+    const desktop = await ctx.useDesktop(HOST, alice, { workspaceId });
+
+    const { instanceId, earlyToken, firstJti } = await ctx.step(
+      'the gateway connects with the token from openclaw.json alone',
+      async () => {
+        const file = join(lab.hostFiles(HOST).home, OPENCLAW_CONFIG_FILE);
+        // openclaw.json is documented to hold the workspace token in plaintext, so reading it here
+        // exposes nothing new; it is not planted for the canary scan for that reason.
+        const config = JSON.parse(await readFile(file, 'utf8')) as { workspace: { authToken: string; instanceId: string } };
+        assert.match(config.workspace.authToken, /^mcg_/, 'openclaw.json holds no gateway workspace token');
+        const status = await desktop.call<{ workspace: { connected: boolean } }>('gatewayStatus');
+        assert.equal(status.workspace.connected, true, 'the linked gateway is not connected to the cloud');
+        const mints = ctx.events(
+          'cloud',
+          { event: 'realtime.token_minted', channel: 'gateway', cid: config.workspace.instanceId },
+          since,
+        );
+        assert.equal(mints.length, 1, `expected one gateway token minted for the new instance, saw ${mints.length}`);
+        // only that workspace token opens the gateway channel: not the bearer, not an altered token
+        const withBearer = await ctx.api.raw('POST', '/v1/realtime/token', {
+          credential: alice.bearer,
+          body: { channel: 'gateway' },
+        });
+        assert.equal(withBearer.status, 403, `the desktop bearer minted a gateway token (HTTP ${withBearer.status})`);
+        const altered = await ctx.api.raw('POST', '/v1/realtime/token', {
+          credential: `${config.workspace.authToken.slice(0, -4)}AAAA`,
+          body: { channel: 'gateway' },
+        });
+        assert.equal(altered.status, 401, `an altered workspace token was accepted (HTTP ${altered.status})`);
+        // the same kind of token the gateway holds for its session, minted with its own credential
+        const early = await ctx.api.call<{ token: string }>('POST', '/v1/realtime/token', {
+          credential: config.workspace.authToken,
+          body: { channel: 'gateway' },
+        });
+        ctx.plant(early.token, 'gateway WSS token minted before the drop');
+        const forged = `${early.token.slice(0, -4)}${early.token.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
+        const refused = await ctx.tryRealtime('gateway', forged);
+        assert.deepEqual(
+          { accepted: refused.accepted, status: refused.status },
+          { accepted: false, status: 401 },
+          'a WSS token with a broken HMAC signature was not refused with 401',
+        );
+        return { instanceId: config.workspace.instanceId, earlyToken: early.token, firstJti: String(mints[0]!.jti) };
+      },
+    );
+
+    await ctx.step('the desktop app disconnects: the gateway keeps its own WSS', async () => {
+      const before = ctx.events('cloud', { event: 'ws.opened', channel: 'gateway', instanceId }, since).at(-1);
+      assert.ok(before, 'the cloud saw no gateway session of this instance');
+      const off = Date.now();
+      await desktop.call('disconnect');
+      await ctx.waitForLog('cloud', { event: 'ws.closed', channel: 'user', subject: alice.id }, { since: off });
+      const instances = await ctx.api.call<{ instances: Array<{ id: string; connected: boolean }> }>(
+        'GET',
+        `/v1/workspaces/${workspaceId}/instances`,
+        { credential: alice.bearer },
+      );
+      assert.equal(
+        instances.instances.find((i) => i.id === instanceId)?.connected,
+        true,
+        'the gateway went offline with the desktop',
+      );
+      const gatewayClosed = ctx.events('cloud', { event: 'ws.closed', connectionId: before.connectionId }, since);
+      assert.equal(gatewayClosed.length, 0, 'the gateway session closed when the desktop disconnected');
+      await desktop.call('connect');
+    });
+
+    const { taskId } = await ctx.step('a task starts and its first statuses reach the cloud', async () => {
+      await ctx.until(async () => {
+        const s = await desktop.call<{ agents: Array<{ id: string; hasKey: boolean }> }>('gatewayStatus');
+        return s.agents.some((a) => a.id === agentId && a.hasKey);
+      }, 'the agent and its key to be synced to the gateway');
+      const started = await desktop.call<{ taskId: string }>('startTask', {
+        agentId,
+        prompt: 'count to ten',
+        steps: 6,
+        stepMs: 1_000,
+      });
+      await ctx.until(
+        async () => (await cloudStatuses(ctx, workspaceId, started.taskId, alice.bearer)).length >= 2,
+        'the first two statuses to be stored by the cloud',
+      );
+      return started;
+    });
+
+    const mark = Date.now();
+    const fault = await ctx.fault(lab.linkFault('s1', 'down', { upstreams: ['api'] }));
+    const duringOutage = await ctx.step('link down: the WSS drops, the task goes on locally to the end', async () => {
+      const probe = await lab.httpsProbe(HOST, API, { timeoutMs: 1_500 });
+      assert.equal(probe.ok, false, 'the cloud was still reachable from the site with the link down');
+      await ctx.waitForLog(GATEWAY, { event: 'ws.closed' }, { since: mark, timeoutMs: 30_000 });
+      await ctx.until(
+        async () => {
+          const t = await desktop.call<LocalTask>('getTask', { taskId });
+          return t.state === 'completed' || t.state === 'failed';
+        },
+        'the task to finish locally',
+        60_000,
+      );
+      const local = await desktop.call<LocalTask>('getTask', { taskId });
+      assert.equal(local.state, 'completed', `the task ended ${local.state} during the outage`);
+      const status = await desktop.call<{ outbox: { pending: number }; workspace: { connected: boolean } }>('gatewayStatus');
+      assert.equal(status.workspace.connected, false, 'the gateway still reported a live cloud link');
+      assert.ok(status.outbox.pending > 0, 'no status was waiting for the cloud during the outage');
+      const stored = await ctx.api.raw('GET', `/v1/workspaces/${workspaceId}/tasks/${taskId}/statuses`, {
+        credential: alice.bearer,
+      });
+      const storedCount = (stored.body as { statuses: unknown[] }).statuses.length;
+      assert.ok(storedCount < local.statuses.length, 'every status had reached the cloud although the link was down');
+      ctx.metric('statuses queued during the outage', local.statuses.length - storedCount, 'statuses');
+      return local;
+    });
+
+    await ctx.heal(fault);
+    await ctx.step('after heal: a new session, every status stored once, in order', async () => {
+      assert.equal((await lab.httpsProbe(HOST, API)).ok, true, 'the link did not come back after heal');
+      const welcome = await ctx.waitForLog(GATEWAY, { event: 'ws.welcome' }, { since: mark, timeoutMs: 60_000 });
+      ctx.metric('gateway reconnect after heal', welcome.receivedAt - mark, 'ms');
+      await ctx.until(
+        async () => (await cloudStatuses(ctx, workspaceId, taskId, alice.bearer)).length >= duringOutage.statuses.length,
+        'every status to reach the cloud',
+        60_000,
+      );
+      const stored = await cloudStatuses(ctx, workspaceId, taskId, alice.bearer);
+      assert.deepEqual(
+        stored.map((s) => ({ seq: s.seq, state: s.state, detail: s.detail })),
+        duringOutage.statuses.map((s) => ({ seq: s.seq, state: s.state, detail: s.detail })),
+        'the cloud does not hold exactly the statuses the gateway recorded, in order',
+      );
+      const storedEvents = ctx.events('cloud', { event: 'task.status', taskId, outcome: 'stored' }, since);
+      assert.deepEqual(
+        storedEvents.map((e) => e.seq),
+        duringOutage.statuses.map((s) => s.seq),
+        'the cloud stored some status more than once or out of order',
+      );
+      const pending = await desktop.call<{ outbox: { pending: number } }>('gatewayStatus');
+      assert.equal(pending.outbox.pending, 0, 'statuses are still waiting in the outbox');
+    });
+
+    await ctx.step('the new session token is a different one', async () => {
+      const mints = ctx.events('cloud', { event: 'realtime.token_minted', channel: 'gateway', cid: instanceId }, since);
+      const afterDrop = ctx.events('cloud', { event: 'realtime.token_minted', channel: 'gateway', cid: instanceId }, mark);
+      assert.ok(afterDrop.length >= 1, 'the gateway did not mint a new WSS token to reconnect');
+      assert.ok(
+        afterDrop.every((m) => m.jti !== firstJti),
+        'the reconnect reused the token of the earlier session',
+      );
+      assert.equal(new Set(mints.map((m) => m.jti)).size, mints.length, 'two mints carried the same token id');
+    });
+
+    await ctx.step('a token of the earlier session: what the cloud does with it', async () => {
+      // Within its lifetime the cloud does not bind a WSS token to one session; record what it does.
+      const now = Date.now();
+      const replay = await ctx.tryRealtime('gateway', earlyToken);
+      ctx.note('observation', {
+        what: 'a gateway WSS token from before the drop, replayed within its lifetime',
+        accepted: replay.accepted,
+        status: replay.status,
+      });
+      if (replay.accepted) {
+        // that connection replaced the gateway's; it comes back by itself
+        await ctx.waitForLog(GATEWAY, { event: 'ws.welcome' }, { since: now, timeoutMs: 60_000 });
+      }
+      const moved = Date.now();
+      await lab.setClock('cloud', WSS_TOKEN_TTL_SECONDS.gateway + 60);
+      ctx.onCleanup(() => lab.setClock('cloud', 0));
+      const expired = await ctx.tryRealtime('gateway', earlyToken);
+      assert.deepEqual(
+        { accepted: expired.accepted, status: expired.status, code: expired.code },
+        { accepted: false, status: 401, code: 'token_expired' },
+        'the earlier session token was not refused after its 4 h',
+      );
+      // the live session's token expired too: the gateway renews it with the workspace token
+      await ctx.waitForLog(GATEWAY, { event: 'ws.closed', code: 4001 }, { since: moved, timeoutMs: 30_000 });
+      await ctx.waitForLog(GATEWAY, { event: 'ws.welcome' }, { since: moved, timeoutMs: 60_000 });
+      await lab.setClock('cloud', 0);
+    });
+  },
+});
+
+async function cloudStatuses(
+  ctx: ScenarioContext,
+  workspaceId: string,
+  taskId: string,
+  bearer: string,
+): Promise<Array<{ seq: number; state: string; detail: string }>> {
+  const res = await ctx.api.raw('GET', `/v1/workspaces/${workspaceId}/tasks/${taskId}/statuses`, { credential: bearer });
+  if (res.status !== 200) return [];
+  return (res.body as { statuses: Array<{ seq: number; state: string; detail: string }> }).statuses;
+}

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { OPENCLAW_CONFIG_FILE } from '@multiclaw-lab/protocol';
+import { defineScenario } from '../define.ts';
+
+const HOST = 's1-d1';
+const GATEWAY = `${HOST}-gateway`;
+const DAEMON = 'cd1-daemon';
+const HOUR = 3600;
+
+/**
+ * The cloud's clock is moved forward (libfaketime on its host): past 4 h, WSS tokens of users
+ * are refused while a daemon (cloud desktop) token still opens; past 24 h the daemon token is
+ * refused too. Meanwhile the apps renew their tokens by themselves on reconnect, without a sign-in,
+ * and the long-lived bearer and workspace token keep working days later.
+ */
+export default defineScenario({
+  id: 'S04-clock-moved',
+  title: 'Clock moved: user WSS tokens refused after 4 h, daemon tokens after 24 h; clients renew; the bearer still works',
+  claims: ['CS-34', 'CS-35', 'NS-13', 'NS-14', 'NS-21', 'CS-17', 'NS-11', 'CS-27'],
+  tags: ['tokens', 'reconnect'],
+  needs: ['clock'],
+  timeoutMs: 240_000,
+  async run(ctx) {
+    const { lab } = ctx;
+    const alice = await ctx.account('alice');
+    const workspaceId = await ctx.workspace(alice);
+    const since = Date.now();
+    const desktop = await ctx.useDesktop(HOST, alice, { workspaceId });
+    ctx.onCleanup(() => lab.setClock('cloud', 0));
+
+    const tokens = await ctx.step('WSS tokens of each kind, minted at the real time', async () => {
+      // NS-11 / CS-27: REST calls need the bearer; the bearer is not the gateway's token
+      const anonymous = await ctx.api.raw('GET', '/v1/me');
+      assert.equal(anonymous.status, 401, `GET /v1/me without a bearer answered ${anonymous.status}`);
+      const gatewayToken = await workspaceToken(lab.hostFiles(HOST).home);
+      assert.notEqual(gatewayToken, alice.bearer, 'the bearer and the gateway workspace token are the same string');
+      assert.match(alice.bearer, /^mcb_/, 'sign-in did not return a bearer');
+      const daemonCredential = await workspaceToken(lab.hostFiles('cd1').home);
+      const mint = async (credential: string, channel: string) => {
+        const r = await ctx.api.call<{ token: string; expiresAt: string }>('POST', '/v1/realtime/token', {
+          credential,
+          body: { channel },
+        });
+        return ctx.plant(r.token, `${channel} WSS token`);
+      };
+      const user = await mint(alice.bearer, 'user');
+      assert.notEqual(user, alice.bearer, 'the WSS token is the bearer itself');
+      const accepted = await ctx.tryRealtime('user', user);
+      assert.equal(accepted.accepted, true, `a fresh user WSS token was refused (${accepted.status} ${accepted.code})`);
+      const daemonBefore = Date.now();
+      const result = {
+        user,
+        gateway: await mint(gatewayToken, 'gateway'),
+        daemon: await mint(daemonCredential, 'daemon'),
+        gatewayToken,
+      };
+      // the harness's daemon socket replaced the cloud desktop's; wait until it is back
+      assert.equal((await ctx.tryRealtime('daemon', result.daemon)).accepted, true, 'a fresh daemon WSS token was refused');
+      await ctx.waitForLog(DAEMON, { event: 'ws.welcome' }, { since: daemonBefore, timeoutMs: 60_000 });
+      return result;
+    });
+
+    const at4h = Date.now();
+    await ctx.step('the cloud clock moves 4 h + 1 min ahead: user and gateway tokens are refused', async () => {
+      await lab.setClock('cloud', 4 * HOUR + 60);
+      const user = await ctx.tryRealtime('user', tokens.user);
+      assert.deepEqual(
+        { accepted: user.accepted, status: user.status, code: user.code },
+        { accepted: false, status: 401, code: 'token_expired' },
+        'a user WSS token was still accepted after 4 h',
+      );
+      const gateway = await ctx.tryRealtime('gateway', tokens.gateway);
+      assert.equal(gateway.code, 'token_expired', `a gateway WSS token was still accepted after 4 h (${gateway.status})`);
+    });
+
+    await ctx.step('after 4 h the clients renew their tokens on reconnect, without a sign-in', async () => {
+      await ctx.waitForLog('cloud', { event: 'ws.closing', code: 4001, subject: alice.id, channel: 'user' }, { since: at4h });
+      await ctx.waitForLog(GATEWAY, { event: 'ws.closed', code: 4001 }, { since: at4h });
+      await ctx.waitForLog(GATEWAY, { event: 'ws.welcome' }, { since: at4h, timeoutMs: 60_000 });
+      await ctx.waitForLog(
+        'cloud',
+        { event: 'ws.opened', channel: 'user', subject: alice.id },
+        { since: at4h, timeoutMs: 60_000 },
+      );
+      const renewed = ctx.events('cloud', { event: 'realtime.token_minted', channel: 'user', subject: alice.id }, at4h);
+      assert.ok(renewed.length >= 1, 'the desktop did not mint a new WSS token');
+      assert.equal(ctx.events('cloud', { event: 'auth.signed_in' }, since).length > 1, false, 'the desktop signed in again');
+      const status = await desktop.call<{ state: string; signedIn: boolean }>('status');
+      assert.deepEqual({ state: status.state, signedIn: status.signedIn }, { state: 'connected', signedIn: true });
+      assert.equal((await ctx.api.raw('GET', '/v1/me', { credential: alice.bearer })).status, 200, 'the bearer stopped working');
+    });
+
+    await ctx.step('at 4 h the daemon token still opens its channel', async () => {
+      const before = Date.now();
+      const daemon = await ctx.tryRealtime('daemon', tokens.daemon);
+      assert.equal(daemon.accepted, true, `the daemon token was refused after 4 h (${daemon.status} ${daemon.code})`);
+      await ctx.waitForLog(DAEMON, { event: 'ws.welcome' }, { since: before, timeoutMs: 60_000 });
+      const expiredDaemon = ctx.events('cloud', { event: 'ws.closing', code: 4001, channel: 'daemon' }, at4h);
+      assert.equal(expiredDaemon.length, 0, 'the cloud expired a daemon session at 4 h');
+    });
+
+    const at24h = Date.now();
+    await ctx.step('the clock moves 24 h + 1 min ahead: the daemon token is refused too', async () => {
+      await lab.setClock('cloud', 24 * HOUR + 60);
+      const daemon = await ctx.tryRealtime('daemon', tokens.daemon);
+      assert.deepEqual(
+        { accepted: daemon.accepted, status: daemon.status, code: daemon.code },
+        { accepted: false, status: 401, code: 'token_expired' },
+        'the daemon WSS token was still accepted after 24 h',
+      );
+      await ctx.waitForLog(GATEWAY, { event: 'ws.welcome' }, { since: at24h, timeoutMs: 60_000 });
+    });
+
+    const at3d = Date.now();
+    await ctx.step('three days later the bearer and the workspace token still work', async () => {
+      await lab.setClock('cloud', 72 * HOUR);
+      assert.equal((await ctx.api.raw('GET', '/v1/me', { credential: alice.bearer })).status, 200, 'the bearer expired');
+      const minted = await ctx.api.raw('POST', '/v1/realtime/token', {
+        credential: tokens.gatewayToken,
+        body: { channel: 'gateway' },
+      });
+      assert.equal(minted.status, 200, `the workspace token no longer mints session tokens (${minted.status})`);
+      ctx.plant((minted.body as { token: string }).token, 'gateway WSS token minted three days later');
+      await ctx.waitForLog(GATEWAY, { event: 'ws.welcome' }, { since: at3d, timeoutMs: 60_000 });
+      await ctx.until(
+        async () => (await desktop.call<{ state: string }>('status')).state === 'connected',
+        'the desktop to be connected again',
+        60_000,
+      );
+    });
+    await lab.setClock('cloud', 0);
+  },
+});
+
+/** The long-lived credential in a host's openclaw.json (documented plaintext there; not planted). */
+async function workspaceToken(home: string): Promise<string> {
+  const config = JSON.parse(await readFile(join(home, OPENCLAW_CONFIG_FILE), 'utf8')) as { workspace: { authToken: string } };
+  return config.workspace.authToken;
+}

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readPcap } from '@multiclaw-lab/infra';
+import { PUBLIC_NAMES } from '@multiclaw-lab/network';
+import { defineScenario } from '../define.ts';
+
+const HOST = 's1-d1';
+const TERMINAL = new Set(['completed', 'failed', 'interrupted']);
+
+/** The documented table (network-security: outbound connections and ports), with the lab's names. */
+const ALLOWED: Array<{ name: string; ports: Record<'tcp' | 'udp', number[]> }> = [
+  { name: PUBLIC_NAMES.api, ports: { tcp: [443], udp: [] } },
+  { name: PUBLIC_NAMES.turn, ports: { tcp: [443, 3478, 5349], udp: [3478, 5349] } },
+  { name: PUBLIC_NAMES.cdn, ports: { tcp: [443], udp: [] } },
+  { name: PUBLIC_NAMES.llm, ports: { tcp: [443], udp: [] } },
+];
+/** ports on which the table promises TLS (HTTPS, WSS, TURN over TLS) */
+const TLS_PORTS = new Set([443, 5349]);
+
+/**
+ * The run-wide capture is still being written: copy it up to its last complete record, so the
+ * reader never trips over a half-written packet at the end. (Classic pcap: a 24-byte file
+ * header, then records of a 16-byte header whose third word is the captured length.)
+ */
+async function completeCopy(src: string, dst: string): Promise<void> {
+  const bytes = await readFile(src);
+  const magic = bytes.readUInt32LE(0);
+  const little = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
+  const u32 = (at: number) => (little ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at));
+  let end = 24;
+  while (end + 16 <= bytes.length) {
+    const next = end + 16 + u32(end + 8);
+    if (next > bytes.length) break;
+    end = next;
+  }
+  await writeFile(dst, bytes.subarray(0, end));
+}
+
+/**
+ * The egress audit over the whole run: every connection a site opened towards the internet
+ * (everything leaves through its router's WAN address) goes to a host and port of the
+ * documented table, and every TCP connection on a TLS port starts with a TLS handshake; there
+ * is nothing else — no telemetry, no undocumented host. Runs last; first makes the site do what
+ * it normally does, so the audit is not empty even alone.
+ */
+export default defineScenario({
+  id: 'S18-egress-audit',
+  title: 'Egress audit over the whole run: only the documented hosts and ports, all TLS, no telemetry',
+  claims: [
+    'SO-01',
+    'SO-02',
+    'SO-06',
+    'SO-33',
+    'SO-40',
+    'SO-41',
+    'SO-42',
+    'NS-02',
+    'NS-45',
+    'NS-48',
+    'NS-49',
+    'NS-50',
+    'NS-51',
+    'NS-52',
+    'NS-53',
+    'NS-54',
+    'NS-58',
+    'DE-26',
+    'DE-47',
+  ],
+  tags: ['network'],
+  needs: ['capture'],
+  timeoutMs: 300_000,
+  async run(ctx) {
+    const { lab } = ctx;
+    assert.ok(ctx.egressCaptures.length > 0, 'the runner gave no run-wide egress capture');
+
+    await ctx.step('the site does what it normally does: sign-in, WSS, a task with an LLM call, an update check', async () => {
+      const alice = await ctx.account('alice');
+      const workspaceId = await ctx.workspace(alice);
+      const agentId = await ctx.agent(alice, workspaceId, await ctx.apiKey('s18'));
+      const desktop = await ctx.useDesktop(HOST, alice, { workspaceId });
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const st = await desktop.call<{ agents: Array<{ id: string; hasKey: boolean }> }>('gatewayStatus');
+        if (st.agents.some((a) => a.id === agentId && a.hasKey)) break;
+        assert.ok(Date.now() < deadline, 'config sync did not bring the agent with its key');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const { taskId } = await desktop.call<{ taskId: string }>('startTask', { agentId, prompt: 'hello from S18', steps: 1 });
+      const gateway = lab.service(`${HOST}-gateway`).handle;
+      const done = await gateway.waitForLine(
+        (l) => l.json?.event === 'task.status' && l.json.taskId === taskId && TERMINAL.has(String(l.json.state)),
+        60_000,
+      );
+      assert.equal(done.json?.state, 'completed');
+      // whatever the CDN holds right now (even nothing), the check makes the connection
+      await desktop.call('checkForUpdate').catch(() => undefined);
+    });
+
+    const dir = await mkdtemp(join(tmpdir(), 's18-'));
+    ctx.onCleanup(() => rm(dir, { recursive: true, force: true }));
+    const address = (name: string) => lab.topology.names[name] ?? name;
+    const allowed = new Map<string, string>();
+    for (const row of ALLOWED)
+      for (const proto of ['tcp', 'udp'] as const)
+        for (const port of row.ports[proto]) allowed.set(`${address(row.name)}:${port}/${proto}`, row.name);
+
+    for (const capture of ctx.egressCaptures) {
+      const site = lab.topology.sites.find((s) => s.id === capture.site)!;
+      const wan = site.wanAddress;
+      const file = join(dir, `egress-${site.id}.pcap`);
+      await completeCopy(capture.file, file);
+
+      const seen = await ctx.step(`${site.id}: every connection goes to a documented host and port`, async () => {
+        const counts = new Map<string, number>();
+        const syns = await readPcap(file, { filter: `ip.src == ${wan} && tcp.flags.syn == 1 && tcp.flags.ack == 0` });
+        for (const p of syns) {
+          const key = `${p.dst}:${p.dstPort}/tcp`;
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+        }
+        // a UDP "connection" is one (source port, destination) flow
+        const udpFlows = new Set<string>();
+        for (const p of await readPcap(file, { filter: `ip.src == ${wan} && udp` })) {
+          if (udpFlows.has(`${p.srcPort} ${p.dst}:${p.dstPort}`)) continue;
+          udpFlows.add(`${p.srcPort} ${p.dst}:${p.dstPort}`);
+          const key = `${p.dst}:${p.dstPort}/udp`;
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+        }
+        const pings = await readPcap(file, { filter: `ip.src == ${wan} && icmp.type == 8` });
+        for (const p of pings) counts.set(`${p.dst}/icmp-echo`, (counts.get(`${p.dst}/icmp-echo`) ?? 0) + 1);
+        const table = [...counts.entries()].sort().map(([key, n]) => ({ key, connections: n, row: allowed.get(key) ?? null }));
+        for (const r of table)
+          ctx.metric(`egress ${site.id} ${r.key} (${r.row ?? 'UNDOCUMENTED'})`, r.connections, 'connections');
+        const summary = join(dir, `egress-audit-${site.id}.json`);
+        await writeFile(summary, `${JSON.stringify({ site: site.id, wan, table }, null, 2)}\n`);
+        await ctx.attach(`egress audit of site ${site.id}`, summary, 'json');
+        assert.ok(syns.length > 0, `the egress capture of ${site.id} holds no connection at all: it proves nothing`);
+        const undocumented = table.filter((r) => r.row === null);
+        assert.deepEqual(undocumented, [], `connections outside the documented table from ${site.id}`);
+        return table;
+      });
+
+      await ctx.step(`${site.id}: every TCP connection on a TLS port starts with a TLS handshake; no plain HTTP`, async () => {
+        const seenSyns = await readPcap(file, { filter: `ip.src == ${wan} && tcp.flags.syn == 1 && tcp.flags.ack == 0` });
+        const firsts = new Map<number, string>();
+        const payloads = await readPcap(file, { filter: `ip.src == ${wan} && tcp.len > 0`, payload: true });
+        for (const p of payloads) {
+          if (p.stream === undefined || !TLS_PORTS.has(p.dstPort ?? 0) || firsts.has(p.stream)) continue;
+          firsts.set(p.stream, p.payloadHex ?? '');
+        }
+        // a stream opened during the capture must start with a handshake; one already open when the
+        // capture began (the apps' long-lived WSS) must still be in TLS records
+        const opened = new Set(seenSyns.map((p) => p.stream));
+        const notTls = [...firsts.entries()].filter(([stream, hex]) =>
+          opened.has(stream) ? !hex.startsWith('1603') : !/^1[4-7]03/.test(hex),
+        );
+        assert.deepEqual(notTls, [], 'TCP streams on 443/5349 that did not start with a TLS record');
+        ctx.metric(`TLS connections checked at ${site.id}`, firsts.size, 'connections');
+        const plain = await readPcap(file, { filter: 'http || websocket' });
+        assert.deepEqual(plain.length, 0, `${plain.length} plaintext HTTP/WebSocket packets on ${site.id}'s WAN`);
+        assert.ok(
+          seen.some((r) => r.row === PUBLIC_NAMES.api) && seen.some((r) => r.row === PUBLIC_NAMES.llm),
+          'the audit did not even see the cloud and the LLM provider',
+        );
+      });
+    }
+
+    await ctx.step('the cloud received no request outside its documented API during this scenario', async () => {
+      const unmatched = ctx.events('cloud', { event: 'http.request', route: 'unmatched' });
+      assert.deepEqual(unmatched, [], 'requests to routes the API does not have (telemetry?)');
+    });
+  },
+});
