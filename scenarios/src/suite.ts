@@ -1,8 +1,44 @@
 import type { ScenarioDefinition, Tag } from './define.ts';
 import s01 from './scenarios/s01-desktop-wss-dropped.ts';
+import s02 from './scenarios/s02-gateway-wss-dropped.ts';
+import s03 from './scenarios/s03-cloud-and-database-restarted.ts';
+import s04 from './scenarios/s04-clock-moved.ts';
+import s05 from './scenarios/s05-user-removed.ts';
+import s06 from './scenarios/s06-password-change-and-forced-sign-out.ts';
+import s07 from './scenarios/s07-key-rotation-removal.ts';
+import s08 from './scenarios/s08-secrets-at-rest-in-transit.ts';
+import s09 from './scenarios/s09-tls-every-endpoint.ts';
+import s10 from './scenarios/s10-dpi-resigning.ts';
+import s11 from './scenarios/s11-proxy-only-site.ts';
+import s12 from './scenarios/s12-no-inbound-localhost-only.ts';
+import s13 from './scenarios/s13-gateway-local-api.ts';
+import s14 from './scenarios/s14-trust-zones.ts';
+import s15 from './scenarios/s15-sign-in-lockout.ts';
+import s16 from './scenarios/s16-local-files.ts';
+import s17 from './scenarios/s17-signed-updates.ts';
+import s18 from './scenarios/s18-egress-audit.ts';
 
 /** Every scenario of the suite, in the order they run. */
-export const SUITE: ScenarioDefinition[] = [s01];
+export const SUITE: ScenarioDefinition[] = [
+  s01,
+  s02,
+  s03,
+  s04,
+  s05,
+  s06,
+  s07,
+  s08,
+  s09,
+  s10,
+  s11,
+  s12,
+  s13,
+  s14,
+  s15,
+  s16,
+  s17,
+  s18,
+];
 
 /** The scenarios picked by ids and/or tags (none given: all). Unknown ids or tags are an error. */
 export function selectScenarios(options: { ids?: string[]; tags?: string[] } = {}): ScenarioDefinition[] {

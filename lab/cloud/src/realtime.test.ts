@@ -59,6 +59,24 @@ describe('upgrade checks', () => {
     expect((await t.refusedUpgrade('/v1/realtime/nowhere', ['multiclaw.v1', `token.${good}`])).status).toBe(404);
   });
 
+  it('a token opens one session: a replay of a used token is refused, also while it is valid', async () => {
+    const token = await t.mint(owner.bearer, 'user');
+    const first = new WebSocket(`${t.cloud.url.replace('https:', 'wss:')}/v1/realtime/user`, ['multiclaw.v1', `token.${token}`], {
+      ca: t.ca,
+    });
+    await once(first, 'open');
+    const replay = await t.refusedUpgrade('/v1/realtime/user', ['multiclaw.v1', `token.${token}`]);
+    expect(replay.status).toBe(401);
+    expect(replay.body.error.message).toMatch(/already opened a session/);
+    first.close();
+    // closing the session does not make the token usable again
+    expect((await t.refusedUpgrade('/v1/realtime/user', ['multiclaw.v1', `token.${token}`])).status).toBe(401);
+    // a fresh token works
+    const fresh = await t.connect('user', owner.bearer);
+    expect(fresh.received[0]).toMatchObject({ type: 'welcome' });
+    fresh.close();
+  });
+
   it('user tokens expire at 4 h and daemon tokens at 24 h, at upgrade', async () => {
     const userToken = await t.mint(owner.bearer, 'user');
     const daemonToken = await t.mint(desktopToken, 'daemon');

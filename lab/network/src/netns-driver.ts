@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '@multiclaw-lab/kit';
 import type { Capture, ExecResult, LabDriver, ProbeResult, RunOptions } from './driver.ts';
@@ -20,6 +20,17 @@ import {
 import { checkPrerequisites, requireTool, SYSTEM_PATH } from './run.ts';
 import { labNamespaces, pidsIn, type TeardownReport, teardownByPrefix } from './teardown.ts';
 import { hostById, type Site, type Topology } from './topology.ts';
+
+const groups = new Map<string, string>();
+/** The primary group id of a system account (its group need not share its name: nobody/nogroup). */
+function primaryGroup(user: string): string {
+  let gid = groups.get(user);
+  if (gid === undefined) {
+    gid = execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim();
+    groups.set(user, gid);
+  }
+  return gid;
+}
 
 export interface NetnsUpOptions {
   /** names everything the lab creates; default "mcl" */
@@ -111,7 +122,7 @@ export class NetnsDriver implements LabDriver {
     // setpriv execs the command (runuser would fork and stay in between, swallowing signals
     // meant for the service); the environment is kept as given
     const asUser = options.user
-      ? [requireTool('setpriv'), `--reuid=${options.user}`, `--regid=${options.user}`, '--init-groups', '--']
+      ? [requireTool('setpriv'), `--reuid=${options.user}`, `--regid=${primaryGroup(options.user)}`, '--init-groups', '--']
       : [];
     const argv = ['netns', 'exec', this.namespaceOf(hostId), ...asUser, command, ...args];
     this.#logger.debug({ event: 'netns.spawn', host: hostId, command, user: options.user }, 'spawn');

@@ -183,19 +183,20 @@ export default defineScenario({
       assert.equal(new Set(mints.map((m) => m.jti)).size, mints.length, 'two mints carried the same token id');
     });
 
-    await ctx.step('a token of the earlier session: what the cloud does with it', async () => {
-      // Within its lifetime the cloud does not bind a WSS token to one session; record what it does.
+    await ctx.step('a token that already opened a session is refused', async () => {
+      // The harness's token from before the drop opens its one session (which replaces the
+      // gateway's connection: one per instance; the gateway comes back by itself)…
       const now = Date.now();
+      const first = await ctx.tryRealtime('gateway', earlyToken);
+      assert.equal(first.accepted, true, `an unused, valid gateway token was refused (HTTP ${first.status})`);
+      await ctx.waitForLog(GATEWAY, { event: 'ws.welcome' }, { since: now, timeoutMs: 60_000 });
+      // …and can never open another, although it is still within its 4 h
       const replay = await ctx.tryRealtime('gateway', earlyToken);
-      ctx.note('observation', {
-        what: 'a gateway WSS token from before the drop, replayed within its lifetime',
-        accepted: replay.accepted,
-        status: replay.status,
-      });
-      if (replay.accepted) {
-        // that connection replaced the gateway's; it comes back by itself
-        await ctx.waitForLog(GATEWAY, { event: 'ws.welcome' }, { since: now, timeoutMs: 60_000 });
-      }
+      assert.deepEqual(
+        { accepted: replay.accepted, status: replay.status },
+        { accepted: false, status: 401 },
+        'a WSS token that had already opened a session was accepted again',
+      );
       const moved = Date.now();
       await lab.setClock('cloud', WSS_TOKEN_TTL_SECONDS.gateway + 60);
       ctx.onCleanup(() => lab.setClock('cloud', 0));

@@ -10,6 +10,7 @@ import {
   type WssTokenClaims,
 } from '@multiclaw-lab/protocol';
 import { type SessionScope, stillValid } from '../auth/still-valid.ts';
+import { useTokenOnce } from '../auth/token-use.ts';
 import type { Ctx } from '../context.ts';
 
 const CHANNEL_BY_PATH = new Map<string, ChannelKind>(CHANNEL_KINDS.map((c) => [REALTIME_PATH[c], c]));
@@ -23,7 +24,8 @@ export interface Admitted {
 /**
  * Decides at upgrade time whether a WebSocket may open: the path names the channel, the
  * subprotocol list carries `multiclaw.v1` and `token.<WSS token>`, the token is genuine, not
- * expired, of this channel's kind, and its minting credential is still live.
+ * expired, of this channel's kind, its minting credential is still live, and it has not
+ * opened a session before (one session per token).
  */
 export async function admit(ctx: Ctx, request: IncomingMessage): Promise<Admitted> {
   const path = new URL(request.url ?? '/', 'https://cloud.invalid').pathname;
@@ -50,6 +52,9 @@ export async function admit(ctx: Ctx, request: IncomingMessage): Promise<Admitte
   }
   const scope = await stillValid(ctx, claims);
   if (!scope) throw new ProtocolError('unauthenticated', 'the credential behind this token was revoked: sign in or link again');
+  if (!(await useTokenOnce(ctx, claims))) {
+    throw new ProtocolError('unauthenticated', 'this WSS token already opened a session; request a fresh one (POST /v1/realtime/token)');
+  }
   return { channel, claims, scope };
 }
 

@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { UPSTREAMS } from '@multiclaw-lab/core';
+import { pcapContains, readPcap } from '@multiclaw-lab/infra';
+import type { ScenarioContext } from '../context.ts';
+import { defineScenario } from '../define.ts';
+import { runTask } from './synced-instances.ts';
+
+/** Every external endpoint a site talks TLS to, by name (for SNI and the certificate) and address. */
+const ENDPOINTS = [
+  { id: 'cloud', name: 'api.multiclaw.test', address: UPSTREAMS.api.address, multiclaw: true },
+  { id: 'cdn', name: 'cdn.multiclaw.test', address: UPSTREAMS.cdn.address, multiclaw: true },
+  { id: 'llm', name: 'api.llm.test', address: UPSTREAMS.llm.address, multiclaw: false },
+  { id: 'turn-tls', name: 'turn.multiclaw.test', address: UPSTREAMS['turn-tls'].address, multiclaw: true },
+] as const;
+type Endpoint = (typeof ENDPOINTS)[number];
+
+const PROBE_HOST = 's1-nb';
+
+interface Handshake {
+  ok: boolean;
+  /** the protocol openssl reports for the session, e.g. TLSv1.3 */
+  protocol: string | undefined;
+  /** the subject alternative names of the server's certificate */
+  names: string[];
+  output: string;
+}
+
+/**
+ * One TLS handshake from inside a site host with the OS's openssl, verifying against the host's
+ * trust store. The old versions get SECLEVEL=0 so that a refusal is the server's, not openssl's.
+ */
+async function handshake(
+  ctx: ScenarioContext,
+  endpoint: Endpoint,
+  version?: 'tls1' | 'tls1_1' | 'tls1_2' | 'tls1_3',
+): Promise<Handshake> {
+  const trust = ctx.lab.hostFiles(PROBE_HOST).trustBundle;
+  const args = ['s_client', '-connect', `${endpoint.address}:443`, '-servername', endpoint.name, '-CAfile', trust];
+  args.push('-verify_return_error', '-showcerts');
+  if (version) args.push(`-${version}`);
+  if (version === 'tls1' || version === 'tls1_1') args.push('-cipher', 'DEFAULT:@SECLEVEL=0');
+  // a server that ignores an old ClientHello leaves openssl waiting: 10 s is plenty here
+  const result = await ctx.lab.driver.exec(PROBE_HOST, 'openssl', args, { env: { PATH: process.env.PATH }, timeoutMs: 10_000 });
+  const output = `${result.stdout}\n${result.stderr}`;
+  const protocol = /^New, ([^,]+), Cipher is/m.exec(result.stdout)?.[1];
+  // the server certificate as openssl printed it (first of the chain): its names
+  const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(result.stdout)?.[0];
+  const names = pem ? [...(new X509Certificate(pem).subjectAltName ?? '').matchAll(/DNS:([^,\s]+)/g)].map((m) => m[1]!) : [];
+  return { ok: result.code === 0 && protocol !== undefined && protocol !== '(NONE)', protocol, names, output };
+}
+
+/**
+ * Every external endpoint (cloud, CDN, LLM provider, TURN over TLS) refuses TLS 1.0 and 1.1,
+ * accepts 1.2 and negotiates 1.3 by default, probed from a site host with openssl. Then a capture
+ * of a site desktop's real work (sign-in, WSS, a gateway task and its LLM call) shows only TLS on
+ * 443 towards those endpoints and never the plaintext of an HTTP request or a WebSocket upgrade.
+ */
+export default defineScenario({
+  id: 'S09-tls-every-endpoint',
+  title: 'TLS on every external endpoint: 1.0/1.1 refused, 1.2 accepted, 1.3 by default; the wire shows only TLS',
+  claims: [
+    'SO-01',
+    'SO-02',
+    'SO-06',
+    'SO-20',
+    'SO-45',
+    'DE-01',
+    'DE-02',
+    'DE-26',
+    'DE-29',
+    'DE-30',
+    'DE-32',
+    'DE-44',
+    'DE-47',
+    'DE-48',
+    'NS-01',
+    'NS-02',
+    'NS-04',
+    'NS-09',
+    'NS-10',
+    'NS-38',
+    'NS-57',
+  ],
+  tags: ['tls', 'network'],
+  needs: ['capture'],
+  timeoutMs: 240_000,
+  async run(ctx) {
+    for (const endpoint of ENDPOINTS) {
+      await ctx.step(`${endpoint.id}: 1.3 by default, 1.2 accepted, 1.0 and 1.1 refused by the server`, async () => {
+        const byDefault = await handshake(ctx, endpoint);
+        assert.equal(byDefault.ok, true, `${endpoint.name}: a default handshake failed:\n${byDefault.output}`);
+        if (byDefault.protocol !== 'TLSv1.3') {
+          // "1.3 preferred when both endpoints support it": a lower default is acceptable only
+          // when the server cannot do 1.3 at all (Debian's coturn 4.6.1 on the relay cannot)
+          const v13 = await handshake(ctx, endpoint, 'tls1_3');
+          assert.equal(v13.ok, false, `${endpoint.name}: negotiated ${byDefault.protocol} by default although it speaks TLS 1.3`);
+          assert.equal(byDefault.protocol, 'TLSv1.2', `${endpoint.name}: negotiated ${byDefault.protocol} by default`);
+          ctx.note('tls.no_tls13', { endpoint: endpoint.name, negotiated: byDefault.protocol });
+        }
+        ctx.note('tls.negotiated', { endpoint: endpoint.name, protocol: byDefault.protocol, certificate: byDefault.names });
+        // DE-48: the certificate presented is issued to the endpoint's own (MultiClaw) name
+        assert.ok(
+          byDefault.names.includes(endpoint.name),
+          `${endpoint.name}: certificate names ${byDefault.names.join(', ') || '(none read)'}`,
+        );
+        if (endpoint.multiclaw)
+          assert.ok(
+            byDefault.names.every((n) => n.endsWith('.multiclaw.test')),
+            `${endpoint.name}: certificate not only for MultiClaw names: ${byDefault.names.join(', ')}`,
+          );
+
+        const v12 = await handshake(ctx, endpoint, 'tls1_2');
+        assert.equal(v12.ok, true, `${endpoint.name}: TLS 1.2 was refused:\n${v12.output}`);
+        assert.equal(v12.protocol, 'TLSv1.2', `${endpoint.name}: asked for 1.2, got ${v12.protocol}`);
+
+        for (const old of ['tls1', 'tls1_1'] as const) {
+          const refused = await handshake(ctx, endpoint, old);
+          assert.equal(refused.ok, false, `${endpoint.name}: -${old} was accepted (${refused.protocol})`);
+          // openssl with SECLEVEL=0 does offer the old version: the refusal is the server's
+          assert.doesNotMatch(refused.output, /no protocols available/, `${endpoint.name}: openssl refused -${old} itself`);
+          // Node's servers answer with alert 70; coturn never answers an old ClientHello
+          const how = /alert protocol version/.test(refused.output) ? 'alert 70 (protocol version)' : 'no ServerHello';
+          ctx.note('tls.refused', { endpoint: endpoint.name, version: old, how });
+          if (endpoint.id !== 'turn-tls')
+            assert.equal(how, 'alert 70 (protocol version)', `${endpoint.name}: -${old} failed otherwise:\n${refused.output}`);
+        }
+      });
+    }
+
+    const alice = await ctx.account('alice');
+    const workspaceId = await ctx.workspace(alice);
+    const key = await ctx.apiKey('tls');
+    const agentId = await ctx.agent(alice, workspaceId, key);
+
+    const wan = await ctx.capture('s1-rtr', 'wan', 'tcp or udp');
+    const desktop = await ctx.step('desktop signs in, opens WSS, links its gateway; a task calls the LLM', async () => {
+      const d = await ctx.useDesktop('s1-d1', alice, { workspaceId });
+      const task = await runTask(ctx, d, 's1-d1', agentId, 'hello over TLS');
+      assert.equal(task.state, 'completed', `the task ended ${task.state}`);
+      return d;
+    });
+    const file = await wan.stopAndAttach('site WAN during sign-in, WSS and an LLM task');
+
+    await ctx.step('the capture: only TLS on 443 to the documented endpoints, no plaintext HTTP or WS', async () => {
+      const site = '198.18.0.201';
+      const packets = await readPcap(file);
+      const outbound = packets.filter((p) => p.src === site && p.dstPort !== undefined);
+      assert.ok(outbound.length > 0, 'the capture holds no packet from the site');
+      const destinations = new Set(outbound.map((p) => `${p.dst}:${p.dstPort}`));
+      for (const needed of [UPSTREAMS.api.address, UPSTREAMS.llm.address])
+        assert.ok(destinations.has(`${needed}:443`), `no connection to ${needed}:443 in ${[...destinations].join(', ')}`);
+      for (const p of outbound)
+        assert.equal(p.dstPort, 443, `the site sent ${p.proto} to ${p.dst}:${p.dstPort} (not TLS on 443)`);
+      const plaintext = await readPcap(file, { filter: 'http || websocket' });
+      assert.equal(plaintext.length, 0, `tshark decoded ${plaintext.length} plaintext HTTP/WS packets`);
+      // the handshakes named api.multiclaw.test (REST + WSS) and api.llm.test (the gateway's call)
+      // TLS records both ways: the desktop's fresh connections start with a ClientHello; the
+      // gateway may reuse a pooled connection to the provider, so there TLS records are enough
+      const hellos = await readPcap(file, { filter: 'tls.handshake.type == 1' });
+      assert.ok(
+        hellos.some((p) => p.dst === UPSTREAMS.api.address),
+        'no TLS ClientHello towards the cloud',
+      );
+      const llmTls = await readPcap(file, { filter: `tls && ip.dst == ${UPSTREAMS.llm.address}` });
+      assert.ok(llmTls.length > 0, 'no TLS record towards the LLM provider');
+      for (const needle of ['GET /v1/', 'POST /v1/', 'Upgrade: websocket', 'Authorization: Bearer', 'hello over TLS'])
+        assert.equal(await pcapContains(file, needle), false, `the capture holds plaintext "${needle}"`);
+      assert.equal(await pcapContains(file, key), false, 'the capture holds the LLM key in plaintext');
+      assert.equal(await pcapContains(file, alice.bearer), false, 'the capture holds the bearer in plaintext');
+    });
+
+    await ctx.step('the cloud saw the REST calls over https and the WSS upgrade (wss://)', async () => {
+      const status = await desktop.call<{ state: string }>('status');
+      assert.equal(status.state, 'connected', 'the desktop real-time channel is not connected');
+      const opened = ctx.events('cloud', { event: 'ws.opened' });
+      assert.ok(opened.length > 0, 'the cloud logged no WebSocket opened during the scenario');
+    });
+  },
+});
