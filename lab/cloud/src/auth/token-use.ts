@@ -15,9 +15,9 @@ export async function useTokenOnce(ctx: Pick<Ctx, 'db' | 'clock'>, claims: WssTo
     lastPrune = now;
     await ctx.db.query('DELETE FROM used_wss_tokens WHERE expires_at < $1', [nowDate(ctx)]);
   }
-  const result = await ctx.db.query('INSERT INTO used_wss_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING', [
-    claims.jti,
-    new Date(claims.exp * 1000),
-  ]);
+  const result = await ctx.db.query(
+    'INSERT INTO used_wss_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING',
+    [claims.jti, new Date(claims.exp * 1000)],
+  );
   return result.rowCount === 1;
 }

@@ -53,7 +53,10 @@ export async function admit(ctx: Ctx, request: IncomingMessage): Promise<Admitte
   const scope = await stillValid(ctx, claims);
   if (!scope) throw new ProtocolError('unauthenticated', 'the credential behind this token was revoked: sign in or link again');
   if (!(await useTokenOnce(ctx, claims))) {
-    throw new ProtocolError('unauthenticated', 'this WSS token already opened a session; request a fresh one (POST /v1/realtime/token)');
+    throw new ProtocolError(
+      'unauthenticated',
+      'this WSS token already opened a session; request a fresh one (POST /v1/realtime/token)',
+    );
   }
   return { channel, claims, scope };
 }
