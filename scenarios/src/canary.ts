@@ -1,5 +1,5 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Lab } from '@multiclaw-lab/core';
 import { findPostgresBin } from '@multiclaw-lab/kit';
 import type { CanaryReport } from './model.ts';
@@ -32,16 +32,30 @@ export async function dumpDatabase(lab: Lab, file: string): Promise<boolean> {
   return true;
 }
 
-export async function scanForSecrets(planted: Map<string, string>, roots: string[]): Promise<CanaryReport> {
+/**
+ * Scans every file under `roots` for every planted secret. `allowedIn` maps a secret to the
+ * absolute paths of the files where it is documented to live in plaintext (e.g. a local-only
+ * agent's key in that host's openclaw.json): a hit in exactly such a file is not reported; a hit
+ * anywhere else still is.
+ */
+export async function scanForSecrets(
+  planted: Map<string, string>,
+  roots: string[],
+  allowedIn: ReadonlyMap<string, readonly string[]> = new Map(),
+): Promise<CanaryReport> {
   const hits: CanaryReport['hits'] = [];
   let filesScanned = 0;
-  const needles = [...planted.entries()].map(([secret, label]) => ({ bytes: Buffer.from(secret), label }));
+  const needles = [...planted.entries()].map(([secret, label]) => ({
+    bytes: Buffer.from(secret),
+    label,
+    allowed: new Set((allowedIn.get(secret) ?? []).map((f) => resolve(f))),
+  }));
   for (const root of roots) {
     for await (const file of filesUnder(root)) {
       const bytes = await readFile(file).catch(() => undefined);
       if (!bytes) continue;
       filesScanned++;
-      for (const n of needles) if (bytes.includes(n.bytes)) hits.push({ file, label: n.label });
+      for (const n of needles) if (bytes.includes(n.bytes) && !n.allowed.has(resolve(file))) hits.push({ file, label: n.label });
     }
   }
   return { planted: planted.size, filesScanned, hits };

@@ -29,6 +29,7 @@ export class ScenarioContext {
   readonly evidence: Evidence[] = [];
   readonly #faults: Fault[] = [];
   readonly #planted: Map<string, string>;
+  readonly #allowedIn: Map<string, string[]>;
   readonly #evidenceDir: string;
   readonly #cleanups: Array<() => Promise<void>> = [];
   readonly startedAt = Date.now();
@@ -41,6 +42,8 @@ export class ScenarioContext {
     id: string;
     seed: number;
     planted: Map<string, string>;
+    /** secret → files where it may lie in plaintext (shared with the runner's canary scan) */
+    allowedIn?: Map<string, string[]>;
     evidenceDir: string;
     egressCaptures?: Array<{ site: string; file: string }>;
   }) {
@@ -50,6 +53,7 @@ export class ScenarioContext {
     this.seed = init.seed;
     this.random = seededRandom(init.seed);
     this.#planted = init.planted;
+    this.#allowedIn = init.allowedIn ?? new Map();
     this.#evidenceDir = init.evidenceDir;
   }
 
@@ -166,9 +170,14 @@ export class ScenarioContext {
     this.note('metric', { name, value, unit });
   }
 
-  /** Registers a secret for the end-of-run canary scan; returns it. */
-  plant<T extends string>(secret: T, label: string): T {
+  /**
+   * Registers a secret for the end-of-run canary scan; returns it. `allowedIn`: absolute paths of
+   * the files where the secret is documented to live in plaintext; the scan ignores hits in
+   * exactly those files and reports every other one.
+   */
+  plant<T extends string>(secret: T, label: string, options: { allowedIn?: string[] } = {}): T {
     this.#planted.set(secret, `${this.id}: ${label}`);
+    if (options.allowedIn?.length) this.#allowedIn.set(secret, [...options.allowedIn]);
     return secret;
   }
 

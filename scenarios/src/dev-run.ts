@@ -53,7 +53,7 @@ try {
     }
   }
   const canary = (await import('./canary.ts')).scanForSecrets;
-  const scan = await canary(runner.planted, [lab.stateDir, runner.evidenceDir]);
+  const scan = await canary(runner.planted, [lab.stateDir, runner.evidenceDir], runner.allowedIn);
   console.log(`\ncanary: ${scan.planted} planted, ${scan.filesScanned} files scanned, ${scan.hits.length} hits`);
   for (const h of scan.hits) console.log(`  HIT ${h.label} in ${h.file}`);
   if (scan.hits.length > 0) failed++;

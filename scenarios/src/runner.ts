@@ -32,6 +32,8 @@ export class ScenarioRunner {
   readonly startedAt = new Date().toISOString();
   readonly results: ScenarioResult[] = [];
   readonly planted = new Map<string, string>();
+  /** planted secret → files where it is documented to lie in plaintext (the canary scan skips exactly those) */
+  readonly allowedIn = new Map<string, string[]>();
   readonly evidenceDir: string;
   /** captures of every site router's internet side, for the whole run (the egress audit reads them) */
   readonly egressCaptures: Array<{ site: string; file: string; stop: () => Promise<string> }> = [];
@@ -94,6 +96,7 @@ export class ScenarioRunner {
       id: def.id,
       seed,
       planted: this.planted,
+      allowedIn: this.allowedIn,
       evidenceDir: this.evidenceDir,
       egressCaptures: this.egressCaptures.map((c) => ({ site: c.site, file: c.file })),
     });
@@ -137,7 +140,7 @@ export class ScenarioRunner {
     for (const c of this.egressCaptures) await c.stop().catch(() => undefined);
     const dumped = await dumpDatabase(this.lab, join(this.evidenceDir, 'database-dump.sql')).catch(() => false);
     if (!dumped) this.#progress('warning: the database could not be dumped for the canary scan');
-    const canary = await scanForSecrets(this.planted, [this.lab.stateDir, this.evidenceDir]);
+    const canary = await scanForSecrets(this.planted, [this.lab.stateDir, this.evidenceDir], this.allowedIn);
     if (!dumped) canary.hits.push({ file: '(database dump)', label: 'the database could not be dumped, so it was not scanned' });
     return {
       runId: this.runId,

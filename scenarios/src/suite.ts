@@ -17,6 +17,7 @@ import s15 from './scenarios/s15-sign-in-lockout.ts';
 import s16 from './scenarios/s16-local-files.ts';
 import s17 from './scenarios/s17-signed-updates.ts';
 import s18 from './scenarios/s18-egress-audit.ts';
+import s19 from './scenarios/s19-local-only-credentials.ts';
 
 /** Every scenario of the suite, in the order they run. */
 export const SUITE: ScenarioDefinition[] = [
@@ -37,6 +38,8 @@ export const SUITE: ScenarioDefinition[] = [
   s15,
   s16,
   s17,
+  // S19 runs before S18: the egress audit reads the whole run's capture, so it must stay last
+  s19,
   s18,
 ];
 

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { createLogger, type Logger, logReady, useSystemTrustStore } from '@multiclaw-lab/kit';
 import { createDesktopApp, type DesktopApp } from './app.ts';
 import { OPTION_SOURCES, optionsFrom } from './config.ts';
+import { installCrashHandler } from './crash-report.ts';
 import { errorView } from './error-view.ts';
 import { serveCommands } from './serve.ts';
 
@@ -101,6 +102,8 @@ async function serve(app: DesktopApp, logger: Logger): Promise<number> {
       });
     }
   });
+  // A crash leaves a report in the profile and nothing else: no upload (documented).
+  installCrashHandler(app.options.profileDir, await app.currentVersion(), logger);
   const commands = serveCommands(app, process.stdin);
   logReady(logger, { mode: 'serve', state: app.state, profileDir: app.options.profileDir, version: await app.currentVersion() });
   if (app.signedIn) {

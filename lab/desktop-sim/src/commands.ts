@@ -88,6 +88,16 @@ export const COMMANDS = {
   listConversations: command(none, (app) => app.listConversations()),
   getConversation: command(z.object({ conversationId: z.string().min(1) }), (app, a) => app.getConversation(a.conversationId)),
   checkForUpdate: command(none, (app) => app.checkForUpdate()),
+  /**
+   * Test hook (not a feature of the real app): throws an uncaught error on the next turn of the
+   * event loop, as a bug would, so the crash handler's behaviour can be observed.
+   */
+  crash: command(z.object({ message: z.string().max(500).default('simulated crash (test hook)') }).strict(), async (_app, a) => {
+    setImmediate(() => {
+      throw new Error(a.message);
+    });
+    return { crashing: true };
+  }),
 } satisfies Record<string, Command<z.ZodType>>;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -146,9 +146,17 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       logger.warn({ event: 'config.sync_mismatch', workspaceId: frame.workspaceId, instanceId: frame.instanceId });
       return;
     }
-    // The snapshot replaces the agents wholesale: an agent or key missing from it is deleted
-    // here too. Keys stay `enc:` on disk; they are opened only in memory, per LLM call.
-    await config.update((c) => ({ ...c, configVersion: frame.version, agents: frame.agents.map((a) => ({ ...a })) }));
+    // The snapshot replaces the synced agents wholesale: an agent or key missing from it is
+    // deleted here too. Keys stay `enc:` on disk; they are opened only in memory, per LLM call.
+    // Local-only agents (added by hand, plain key) are the user's, unknown to the cloud: kept.
+    await config.update((c) => ({
+      ...c,
+      configVersion: frame.version,
+      agents: [
+        ...frame.agents.map((a) => ({ ...a })),
+        ...c.agents.filter((a) => isLocalOnly(a) && !frame.agents.some((s) => s.id === a.id)),
+      ],
+    }));
     current.send({ type: 'config.ack', version: frame.version });
     logger.info({
       event: 'config.synced',
@@ -277,9 +285,10 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
         authToken: request.authToken,
       };
       await config.update((c) => {
-        // Another instance's synced keys cannot open under the new instance key: start clean.
+        // Another instance's synced keys cannot open under the new instance key: start clean,
+        // keeping only the user's local-only agents (they never came from a workspace).
         const sameInstance = c.workspace?.instanceId === ws.instanceId;
-        return { ...c, workspace: ws, ...(sameInstance ? {} : { agents: [], configVersion: 0 }) };
+        return { ...c, workspace: ws, ...(sameInstance ? {} : { agents: c.agents.filter(isLocalOnly), configVersion: 0 }) };
       });
       logger.info({ event: 'workspace.linked', workspaceId: ws.workspaceId, instanceId: ws.instanceId });
       startLink(ws);
@@ -341,6 +350,15 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   };
 
   return { url, port, sessionToken: verifier.token, paths, status, close, [Symbol.asyncDispose]: close };
+}
+
+/**
+ * A local-only agent: one the user added to openclaw.json by hand, with the key in plain text
+ * (the cloud only ever syncs `enc:` keys or none). Its key is read from the file and sent to
+ * its provider only; nothing about it is sent to MultiClaw Cloud.
+ */
+function isLocalOnly(agent: OpenclawAgent): boolean {
+  return agent.apiKey !== null && !isSealed(agent.apiKey);
 }
 
 function checkCredentialKind(ws: Workspace | null, mode: GatewayMode, path: string): void {

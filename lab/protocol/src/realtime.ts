@@ -76,7 +76,8 @@ export const SyncedAgent = z.object({
 export type SyncedAgent = z.infer<typeof SyncedAgent>;
 /**
  * cloud → gateway/daemon: the whole configuration at `version`. It replaces what the instance
- * had: an agent or key missing here is deleted from the instance.
+ * had: an agent or key missing here is deleted from the instance. (A local-only agent the user
+ * typed into openclaw.json, with a plain key, is not the workspace's: the gateway keeps it.)
  */
 export const ConfigSync = z.object({
   type: z.literal('config.sync'),

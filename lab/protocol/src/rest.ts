@@ -117,6 +117,20 @@ export const AgentsResponse = z.object({ agents: z.array(AgentView) });
  * DELETE same → 200 AgentView: removes it; every synced instance deletes its `enc:` copy.
  */
 export const SetAgentKeyRequest = z.object({ apiKey: z.string().min(8).max(512) });
+/**
+ * PATCH /v1/workspaces/:wid/agents/:aid (bearer, owner) → 200 AgentView: changes the agent's
+ * provider, model and/or base URL (e.g. after switching providers); connected instances get
+ * the change on the next config push (immediately after this call). At least one field.
+ */
+export const UpdateAgentRequest = z
+  .object({
+    provider: CreateAgentRequest.shape.provider.optional(),
+    model: CreateAgentRequest.shape.model.optional(),
+    baseUrl: CreateAgentRequest.shape.baseUrl.optional(),
+  })
+  .strict()
+  .refine((b) => Object.values(b).some((v) => v !== undefined), { message: 'give at least one of provider, model, baseUrl' });
+export type UpdateAgentRequest = z.infer<typeof UpdateAgentRequest>;
 
 // --- tasks and transcripts (read side; written by gateways over WSS) ---------------------
 

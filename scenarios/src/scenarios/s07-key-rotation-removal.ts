@@ -16,12 +16,14 @@ import {
  * An agent's key goes through its life in the cloud's agent settings: set, rotated, removed.
  * Every synced instance — the site's local gateway and the cloud desktop's daemon — follows on
  * the next config push: the rotated key arrives (`enc:`, opening to the new key), the provider
- * sees only the new key from then on, and after removal no instance keeps an `enc:` copy.
+ * sees only the new key from then on; a change of provider and model (PATCH of the agent, with
+ * a new key) reaches every openclaw.json on the next sync and the next task calls the provider
+ * with the new model and key; after removal no instance keeps an `enc:` copy.
  */
 export default defineScenario({
   id: 'S07-key-rotation-removal',
   title: 'Key rotated → next sync carries it, provider sees only the new key; key removed → every instance deletes its enc: copy',
-  claims: ['CS-03', 'CS-04', 'CS-10', 'CS-11', 'CS-14', 'CS-15', 'CS-16', 'NS-05', 'NS-39', 'NS-41', 'NS-44'],
+  claims: ['CS-03', 'CS-04', 'CS-10', 'CS-11', 'CS-14', 'CS-15', 'CS-16', 'NS-05', 'NS-39', 'NS-41', 'NS-43', 'NS-44'],
   tags: ['keys'],
   needs: [],
   timeoutMs: 240_000,
@@ -42,6 +44,7 @@ export default defineScenario({
     const instances: SyncedInstance[] = [localGateway('s1-d1'), CLOUD_DESKTOP];
     const oldKey = await ctx.apiKey('old');
     const newKey = await ctx.apiKey('new');
+    const switchedKey = await ctx.apiKey('switched');
 
     const agentsPath = `/v1/workspaces/${workspaceId}/agents`;
     const { id: agentId } = await ctx.api.call<AgentView>('POST', agentsPath, {
@@ -64,7 +67,7 @@ export default defineScenario({
           },
           what,
         );
-        for (const k of [oldKey, newKey])
+        for (const k of [oldKey, newKey, switchedKey])
           assert.equal(text.includes(k), false, `${instance.service}: openclaw.json holds an LLM key in plaintext`);
         ctx.note('instance.synced', { instance: instance.service, configVersion: config.configVersion, what });
       }
@@ -127,6 +130,40 @@ export default defineScenario({
       );
     });
 
+    await ctx.step(
+      'provider changed in the agent settings (new provider, model, key) → next sync; the next task uses them',
+      async () => {
+        const change = { provider: 'lab-llm-switched', model: 'lab-model-2' };
+        const byMember = await ctx.api.raw('PATCH', `${agentsPath}/${agentId}`, { credential: bob.bearer, body: change });
+        assert.equal(byMember.status, 403, `a member changing the agent's provider: expected 403, got ${byMember.status}`);
+        const m = marks();
+        const view = await ctx.api.call<AgentView>('PATCH', `${agentsPath}/${agentId}`, {
+          credential: ownerBearer,
+          body: change,
+        });
+        assert.deepEqual([view.provider, view.model], [change.provider, change.model], 'the agent view after PATCH');
+        await setKey(switchedKey);
+        await syncedTo(m, switchedKey, 'the new provider, model and key');
+        for (const instance of instances) {
+          const agent = (await readOpenclaw(ctx, instance)).config.agents.find((a) => a.id === agentId);
+          assert.deepEqual(
+            [agent?.provider, agent?.model],
+            [change.provider, change.model],
+            `${instance.service}: openclaw.json after the sync shows ${agent?.provider}/${agent?.model}`,
+          );
+        }
+        const calls = (await lab.llmAdmin.calls()).length;
+        const task = await runTask(ctx, desktop, 's1-d1', agentId, 'after switching providers');
+        assert.equal(task.state, 'completed', `the task after the switch ended ${task.state}`);
+        const after = (await lab.llmAdmin.calls()).slice(calls);
+        assert.deepEqual(
+          after.map((c) => [c.fingerprint, c.model, c.status]),
+          [[providerFingerprint(switchedKey), change.model, 200]],
+          `the provider's call log after the switch: ${JSON.stringify(after)}`,
+        );
+      },
+    );
+
     await ctx.step('key removed → no instance keeps an enc: copy; the cloud no longer has it', async () => {
       const before = await Promise.all(instances.map((i) => readOpenclaw(ctx, i)));
       const copies = before.map((b) => b.config.agents.find((a) => a.id === agentId)?.apiKey);
@@ -148,7 +185,7 @@ export default defineScenario({
       assert.equal(task.state, 'failed', `a task without a key ended ${task.state}`);
       const after = (await lab.llmAdmin.calls()).slice(calls);
       assert.equal(
-        after.some((c) => c.fingerprint === providerFingerprint(newKey) || c.fingerprint === providerFingerprint(oldKey)),
+        after.some((c) => [oldKey, newKey, switchedKey].some((k) => c.fingerprint === providerFingerprint(k))),
         false,
         'the provider was called with a removed key',
       );

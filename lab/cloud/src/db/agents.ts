@@ -67,6 +67,21 @@ export async function setAgentKey(
   return rows[0];
 }
 
+/** Changes an agent's provider, model and/or base URL (fields left undefined stay); undefined if no such agent here. */
+export async function updateAgent(
+  db: Queryable,
+  workspaceId: string,
+  agentId: string,
+  change: { provider?: string | undefined; model?: string | undefined; baseUrl?: string | undefined },
+): Promise<AgentRow | undefined> {
+  const { rows } = await db.query<AgentRow>(
+    `UPDATE agents SET provider = COALESCE($3, provider), model = COALESCE($4, model), base_url = COALESCE($5, base_url)
+      WHERE workspace_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
+    [workspaceId, agentId, change.provider ?? null, change.model ?? null, change.baseUrl ?? null],
+  );
+  return rows[0];
+}
+
 export async function agentExists(db: Queryable, workspaceId: string, agentId: string): Promise<boolean> {
   const { rowCount } = await db.query('SELECT 1 FROM agents WHERE workspace_id = $1 AND id = $2', [workspaceId, agentId]);
   return rowCount === 1;

@@ -1,8 +1,8 @@
-import { CreateAgentRequest, ProtocolError, parseOrThrow, SetAgentKeyRequest } from '@multiclaw-lab/protocol';
+import { CreateAgentRequest, ProtocolError, parseOrThrow, SetAgentKeyRequest, UpdateAgentRequest } from '@multiclaw-lab/protocol';
 import { authenticate, requireMember, requireOwner } from '../auth/authenticate.ts';
 import { type Ctx, nowDate } from '../context.ts';
 import { keyFingerprint, newId } from '../crypto/tokens.ts';
-import { agentExists, agentsOf, agentView, insertAgent, setAgentKey } from '../db/agents.ts';
+import { agentExists, agentsOf, agentView, insertAgent, setAgentKey, updateAgent } from '../db/agents.ts';
 import type { App } from '../http/app.ts';
 import { param } from '../http/params.ts';
 import { agentKeyContext } from '../realtime/config-sync.ts';
@@ -32,6 +32,23 @@ export function agentRoutes(app: App, ctx: Ctx): void {
     const wid = param(request, 'wid');
     await requireMember(ctx, me.userId, wid);
     return { agents: (await agentsOf(ctx.db, wid)).map(agentView) };
+  });
+
+  /** Changing providers: the new provider/model/base URL reaches instances like a new key does. */
+  app.patch('/v1/workspaces/:wid/agents/:aid', async (request) => {
+    const me = await bearer(request.headers.authorization);
+    const wid = param(request, 'wid');
+    const aid = param(request, 'aid');
+    await requireOwner(ctx, me.userId, wid, 'change agents');
+    const change = parseOrThrow(UpdateAgentRequest, request.body);
+    const row = await updateAgent(ctx.db, wid, aid, change);
+    if (!row) throw new ProtocolError('not_found', `no agent ${aid} in this workspace`);
+    ctx.logger.info(
+      { event: 'agent.updated', workspaceId: wid, agentId: aid, provider: row.provider, model: row.model },
+      'agent updated',
+    );
+    await push(wid);
+    return agentView(row);
   });
 
   app.put('/v1/workspaces/:wid/agents/:aid/key', async (request) => {
