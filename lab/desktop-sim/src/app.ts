@@ -31,6 +31,7 @@ import {
   type TaskEventFrame,
 } from './realtime.ts';
 import { type UpdateCheckResult, Updater } from './updater.ts';
+import { type ViewMode, type ViewSession, viewDesktop } from './viewer.ts';
 
 export type DesktopState = 'signed-out' | 'signed-in' | 'connecting' | 'connected' | 'reconnecting';
 
@@ -61,6 +62,8 @@ export interface DesktopAppOptions {
   heartbeat?: HeartbeatOptions;
   backoff?: BackoffOptions;
   handshakeTimeoutMs?: number;
+  /** WebRTC viewing: direct candidates only on these addresses (lab: ['127.0.0.1']); default: werift's choice */
+  webrtcHostAddresses?: string[];
 }
 
 export interface SignedOutEvent {
@@ -376,6 +379,35 @@ export class DesktopApp extends EventEmitter<Events> {
 
   turnCredentials() {
     return this.#authed('GET', '/v1/turn/credentials', { schema: TurnCredentialsResponse });
+  }
+
+  // --- cloud desktop viewing (WebRTC) ---------------------------------------------------------
+
+  /**
+   * Opens a WebRTC viewing session to a cloud desktop: fresh TURN credentials with the bearer,
+   * signalling (offer, answer, candidates) only over the real-time WSS, frames over a DataChannel.
+   * Fails with DesktopError `webrtc_timeout` when no connection is made within `timeoutMs`.
+   */
+  async viewCloudDesktop(instanceId: string, options: { mode: ViewMode; timeoutMs: number }): Promise<ViewSession> {
+    const turn = await this.turnCredentials();
+    if (this.#realtime.state !== 'connected') await this.connect();
+    const realtime = this.#realtime;
+    return viewDesktop({
+      instanceId,
+      mode: options.mode,
+      timeoutMs: options.timeoutMs,
+      turn,
+      logger: this.logger,
+      ca: this.options.ca,
+      hostAddresses: this.options.webrtcHostAddresses,
+      signalling: {
+        send: (frame) => realtime.send(frame),
+        subscribe: (listener) => {
+          realtime.on('frame', listener);
+          return () => realtime.off('frame', listener);
+        },
+      },
+    });
   }
 
   // --- local gateway ---------------------------------------------------------------------------

@@ -89,6 +89,43 @@ export const COMMANDS = {
   getConversation: command(z.object({ conversationId: z.string().min(1) }), (app, a) => app.getConversation(a.conversationId)),
   checkForUpdate: command(none, (app) => app.checkForUpdate()),
   /**
+   * Views a cloud desktop over WebRTC: connects, waits for `frames` frames, sends one input event,
+   * closes, and reports what happened (for the harness; the real app keeps drawing).
+   */
+  viewDesktop: command(
+    z
+      .object({
+        instanceId: z.string().min(1),
+        mode: z.enum(['auto', 'turn-relay']).default('auto'),
+        frames: z.number().int().min(1).max(1000).default(10),
+        timeoutMs: z.number().int().min(100).max(300_000).default(15_000),
+      })
+      .strict(),
+    async (app, a) => {
+      const session = await app.viewCloudDesktop(a.instanceId, { mode: a.mode, timeoutMs: a.timeoutMs });
+      try {
+        const waitStart = performance.now();
+        const startCount = session.frames.count;
+        const stats = await session.waitForFrames(a.frames, a.timeoutMs);
+        const seconds = (performance.now() - waitStart) / 1000;
+        session.sendInput({ type: 'pointer', x: 1, y: 1, buttons: 0 });
+        return {
+          sessionId: session.sessionId,
+          mode: a.mode,
+          connectMs: session.connectMs,
+          firstFrameMs: stats.firstFrameMs,
+          pair: session.pair,
+          frames: stats.count,
+          bytes: stats.bytes,
+          sha256: stats.sha256.slice(0, a.frames),
+          framesPerSecond: seconds > 0 ? Math.round(((stats.count - startCount) / seconds) * 10) / 10 : undefined,
+        };
+      } finally {
+        await session.close('viewing finished');
+      }
+    },
+  ),
+  /**
    * Test hook (not a feature of the real app): throws an uncaught error on the next turn of the
    * event loop, as a bug would, so the crash handler's behaviour can be observed.
    */

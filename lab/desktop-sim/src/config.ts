@@ -21,6 +21,7 @@ export const OPTION_SOURCES = {
   heartbeatTimeoutMs: ['heartbeat-timeout-ms', 'DESKTOP_HEARTBEAT_TIMEOUT_MS'],
   backoffBaseMs: ['backoff-base-ms', 'DESKTOP_BACKOFF_BASE_MS'],
   backoffCapMs: ['backoff-cap-ms', 'DESKTOP_BACKOFF_CAP_MS'],
+  webrtcHostAddresses: ['webrtc-host-addresses', 'DESKTOP_WEBRTC_HOST_ADDRESSES'],
 } as const;
 
 export type OptionName = keyof typeof OPTION_SOURCES;
@@ -74,5 +75,10 @@ export function optionsFrom(flags: Partial<Record<string, string>>, env: NodeJS.
   if (intervalMs || timeoutMs)
     options.heartbeat = { intervalMs: intervalMs ?? HEARTBEAT.intervalMs, timeoutMs: timeoutMs ?? HEARTBEAT.timeoutMs };
   if (baseMs || capMs) options.backoff = { baseMs: baseMs ?? DEFAULT_BACKOFF.baseMs, capMs: capMs ?? DEFAULT_BACKOFF.capMs };
+  const hostAddresses = get('webrtcHostAddresses')
+    ?.split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  if (hostAddresses?.length) options.webrtcHostAddresses = hostAddresses;
   return options;
 }

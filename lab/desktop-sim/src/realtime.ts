@@ -9,6 +9,7 @@ import {
   REALTIME_SUBPROTOCOL,
   type RealtimeTokenResponse,
   TOKEN_SUBPROTOCOL_PREFIX,
+  type UserClientFrame,
   type UserServerFrame,
 } from '@multiclaw-lab/protocol';
 import WebSocket from 'ws';
@@ -134,6 +135,14 @@ export class RealtimeConnection extends EventEmitter<Events> {
       });
     }
     return connected;
+  }
+
+  /** Sends a frame on the open socket (WebRTC signalling); false when there is no open socket. */
+  send(frame: UserClientFrame): boolean {
+    const socket = this.#socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN || this.#state !== 'connected') return false;
+    socket.send(JSON.stringify(frame));
+    return true;
   }
 
   /** Closes the socket (1000) and ends the run loop; no reconnect follows. */

@@ -59,8 +59,15 @@ export interface GatewayOptions {
   /** daemon mode: the workspace section written into openclaw.json when it has none */
   provision?: Workspace;
   scheduler?: Scheduler;
-  screenStreamer?: ScreenStreamer;
+  /** a streamer, or a factory that gets the linked workspace and the HTTP dispatcher (to fetch TURN credentials) */
+  screenStreamer?: ScreenStreamer | ((context: ScreenStreamerContext) => ScreenStreamer);
   llmTimeoutMs?: number;
+}
+
+export interface ScreenStreamerContext {
+  /** the workspace section of openclaw.json right now (null while unlinked) */
+  workspace(): Workspace | null;
+  dispatcher: Dispatcher;
 }
 
 export interface GatewayHandle extends AsyncDisposable {
@@ -98,7 +105,10 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   await ensurePrivateDir(paths.runDir);
   const outbox = await Outbox.open(paths, logger, clock);
   const conversations = await ConversationStore.open(paths.conversations, clock);
-  const streamer = options.screenStreamer ?? noScreenStreamer;
+  const streamer =
+    typeof options.screenStreamer === 'function'
+      ? options.screenStreamer({ workspace: () => config.get().workspace, dispatcher })
+      : (options.screenStreamer ?? noScreenStreamer);
 
   let link: CloudLink | undefined;
   let linkState: GatewayLinkState = 'unlinked';

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { createLogger, LabError, logReady, useSystemTrustStore } from '@multiclaw-lab/kit';
 import { GatewayMode } from '@multiclaw-lab/protocol';
 import { startGateway } from './gateway.ts';
+import { screenStreamerFromEnv } from './screen-streamer-env.ts';
 
 /**
  * Process entry. Environment:
@@ -10,6 +11,11 @@ import { startGateway } from './gateway.ts';
  *   GATEWAY_LOCAL_PORT        local API port on 127.0.0.1 (default 0: any free port)
  *   GATEWAY_CLOUD_URL, GATEWAY_WORKSPACE_ID, GATEWAY_INSTANCE_ID, GATEWAY_INSTANCE_TOKEN
  *                             daemon provisioning, written into openclaw.json on first start
+ *   GATEWAY_SCREEN_STREAMER   none (default: viewing requests are refused) | webrtc (daemon mode only)
+ *   GATEWAY_SCREEN_FPS        frames per second of the synthetic screen (webrtc; default 10)
+ *   GATEWAY_TURN_TRANSPORT    udp (default) | tcp | tls: which of the cloud's TURN URLs the desktop uses
+ *   GATEWAY_WEBRTC_HOST_ADDRESSES  comma list: direct candidates only on these (lab: 127.0.0.1)
+ *   GATEWAY_WEBRTC_CONNECT_TIMEOUT_MS  give up on a viewer that does not connect (default 20000)
  */
 const logger = createLogger({ service: 'gateway' });
 
@@ -43,11 +49,20 @@ if (!Number.isInteger(localPort) || localPort < 0 || localPort > 65535)
 const provision = provisioning(process.env);
 if (provision && mode.data !== 'daemon') fail('GATEWAY_INSTANCE_TOKEN and friends are for GATEWAY_MODE=daemon');
 
+const screenStreamer = screenStreamerFromEnv(process.env, mode.data, logger, fail);
+
 // TLS to the cloud and the LLM provider is verified against the OS trust store only.
 const trusted = useSystemTrustStore();
 
 try {
-  const gateway = await startGateway({ home: process.env.HOME ?? homedir(), mode: mode.data, localPort, logger, provision });
+  const gateway = await startGateway({
+    home: process.env.HOME ?? homedir(),
+    mode: mode.data,
+    localPort,
+    logger,
+    provision,
+    ...(screenStreamer ? { screenStreamer } : {}),
+  });
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;

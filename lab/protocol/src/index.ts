@@ -6,5 +6,6 @@ export * from './minisign.ts';
 export * from './openclaw-config.ts';
 export * from './realtime.ts';
 export * from './rest.ts';
+export * from './screen.ts';
 export * from './sealed.ts';
 export * from './updates.ts';

@@ -1,0 +1,51 @@
+import type { Logger } from '@multiclaw-lab/kit';
+import type { GatewayMode, TurnTransport } from '@multiclaw-lab/protocol';
+import type { ScreenStreamerContext } from './gateway.ts';
+import type { ScreenStreamer } from './screen-streamer.ts';
+import { turnIceServers } from './turn-credentials.ts';
+import { WebrtcScreenStreamer } from './webrtc-streamer.ts';
+
+type Fail = (message: string, hint?: string) => never;
+type Factory = (context: ScreenStreamerContext) => ScreenStreamer;
+
+const TRANSPORTS: readonly TurnTransport[] = ['udp', 'tcp', 'tls'];
+
+/**
+ * GATEWAY_SCREEN_STREAMER=webrtc turns on the WebRTC screen streamer (daemon mode only); unset or
+ * `none` keeps the default (viewing requests are refused), so a lab that does not ask is unchanged.
+ * TLS to coturn (turns:) is verified against the same trust store as the cloud (the process's).
+ */
+export function screenStreamerFromEnv(
+  env: NodeJS.ProcessEnv,
+  mode: GatewayMode,
+  logger: Logger,
+  fail: Fail,
+): Factory | undefined {
+  const kind = env.GATEWAY_SCREEN_STREAMER ?? 'none';
+  if (kind === 'none') return undefined;
+  if (kind !== 'webrtc') fail(`GATEWAY_SCREEN_STREAMER must be none or webrtc, not ${JSON.stringify(kind)}`);
+  if (mode !== 'daemon') fail('GATEWAY_SCREEN_STREAMER=webrtc needs GATEWAY_MODE=daemon (a cloud desktop)');
+  const fps = Number(env.GATEWAY_SCREEN_FPS ?? 10);
+  if (!(fps > 0 && fps <= 60)) fail('GATEWAY_SCREEN_FPS must be a number of frames per second between 0 and 60');
+  const transport = (env.GATEWAY_TURN_TRANSPORT ?? 'udp') as TurnTransport;
+  if (!TRANSPORTS.includes(transport)) fail('GATEWAY_TURN_TRANSPORT must be udp, tcp or tls');
+  const connectTimeoutMs = Number(env.GATEWAY_WEBRTC_CONNECT_TIMEOUT_MS ?? 20_000);
+  if (!(Number.isInteger(connectTimeoutMs) && connectTimeoutMs > 0))
+    fail('GATEWAY_WEBRTC_CONNECT_TIMEOUT_MS must be a positive number of milliseconds');
+  const hostAddresses = env.GATEWAY_WEBRTC_HOST_ADDRESSES?.split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+
+  return ({ workspace, dispatcher }) =>
+    new WebrtcScreenStreamer({
+      logger,
+      framesPerSecond: fps,
+      connectTimeoutMs,
+      hostAddresses,
+      iceServers: () => {
+        const ws = workspace();
+        if (!ws) throw new Error('the gateway is not linked to a workspace');
+        return turnIceServers({ cloudUrl: ws.cloudUrl, token: ws.authToken, dispatcher, transport });
+      },
+    });
+}

@@ -1,0 +1,36 @@
+/**
+ * A deterministic stand-in for a screen capture: each frame is a tiny but valid baseline JPEG
+ * (one 8×8 mid-grey block) whose comment segment (COM, 0xFFFE) carries the stream's canary
+ * marker and the frame number. Same canary + same number → the same bytes, so a viewer can
+ * check every frame byte for byte, and a capture at the relay can look for the canary.
+ */
+
+const SOI = [0xff, 0xd8];
+const EOI = [0xff, 0xd9];
+/** quantisation table 0: all ones (the only coefficient we encode is a zero DC) */
+const DQT = [0xff, 0xdb, 0x00, 0x43, 0x00, ...new Array<number>(64).fill(1)];
+/** baseline, 8-bit, 8×8, one component (grey) using table 0 */
+const SOF0 = [0xff, 0xc0, 0x00, 0x0b, 0x08, 0x00, 0x08, 0x00, 0x08, 0x01, 0x01, 0x11, 0x00];
+/** Huffman tables with a single 1-bit code "0": DC symbol 0 (difference 0), AC symbol 0 (end of block) */
+const oneCodeTable = (classAndId: number) => [0xff, 0xc4, 0x00, 0x14, classAndId, 1, ...new Array<number>(15).fill(0), 0x00];
+const DHT = [...oneCodeTable(0x00), ...oneCodeTable(0x10)];
+/** one component, DC/AC tables 0, full spectral range */
+const SOS = [0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3f, 0x00];
+/** DC code "0" + EOB code "0", padded with ones: the block is all 128 */
+const SCAN = [0x3f];
+
+const HEAD = Buffer.from([...SOI]);
+const TAIL = Buffer.from([...DQT, ...SOF0, ...DHT, ...SOS, ...SCAN, ...EOI]);
+
+export function canaryComment(canary: string, frameNumber: number): string {
+  return `${canary} frame=${frameNumber}`;
+}
+
+/** The JPEG for frame `frameNumber` of the stream marked `canary`. */
+export function syntheticJpeg(canary: string, frameNumber: number): Buffer {
+  const text = Buffer.from(canaryComment(canary, frameNumber), 'utf8');
+  if (text.length > 65_000) throw new RangeError('the canary is too long for a JPEG comment');
+  const length = text.length + 2;
+  const com = Buffer.from([0xff, 0xfe, length >> 8, length & 0xff]);
+  return Buffer.concat([HEAD, com, text, TAIL]);
+}
