@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -225,14 +224,7 @@ export class LoopbackStack implements AsyncDisposable {
         env: cleanChildEnv({ LOG_LEVEL: logLevel, ...env }),
         waitForReady,
       });
-      const log = createWriteStream(join(dir, 'logs', `${name}.jsonl`), { flags: 'a' });
-      const write = (text: string) => {
-        if (!log.writableEnded) log.write(`${text}\n`);
-      };
-      for (const line of handle.lines) write(line.text);
-      handle.on('line', (line) => write(line.text));
-      // 'close' comes after the last output line ('exit' may come before it)
-      handle.child.once('close', () => log.end());
+      void handle.logTo(join(dir, 'logs', `${name}.jsonl`));
       return handle;
     };
   }

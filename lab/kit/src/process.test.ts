@@ -55,4 +55,30 @@ describe('startProcess', () => {
     expect(child.signalCode).toBe('SIGKILL');
     await expect(child.waitForLog({ event: 'ignoring-term' }, 1000)).resolves.toBeDefined();
   });
+
+  it('copies every output line into a log file, then a closing line after the last one', async () => {
+    const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'mclab-logto-'));
+    try {
+      const child = await startProcess({
+        name: 'talker',
+        command: node,
+        args: [
+          '-e',
+          'console.log(JSON.stringify({event:"ready"})); console.log("one"); console.error("two"); setTimeout(()=>process.exit(4), 50)',
+        ],
+        env: cleanChildEnv(),
+      });
+      const file = join(dir, 'talker.log');
+      await child.logTo(file, (code) => `exited ${code}`);
+      const lines = (await readFile(file, 'utf8')).trim().split('\n');
+      expect(lines[0]).toBe('{"event":"ready"}');
+      expect(lines).toEqual(expect.arrayContaining(['one', 'two']));
+      expect(lines.at(-1)).toBe('exited 4');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ProcessExitedError, ReadyTimeoutError } from './errors.ts';
 
@@ -125,6 +126,25 @@ export class ProcessHandle extends EventEmitter<{ line: [LogLine]; exit: [number
   /** Resolves with the first JSON line whose fields include all of `fields`. */
   waitForLog(fields: Record<string, unknown>, timeoutMs?: number): Promise<LogLine> {
     return this.waitForLine((l) => l.json !== undefined && Object.entries(fields).every(([k, v]) => l.json![k] === v), timeoutMs);
+  }
+
+  /**
+   * Copies every output line (those already read, then each as it comes) into `file`; after the
+   * last one, `closingLine` (if given) is written and the file is closed. 'close' is used, not
+   * 'exit': a process's last output can arrive after its exit. Resolves when the file is closed.
+   */
+  logTo(file: string, closingLine?: (code: number | null, signal: NodeJS.Signals | null) => string): Promise<void> {
+    const log = createWriteStream(file, { flags: 'a' });
+    const write = (text: string) => {
+      if (!log.writableEnded) log.write(`${text}\n`);
+    };
+    for (const line of this.lines) write(line.text);
+    this.on('line', (line) => write(line.text));
+    this.child.once('close', (code, signal) => {
+      if (closingLine) write(closingLine(code, signal));
+      log.end();
+    });
+    return new Promise((resolve) => log.once('close', () => resolve()));
   }
 
   jsonLines(): Record<string, unknown>[] {

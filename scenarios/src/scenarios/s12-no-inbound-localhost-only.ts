@@ -5,6 +5,7 @@ import { readPcap } from '@multiclaw-lab/infra';
 import { addressOf } from '@multiclaw-lab/network';
 import { LOCAL_API_FILE, LocalApiFile } from '@multiclaw-lab/protocol';
 import { defineScenario } from '../define.ts';
+import { waitForAgent } from './synced-instances.ts';
 
 const HOST = 's1-d1';
 const SITE = 's1';
@@ -175,17 +176,3 @@ export default defineScenario({
     });
   },
 });
-
-/** Polls the gateway's status until config sync brought `agentId` with its key. */
-async function waitForAgent(
-  desktop: { call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> },
-  agentId: string,
-): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const status = await desktop.call<{ agents: Array<{ id: string; hasKey: boolean }> }>('gatewayStatus');
-    if (status.agents.some((a) => a.id === agentId && a.hasKey)) return;
-    assert.ok(Date.now() < deadline, `config sync did not bring agent ${agentId} with its key: ${JSON.stringify(status.agents)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}

@@ -7,7 +7,7 @@ import { OPENCLAW_CONFIG_FILE, OpenclawConfig } from '@multiclaw-lab/protocol';
 import type { ScenarioContext } from '../context.ts';
 
 /**
- * Helpers shared by the key scenarios (S07, S08): the instances that receive config sync (a
+ * Helpers shared by scenarios (S07, S08, S12, S13): the instances that receive config sync (a
  * site's local gateway and the cloud desktop's daemon), their openclaw.json, the provider's
  * record of which key called it, and a gateway task run to its end.
  */
@@ -91,4 +91,18 @@ export async function runTask(
     60_000,
   );
   return { ...started, state: String(last.json?.state) };
+}
+
+/** Polls the gateway's status until config sync brought `agentId` with its key. */
+export async function waitForAgent(
+  desktop: { call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> },
+  agentId: string,
+): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const status = await desktop.call<{ agents: Array<{ id: string; hasKey: boolean }> }>('gatewayStatus');
+    if (status.agents.some((a) => a.id === agentId && a.hasKey)) return;
+    assert.ok(Date.now() < deadline, `config sync did not bring agent ${agentId} with its key: ${JSON.stringify(status.agents)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

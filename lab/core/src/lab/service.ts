@@ -1,4 +1,3 @@
-import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { type LogLine, ProcessHandle } from '@multiclaw-lab/kit';
 import type { LabDriver } from '@multiclaw-lab/network';
@@ -75,15 +74,7 @@ export async function runService(driver: LabDriver, def: ServiceDef, logsDir: st
 
 /** Copies a service's output, as it comes, into its log file in the state folder. */
 function tee(handle: ProcessHandle, def: ServiceDef, logFile: string): void {
-  const log = createWriteStream(logFile, { flags: 'a' });
-  const write = (text: string) => {
-    if (!log.writableEnded) log.write(`${text}\n`);
-  };
-  for (const line of handle.lines) write(line.text);
-  handle.on('line', (line) => write(line.text));
-  // 'close' comes after the last output line ('exit' may come before it)
-  handle.child.once('close', (code, signal) => {
-    write(JSON.stringify({ event: 'lab.process_exited', service: def.id, code, signal, time: new Date().toISOString() }));
-    log.end();
-  });
+  void handle.logTo(logFile, (code, signal) =>
+    JSON.stringify({ event: 'lab.process_exited', service: def.id, code, signal, time: new Date().toISOString() }),
+  );
 }
