@@ -28,7 +28,11 @@ export class DesktopDriver implements AsyncDisposable {
   /** Runs one command and returns its result, or throws DesktopCommandError with the app's error code. */
   async call<T = Record<string, unknown>>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<T> {
     const id = `c${this.#nextId++}`;
-    const answer = this.process.waitForLine((l) => l.json?.event === 'result' && l.json.id === id, timeoutMs);
+    const answer = this.process.waitForLine(
+      (l) => l.json?.event === 'result' && l.json.id === id,
+      timeoutMs,
+      `result for command ${cmd} (${id})`,
+    );
     this.process.child.stdin!.write(`${JSON.stringify({ id, cmd, args })}\n`);
     const line = (await answer).json!;
     if (line.ok === true) return line.result as T;
@@ -43,7 +47,11 @@ export class DesktopDriver implements AsyncDisposable {
     const match = (l: LogLine) => l.json !== undefined && Object.entries(fields).every(([k, v]) => l.json![k] === v);
     const seen = this.process.lines.slice(since, start).find(match);
     if (seen) return Promise.resolve(seen);
-    return this.process.waitForLine((l) => this.process.lines.indexOf(l) >= start && match(l), options.timeoutMs);
+    return this.process.waitForLine(
+      (l) => this.process.lines.indexOf(l) >= start && match(l),
+      options.timeoutMs,
+      `log line ${JSON.stringify(fields)}`,
+    );
   }
 
   /** A position in the log to wait from ("everything after this point"). */

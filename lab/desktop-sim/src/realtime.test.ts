@@ -47,6 +47,15 @@ describe('real-time WSS', () => {
     expect(mint.body).toEqual({ channel: 'user' });
   });
 
+  it('connect while already connected answers with the open connection, no second socket', async () => {
+    const { app } = await restartedApp();
+    await using _ = app;
+    const first = await app.connect();
+    const mints = cloud.count(...MINT);
+    const again = await app.connect();
+    expect(again.connectionId).toBe(first.connectionId);
+    expect(cloud.count(...MINT)).toBe(mints);
+  });
   it('after a dropped socket reconnects by itself with the stored bearer and a fresh token, no sign-in', async () => {
     const { app, bearer } = await restartedApp();
     await using _ = app;

@@ -89,6 +89,8 @@ export class RealtimeConnection extends EventEmitter<Events> {
   #socket: WebSocket | undefined;
   #abort: AbortController | undefined;
   #loop: Promise<void> | undefined;
+  /** the welcome of the socket that is open now; undefined while not connected */
+  #welcome: Welcome | undefined;
 
   constructor(options: RealtimeOptions) {
     super();
@@ -100,8 +102,12 @@ export class RealtimeConnection extends EventEmitter<Events> {
     return this.#state;
   }
 
-  /** Starts the run loop (no-op when running). Resolves at the first welcome; rejects on 401 or stop(). */
+  /**
+   * Starts the run loop (no-op when running). Resolves at the first welcome — at once with the
+   * current one when already connected; rejects on 401 or stop().
+   */
   start(): Promise<Welcome> {
+    if (this.#state === 'connected' && this.#welcome) return Promise.resolve(this.#welcome);
     const connected = new Promise<Welcome>((resolve, reject) => {
       const cleanup = () => {
         this.off('welcome', onWelcome);
@@ -161,6 +167,7 @@ export class RealtimeConnection extends EventEmitter<Events> {
 
   #setState(state: RealtimeState): void {
     if (this.#state === state) return;
+    if (state !== 'connected') this.#welcome = undefined;
     this.#state = state;
     this.emit('state', state);
   }
@@ -309,6 +316,7 @@ export class RealtimeConnection extends EventEmitter<Events> {
     switch (frame.type) {
       case 'welcome':
         logger.info({ event: 'realtime.connected', connectionId: frame.connectionId, expiresAt: frame.expiresAt }, 'welcome');
+        this.#welcome = frame;
         welcomed();
         this.emit('welcome', frame);
         break;

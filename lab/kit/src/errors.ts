@@ -30,8 +30,10 @@ export class ProcessExitedError extends LabError {
   }
 }
 
+/** A process did not print the awaited line in time; `waitingFor` names it ("ready" by default). */
 export class ReadyTimeoutError extends LabError {
-  constructor(name: string, timeoutMs: number, tail: string) {
-    super('LAB_READY_TIMEOUT', `${name} was not ready within ${timeoutMs} ms. Last output:\n${tail}`);
+  constructor(name: string, timeoutMs: number, tail: string, waitingFor?: string) {
+    const what = waitingFor ? `printed no ${waitingFor}` : 'was not ready';
+    super('LAB_READY_TIMEOUT', `${name} ${what} within ${timeoutMs} ms. Last output:\n${tail}`);
   }
 }

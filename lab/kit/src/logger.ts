@@ -63,11 +63,13 @@ function scrubDeep(value: unknown, depth: number): unknown {
   if (typeof value === 'string') return scrubSecrets(value);
   if (depth > 5 || value === null || typeof value !== 'object') return value;
   if (value instanceof Error) {
+    // the cause is kept: undici's "fetch failed" says nothing without it (ECONNREFUSED, a certificate error…)
     return {
       type: value.name,
       message: scrubSecrets(value.message),
       code: (value as { code?: unknown }).code,
       stack: value.stack && scrubSecrets(value.stack),
+      ...(value.cause === undefined ? {} : { cause: scrubDeep(value.cause, depth + 1) }),
     };
   }
   if (Array.isArray(value)) return value.map((v) => scrubDeep(v, depth + 1));
@@ -93,6 +95,8 @@ export function createLogger(options: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       messageKey: 'msg',
       redact: { paths: redactPaths(), censor: REDACTED },
+      // errors are already turned into plain, scrubbed objects by formatters.log (scrubDeep)
+      serializers: { err: (err: unknown) => err },
       formatters: {
         level: (label) => ({ level: label }),
         log: (object) => scrubDeep(object, 0) as Record<string, unknown>,

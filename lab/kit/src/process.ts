@@ -94,14 +94,14 @@ export class ProcessHandle extends EventEmitter<{ line: [LogLine]; exit: [number
       .join('\n');
   }
 
-  /** Resolves with the first line (already seen or future) that matches. */
-  async waitForLine(match: (line: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> {
+  /** Resolves with the first line (already seen or future) that matches; `waitingFor` names it in the timeout error. */
+  async waitForLine(match: (line: LogLine) => boolean, timeoutMs = 30_000, waitingFor?: string): Promise<LogLine> {
     const seen = this.lines.find(match);
     if (seen) return seen;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
-        reject(new ReadyTimeoutError(this.name, timeoutMs, this.tail()));
+        reject(new ReadyTimeoutError(this.name, timeoutMs, this.tail(), waitingFor));
       }, timeoutMs);
       const onLine = (line: LogLine) => {
         if (match(line)) {
@@ -125,7 +125,11 @@ export class ProcessHandle extends EventEmitter<{ line: [LogLine]; exit: [number
 
   /** Resolves with the first JSON line whose fields include all of `fields`. */
   waitForLog(fields: Record<string, unknown>, timeoutMs?: number): Promise<LogLine> {
-    return this.waitForLine((l) => l.json !== undefined && Object.entries(fields).every(([k, v]) => l.json![k] === v), timeoutMs);
+    return this.waitForLine(
+      (l) => l.json !== undefined && Object.entries(fields).every(([k, v]) => l.json![k] === v),
+      timeoutMs,
+      `log line ${JSON.stringify(fields)}`,
+    );
   }
 
   /**

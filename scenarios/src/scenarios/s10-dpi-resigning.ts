@@ -85,8 +85,11 @@ export default defineScenario({
       assert.match(refused.message, CERT_ERROR, `the app's HTTPS call failed, but not on the certificate: ${refused.message}`);
       await desktop.call('connect').catch(() => undefined);
       const failed = await desktop.waitForEvent({ event: 'realtime.token_failed' }, { since: mark, timeoutMs: 30_000 });
-      // its log says only "fetch failed" (the certificate cause is not logged): the cause is shown
-      // by the app's HTTPS call above and by the DPI box's refused handshakes below
+      assert.match(
+        JSON.stringify(failed.json),
+        CERT_ERROR,
+        `the WSS token mint failed, but not on the certificate: ${JSON.stringify(failed.json)}`,
+      );
       ctx.note('desktop.realtime_failed', { attempt: failed.json?.attempt });
       assert.equal(desktop.events({ event: 'realtime.connected' }, mark).length, 0, 'the WSS connected through the DPI box');
     });
