@@ -18,6 +18,13 @@ import s16 from './scenarios/s16-local-files.ts';
 import s17 from './scenarios/s17-signed-updates.ts';
 import s18 from './scenarios/s18-egress-audit.ts';
 import s19 from './scenarios/s19-local-only-credentials.ts';
+import s20 from './scenarios/s20-webrtc-direct.ts';
+import s21 from './scenarios/s21-webrtc-turn-udp.ts';
+import s22 from './scenarios/s22-webrtc-turn-relay-443.ts';
+import s23 from './scenarios/s23-webrtc-relay-sees-ciphertext.ts';
+import s24 from './scenarios/s24-webrtc-candidate-injection.ts';
+import s25 from './scenarios/s25-browser-viewer.ts';
+import s26 from './scenarios/s26-webrtc-expired-turn-credentials.ts';
 
 /** Every scenario of the suite, in the order they run. */
 export const SUITE: ScenarioDefinition[] = [
@@ -38,8 +45,16 @@ export const SUITE: ScenarioDefinition[] = [
   s15,
   s16,
   s17,
-  // S19 runs before S18: the egress audit reads the whole run's capture, so it must stay last
+  // S19 and the WebRTC scenarios run before S18: the egress audit reads the whole run's capture,
+  // so it must stay last
   s19,
+  s20,
+  s21,
+  s22,
+  s23,
+  s24,
+  s26,
+  s25,
   s18,
 ];
 

@@ -36,6 +36,28 @@ function readSecretFile(variable: string): Buffer {
   }
 }
 
+/** CLOUD_CORS_ORIGINS: comma-separated origins, each exactly `scheme://host[:port]` */
+function corsOriginsFromEnv(): string[] {
+  const origins = (process.env.CLOUD_CORS_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    let parsed: string | undefined;
+    try {
+      parsed = new URL(origin).origin;
+    } catch {}
+    if (parsed !== origin) {
+      logger.fatal(
+        { event: 'config.invalid', variable: 'CLOUD_CORS_ORIGINS', origin },
+        'each CORS origin must be scheme://host[:port]',
+      );
+      process.exit(2);
+    }
+  }
+  return origins;
+}
+
 const lockout = {
   maxFailures: intFromEnv('CLOUD_LOCKOUT_MAX_FAILURES'),
   windowSeconds: intFromEnv('CLOUD_LOCKOUT_WINDOW_SECONDS'),
@@ -66,6 +88,7 @@ const cloud = await startCloud({
       : undefined,
   lockout: Object.fromEntries(Object.entries(lockout).filter(([, v]) => v !== undefined)),
   bcryptCost: intFromEnv('CLOUD_BCRYPT_COST'),
+  corsOrigins: corsOriginsFromEnv(),
   logger,
 }).catch((err: unknown) => {
   // e.g. the database is unreachable: say so in one JSON line and exit non-zero

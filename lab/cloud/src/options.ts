@@ -40,6 +40,11 @@ export interface CloudOptions {
   bodyLimitBytes?: number;
   /** a KMS-backed provider can replace the local master key */
   keyProvider?: KeyProvider;
+  /**
+   * Web origins (`scheme://host[:port]`, matched exactly) whose pages may call the REST API
+   * cross-origin, e.g. a browser viewer. Default none: no CORS headers at all.
+   */
+  corsOrigins?: string[];
 }
 
 export interface CloudHandle extends AsyncDisposable {

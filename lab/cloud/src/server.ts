@@ -7,6 +7,7 @@ import { WssTokens } from './auth/wss-tokens.ts';
 import type { Ctx } from './context.ts';
 import { LocalMasterKeyProvider } from './crypto/key-provider.ts';
 import { migrate } from './db/migrate.ts';
+import { installCors } from './http/cors.ts';
 import { installErrorHandling } from './http/errors.ts';
 import { installJsonParser } from './http/json-body.ts';
 import type { CloudHandle, CloudOptions } from './options.ts';
@@ -64,6 +65,7 @@ export async function startCloud(options: CloudOptions): Promise<CloudHandle> {
   });
   installErrorHandling(app, logger);
   installJsonParser(app);
+  await installCors(app, options.corsOrigins ?? []);
   app.addHook('onResponse', async (request, reply) => {
     logger.info(
       {

@@ -1,3 +1,4 @@
+export * from './browser-viewer/open.ts';
 export * from './cloud-api.ts';
 export * from './components.ts';
 export * from './desktop-driver.ts';
@@ -5,4 +6,5 @@ export * from './lab/lab.ts';
 export * from './lab/site-controls.ts';
 export * from './lab/site-link.ts';
 export * from './loopback-stack.ts';
+export * from './loopback-turn.ts';
 export * from './tcp-relay.ts';

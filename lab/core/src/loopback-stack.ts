@@ -3,6 +3,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CdnAdminClient, LlmAdminClient } from '@multiclaw-lab/external';
+import type { CoturnHandle } from '@multiclaw-lab/infra';
 import {
   cleanChildEnv,
   faketimeEnv,
@@ -15,6 +16,7 @@ import {
 import { createLabCA, type LabCA, writeServerCertificate, writeTrustStore } from '@multiclaw-lab/pki';
 import { type ComponentName, componentEntry } from './components.ts';
 import { DesktopDriver } from './desktop-driver.ts';
+import { type LoopbackTurnOptions, loopbackTurnPorts, loopbackTurnUrls, startLoopbackCoturn } from './loopback-turn.ts';
 
 /**
  * The whole reference MultiClaw on this machine's loopback: a throwaway PostgreSQL, the cloud,
@@ -32,6 +34,11 @@ export interface LoopbackStackOptions {
   logLevel?: string;
   /** run the cloud under libfaketime so tests can move its wall clock (setCloudClockOffset) */
   cloudClock?: boolean;
+  /**
+   * Start a real coturn on 127.0.0.1 too (WebRTC viewing): same shared secret as the cloud, a
+   * certificate from the stack's CA, and the cloud's CLOUD_TURN_URLS pointing at it.
+   */
+  turn?: boolean | LoopbackTurnOptions;
 }
 
 export interface GatewayStartOptions {
@@ -63,6 +70,8 @@ export class LoopbackStack implements AsyncDisposable {
   readonly llmAdmin: LlmAdminClient;
   readonly cdnAdmin: CdnAdminClient;
   readonly processes = new Set<ProcessHandle>();
+  /** the stack's coturn when started with `turn` */
+  readonly coturn: CoturnHandle | undefined;
   #cloudEnv: NodeJS.ProcessEnv;
   #cloudProcess: ProcessHandle;
   #pg: PostgresCluster | undefined;
@@ -83,6 +92,7 @@ export class LoopbackStack implements AsyncDisposable {
     cdnAdmin: CdnAdminClient;
     updatePublicKey: string;
     logLevel: string;
+    coturn: CoturnHandle | undefined;
   }) {
     this.dir = init.dir;
     this.#ownsDir = init.ownsDir;
@@ -97,6 +107,7 @@ export class LoopbackStack implements AsyncDisposable {
     this.cdnAdmin = init.cdnAdmin;
     this.updatePublicKey = init.updatePublicKey;
     this.#logLevel = init.logLevel;
+    this.coturn = init.coturn;
   }
 
   /** The cloud process currently running (it changes after restartCloud). */
@@ -118,6 +129,11 @@ export class LoopbackStack implements AsyncDisposable {
 
   get cdnUrl(): string {
     return String(this.cdn.ready.url);
+  }
+
+  /** The cloud's coturn shared secret (CLOUD_TURN_SECRET_FILE): a test's coturn must use the same one. */
+  get turnSecretFile(): string {
+    return String(this.#cloudEnv.CLOUD_TURN_SECRET_FILE);
   }
 
   static async start(options: LoopbackStackOptions = {}): Promise<LoopbackStack> {
@@ -155,10 +171,13 @@ export class LoopbackStack implements AsyncDisposable {
       CLOUD_TOKEN_SECRET_FILE: await secret('token-secret', 32, 'base64url'),
       CLOUD_MASTER_KEY_FILE: await secret('master-key', 32, 'hex'),
       CLOUD_TURN_SECRET_FILE: await secret('turn-secret', 24, 'base64url'),
-      CLOUD_TURN_URLS: 'turn:turn.multiclaw.test:3478?transport=udp,turns:turn.multiclaw.test:443?transport=tcp',
+      CLOUD_TURN_URLS:
+        'stun:turn.multiclaw.test:3478,turn:turn.multiclaw.test:3478?transport=udp,turns:turn.multiclaw.test:443?transport=tcp',
       CLOUD_BCRYPT_COST: '4',
       ...options.cloudEnv,
     };
+    const turnPorts = options.turn ? await loopbackTurnPorts(options.turn === true ? {} : options.turn) : undefined;
+    if (turnPorts) cloudEnv.CLOUD_TURN_URLS = loopbackTurnUrls(turnPorts).join(',');
     if (options.cloudClock) {
       const offsetFile = join(dir, 'clock', 'cloud.offset');
       await mkdir(join(dir, 'clock'), { recursive: true });
@@ -167,7 +186,12 @@ export class LoopbackStack implements AsyncDisposable {
     }
 
     const partial: ProcessHandle[] = [];
+    let coturn: CoturnHandle | undefined;
     try {
+      if (turnPorts) {
+        coturn = await startLoopbackCoturn({ dir, ca, secretFile: String(cloudEnv.CLOUD_TURN_SECRET_FILE), ports: turnPorts });
+        void coturn.process.logTo(join(dir, 'logs', 'coturn.log'));
+      }
       const launch = LoopbackStack.#launcher(dir, logLevel);
       const cloud = await launch('cloud', 'cloud', [], cloudEnv);
       partial.push(cloud);
@@ -204,11 +228,12 @@ export class LoopbackStack implements AsyncDisposable {
         cdnAdmin,
         updatePublicKey: await cdnAdmin.publicKey(),
         logLevel,
+        coturn,
       });
       for (const p of partial) stack.#track(p);
       return stack;
     } catch (err) {
-      await Promise.allSettled(partial.map((p) => p.stop()));
+      await Promise.allSettled([...partial.map((p) => p.stop()), coturn?.stop()]);
       await pg?.stop();
       if (ownsDir) await rm(dir, { recursive: true, force: true });
       throw err;
@@ -296,7 +321,7 @@ export class LoopbackStack implements AsyncDisposable {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.processes].map((p) => p.stop()));
+    await Promise.allSettled([...[...this.processes].map((p) => p.stop()), this.coturn?.stop()]);
     await this.#pg?.stop();
     if (this.#ownsDir) await rm(this.dir, { recursive: true, force: true });
   }

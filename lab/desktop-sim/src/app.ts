@@ -15,6 +15,7 @@ import {
   TaskStatusesResponse,
   TranscriptResponse,
   TurnCredentialsResponse,
+  type UserServerFrame,
   type UserView,
   WorkspaceView,
 } from '@multiclaw-lab/protocol';
@@ -388,7 +389,10 @@ export class DesktopApp extends EventEmitter<Events> {
    * signalling (offer, answer, candidates) only over the real-time WSS, frames over a DataChannel.
    * Fails with DesktopError `webrtc_timeout` when no connection is made within `timeoutMs`.
    */
-  async viewCloudDesktop(instanceId: string, options: { mode: ViewMode; timeoutMs: number }): Promise<ViewSession> {
+  async viewCloudDesktop(
+    instanceId: string,
+    options: { mode: ViewMode; timeoutMs: number; directTimeoutMs?: number },
+  ): Promise<ViewSession> {
     const turn = await this.turnCredentials();
     if (this.#realtime.state !== 'connected') await this.connect();
     const realtime = this.#realtime;
@@ -400,6 +404,7 @@ export class DesktopApp extends EventEmitter<Events> {
       logger: this.logger,
       ca: this.options.ca,
       hostAddresses: this.options.webrtcHostAddresses,
+      directTimeoutMs: options.directTimeoutMs,
       signalling: {
         send: (frame) => realtime.send(frame),
         subscribe: (listener) => {
@@ -408,6 +413,33 @@ export class DesktopApp extends EventEmitter<Events> {
         },
       },
     });
+  }
+
+  /**
+   * Test hook (not a feature of the real app): sends one raw signalling frame over the user WSS,
+   * as a tampered client could, and reports the cloud's `error` answer to it (matched by `ref`),
+   * or `answered: false` if none came within `waitMs`.
+   */
+  async sendRawSignal(
+    frame: Record<string, unknown>,
+    waitMs: number,
+  ): Promise<{ answered: boolean; code?: string; message?: string }> {
+    const realtime = this.#realtime;
+    if (realtime.state !== 'connected') throw new DesktopError('not_connected', 'the real-time connection is not open');
+    const answer = new Promise<{ answered: boolean; code?: string; message?: string }>((resolve) => {
+      const done = (result: { answered: boolean; code?: string; message?: string }) => {
+        clearTimeout(timer);
+        realtime.off('frame', onFrame);
+        resolve(result);
+      };
+      const onFrame = (f: UserServerFrame) => {
+        if (f.type === 'error' && f.ref === frame.type) done({ answered: true, code: f.code, message: f.message });
+      };
+      const timer = setTimeout(() => done({ answered: false }), waitMs);
+      realtime.on('frame', onFrame);
+    });
+    if (!realtime.send(frame as never)) throw new DesktopError('not_connected', 'the real-time connection is not open');
+    return answer;
   }
 
   // --- local gateway ---------------------------------------------------------------------------

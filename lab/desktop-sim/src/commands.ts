@@ -99,20 +99,29 @@ export const COMMANDS = {
         mode: z.enum(['auto', 'turn-relay']).default('auto'),
         frames: z.number().int().min(1).max(1000).default(10),
         timeoutMs: z.number().int().min(100).max(300_000).default(15_000),
+        /** mode auto: the bound of the direct attempt before the relay is tried */
+        directTimeoutMs: z.number().int().min(100).max(300_000).optional(),
       })
       .strict(),
     async (app, a) => {
-      const session = await app.viewCloudDesktop(a.instanceId, { mode: a.mode, timeoutMs: a.timeoutMs });
+      const session = await app.viewCloudDesktop(a.instanceId, {
+        mode: a.mode,
+        timeoutMs: a.timeoutMs,
+        ...(a.directTimeoutMs ? { directTimeoutMs: a.directTimeoutMs } : {}),
+      });
       try {
+        // the input goes out first: sent just before close, it was lost with the closing connection
+        session.sendInput({ type: 'pointer', x: 1, y: 1, buttons: 0 });
         const waitStart = performance.now();
         const startCount = session.frames.count;
         const stats = await session.waitForFrames(a.frames, a.timeoutMs);
         const seconds = (performance.now() - waitStart) / 1000;
-        session.sendInput({ type: 'pointer', x: 1, y: 1, buttons: 0 });
         return {
           sessionId: session.sessionId,
           mode: a.mode,
           connectMs: session.connectMs,
+          attempt: session.attempt,
+          failedAttempts: session.failedAttempts,
           firstFrameMs: stats.firstFrameMs,
           pair: session.pair,
           frames: stats.count,
@@ -124,6 +133,16 @@ export const COMMANDS = {
         await session.close('viewing finished');
       }
     },
+  ),
+  /** Test hook: one raw signalling frame over the user WSS (candidate-injection scenarios). */
+  sendSignal: command(
+    z
+      .object({
+        frame: z.object({ type: z.string().regex(/^rtc\./) }).passthrough(),
+        waitMs: z.number().int().min(100).max(10_000).default(3_000),
+      })
+      .strict(),
+    (app, a) => app.sendRawSignal(a.frame, a.waitMs),
   ),
   /**
    * Test hook (not a feature of the real app): throws an uncaught error on the next turn of the

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from '@multiclaw-lab/kit';
 import {
+  pickStunUrl,
   pickTurnUrl,
   SCREEN_CHANNEL_LABEL,
   type ScreenInput,
@@ -45,6 +46,8 @@ export interface ViewOptions {
   ca?: string | string[] | undefined;
   /** direct candidates only on these addresses (lab/tests: ['127.0.0.1']) */
   hostAddresses?: string[] | undefined;
+  /** mode 'auto': how long the direct attempt (STUN only) may take before the relay is tried; default 4 s */
+  directTimeoutMs?: number | undefined;
 }
 
 export interface SelectedPair {
@@ -68,7 +71,12 @@ export interface FrameStats {
 
 export interface ViewSession {
   sessionId: string;
+  /** from the first offer to the open DataChannel (in 'auto', a failed direct attempt included) */
   connectMs: number;
+  /** 'direct' (STUN only, no relay candidate) or 'relay' (a TURN URL was given) */
+  attempt: 'direct' | 'relay';
+  /** the sessions tried before this one (auto: the direct attempt that did not connect) */
+  failedAttempts: { sessionId: string; attempt: 'direct' | 'relay'; code: string }[];
   pair: SelectedPair | undefined;
   frames: FrameStats;
   /** resolves once `count` frames have arrived; rejects with `webrtc_timeout` after `timeoutMs` */
@@ -78,10 +86,26 @@ export interface ViewSession {
 }
 
 const MODE_TRANSPORT: Record<ViewMode, TurnTransport> = { auto: 'udp', 'turn-relay': 'tls' };
+const DEFAULT_DIRECT_TIMEOUT_MS = 4_000;
 
-/** Opens a viewing session to a cloud desktop over WebRTC, signalled through the cloud WSS. */
+interface Attempt {
+  kind: 'direct' | 'relay';
+  /** the one ICE server of this attempt: a stun: URL (direct) or a TURN URL */
+  url: string;
+  policy: 'all' | 'relay';
+  timeoutMs: number;
+  /** performance.now() of the first offer, for connectMs */
+  started: number;
+}
+
+/**
+ * Opens a viewing session to a cloud desktop over WebRTC, signalled through the cloud WSS.
+ * 'auto' tries direct first with STUN only — coturn allocates nothing for a direct session — and,
+ * if that does not connect within `directTimeoutMs`, opens a second session over TURN/UDP.
+ * 'turn-relay' opens one relay-only session over TURN/TLS on 443.
+ */
 export async function viewDesktop(options: ViewOptions): Promise<ViewSession> {
-  const { logger, signalling, mode, timeoutMs } = options;
+  const { mode, timeoutMs } = options;
   const transport = MODE_TRANSPORT[mode];
   const turnUrl = pickTurnUrl(options.turn.urls, transport);
   if (!turnUrl) {
@@ -89,11 +113,48 @@ export async function viewDesktop(options: ViewOptions): Promise<ViewSession> {
       hint: `the cloud's TURN URLs are ${options.turn.urls.join(', ') || 'empty'}; configure CLOUD_TURN_URLS`,
     });
   }
+  const started = performance.now();
+  const relay: Omit<Attempt, 'timeoutMs'> = {
+    kind: 'relay',
+    url: turnUrl,
+    policy: mode === 'turn-relay' ? 'relay' : 'all',
+    started,
+  };
+  const stunUrl = pickStunUrl(options.turn.urls);
+  if (mode === 'turn-relay' || !stunUrl) return openSession(options, { ...relay, timeoutMs }, []);
+
+  const directMs = Math.min(options.directTimeoutMs ?? DEFAULT_DIRECT_TIMEOUT_MS, timeoutMs);
+  const failed: ViewSession['failedAttempts'] = [];
+  try {
+    return await openSession(options, { kind: 'direct', url: stunUrl, policy: 'all', timeoutMs: directMs, started }, failed);
+  } catch (err) {
+    const code = err instanceof DesktopError ? err.code : '';
+    if (code !== 'webrtc_timeout' && code !== 'webrtc_failed') throw err;
+    failed.push({ sessionId: (err as DesktopError & { sessionId?: string }).sessionId ?? '', attempt: 'direct', code });
+    const left = timeoutMs - Math.round(performance.now() - started);
+    if (left <= 0) throw err;
+    options.logger.info({ event: 'webrtc.direct_failed', code, relayUrl: turnUrl }, 'no direct path: trying the TURN relay');
+    return openSession(options, { ...relay, timeoutMs: left }, failed);
+  }
+}
+
+async function openSession(
+  options: ViewOptions,
+  attempt: Attempt,
+  failedAttempts: ViewSession['failedAttempts'],
+): Promise<ViewSession> {
+  const { logger, signalling, mode } = options;
+  const timeoutMs = attempt.timeoutMs;
+  const turnUrl = attempt.url;
   const hosts = options.hostAddresses;
   const pc = new RTCPeerConnection({
-    // exactly one TURN URL: werift does not walk a list; and never its default outside STUN server
-    iceServers: [{ urls: turnUrl, username: options.turn.username, credential: options.turn.credential }],
-    iceTransportPolicy: mode === 'turn-relay' ? 'relay' : 'all',
+    // exactly one ICE server: werift does not walk a list; and never its default outside STUN server
+    iceServers: [
+      attempt.kind === 'direct'
+        ? { urls: turnUrl }
+        : { urls: turnUrl, username: options.turn.username, credential: options.turn.credential },
+    ],
+    iceTransportPolicy: attempt.policy,
     ...(options.ca ? { turnTlsOptions: { ca: options.ca } } : {}),
     ...(hosts
       ? {
@@ -104,7 +165,7 @@ export async function viewDesktop(options: ViewOptions): Promise<ViewSession> {
       : {}),
   });
   const sessionId = randomUUID();
-  const started = performance.now();
+  const started = attempt.started;
   const channel = pc.createDataChannel(SCREEN_CHANNEL_LABEL);
   const frames: FrameStats = { count: 0, bytes: 0, sha256: [], firstFrameMs: undefined };
   const frameWaiters = new Set<() => void>();
@@ -156,7 +217,9 @@ export async function viewDesktop(options: ViewOptions): Promise<ViewSession> {
     for (const w of frameWaiters) w();
   });
 
+  let closed = false;
   const close = async (reason = 'viewer closed') => {
+    closed = true;
     unsubscribe();
     if (offerSent && !closedByPeer) signalling.send({ type: 'rtc.close', sessionId, reason });
     await pc.close().catch(() => {});
@@ -175,12 +238,16 @@ export async function viewDesktop(options: ViewOptions): Promise<ViewSession> {
     timer = setTimeout(
       () =>
         reject(
-          new DesktopError('webrtc_timeout', `no WebRTC connection to the cloud desktop within ${timeoutMs} ms (mode ${mode})`, {
-            hint:
-              mode === 'auto'
-                ? 'UDP may be blocked on this network: try the "TURN relay" connection mode (TCP/TLS 443)'
-                : 'check that the TURN server is reachable on 443 and its certificate is trusted',
-          }),
+          new DesktopError(
+            'webrtc_timeout',
+            `no WebRTC connection to the cloud desktop within ${timeoutMs} ms (mode ${mode}, ${attempt.kind} attempt)`,
+            {
+              hint:
+                mode === 'auto'
+                  ? 'UDP may be blocked on this network: try the "TURN relay" connection mode (TCP/TLS 443)'
+                  : 'check that the TURN server is reachable on 443 and its certificate is trusted',
+            },
+          ),
         ),
       timeoutMs,
     );
@@ -191,7 +258,16 @@ export async function viewDesktop(options: ViewOptions): Promise<ViewSession> {
   // the offer is inside the bound too: werift's setLocalDescription waits for candidate gathering
   const setup = (async () => {
     await pc.setLocalDescription(await pc.createOffer());
-    logger.info({ event: 'webrtc.offer', sessionId, instanceId: options.instanceId, mode, turnUrl });
+    // gathering can outlast the bound: an attempt given up meanwhile sends nothing any more
+    if (closed) return;
+    logger.info({
+      event: 'webrtc.offer',
+      sessionId,
+      instanceId: options.instanceId,
+      mode,
+      attempt: attempt.kind,
+      iceUrl: turnUrl,
+    });
     offerSent = signalling.send({ type: 'rtc.offer', sessionId, instanceId: options.instanceId, sdp: pc.localDescription!.sdp });
     if (!offerSent) {
       throw new DesktopError('not_connected', 'the real-time connection to the cloud is not open', {
@@ -205,8 +281,16 @@ export async function viewDesktop(options: ViewOptions): Promise<ViewSession> {
   try {
     await Promise.race([setup, timedOut]);
   } catch (err) {
-    logger.warn({ event: 'webrtc.failed', sessionId, mode, code: (err as DesktopError).code, message: (err as Error).message });
+    logger.warn({
+      event: 'webrtc.failed',
+      sessionId,
+      mode,
+      attempt: attempt.kind,
+      code: (err as DesktopError).code,
+      message: (err as Error).message,
+    });
     await close(err instanceof DesktopError ? err.code : 'setup failed');
+    if (err instanceof Error) Object.assign(err, { sessionId });
     throw err;
   } finally {
     clearTimeout(timer);
@@ -218,6 +302,7 @@ export async function viewDesktop(options: ViewOptions): Promise<ViewSession> {
     event: 'webrtc.connected',
     sessionId,
     mode,
+    attempt: attempt.kind,
     connectMs,
     pair: pair && { local: pair.local, remote: pair.remote, relayTransport: pair.relayTransport },
   });
@@ -225,6 +310,8 @@ export async function viewDesktop(options: ViewOptions): Promise<ViewSession> {
   return {
     sessionId,
     connectMs,
+    attempt: attempt.kind,
+    failedAttempts,
     pair,
     frames,
     waitForFrames(count, waitMs) {

@@ -8,7 +8,8 @@ import { WebrtcScreenStreamer } from './webrtc-streamer.ts';
 type Fail = (message: string, hint?: string) => never;
 type Factory = (context: ScreenStreamerContext) => ScreenStreamer;
 
-const TRANSPORTS: readonly TurnTransport[] = ['udp', 'tcp', 'tls'];
+/** `none`: STUN only — a cloud desktop with a public address needs no relay of its own (the viewer's carries the stream) */
+const TRANSPORTS: readonly (TurnTransport | 'none')[] = ['udp', 'tcp', 'tls', 'none'];
 
 /**
  * GATEWAY_SCREEN_STREAMER=webrtc turns on the WebRTC screen streamer (daemon mode only); unset or
@@ -27,11 +28,17 @@ export function screenStreamerFromEnv(
   if (mode !== 'daemon') fail('GATEWAY_SCREEN_STREAMER=webrtc needs GATEWAY_MODE=daemon (a cloud desktop)');
   const fps = Number(env.GATEWAY_SCREEN_FPS ?? 10);
   if (!(fps > 0 && fps <= 60)) fail('GATEWAY_SCREEN_FPS must be a number of frames per second between 0 and 60');
-  const transport = (env.GATEWAY_TURN_TRANSPORT ?? 'udp') as TurnTransport;
-  if (!TRANSPORTS.includes(transport)) fail('GATEWAY_TURN_TRANSPORT must be udp, tcp or tls');
+  const transport = (env.GATEWAY_TURN_TRANSPORT ?? 'udp') as TurnTransport | 'none';
+  if (!TRANSPORTS.includes(transport)) fail('GATEWAY_TURN_TRANSPORT must be udp, tcp, tls or none (STUN only)');
   const connectTimeoutMs = Number(env.GATEWAY_WEBRTC_CONNECT_TIMEOUT_MS ?? 20_000);
   if (!(Number.isInteger(connectTimeoutMs) && connectTimeoutMs > 0))
     fail('GATEWAY_WEBRTC_CONNECT_TIMEOUT_MS must be a positive number of milliseconds');
+  const frameBytes = Number(env.GATEWAY_SCREEN_FRAME_BYTES ?? 0);
+  if (!(Number.isInteger(frameBytes) && frameBytes >= 0 && frameBytes <= 1_000_000))
+    fail('GATEWAY_SCREEN_FRAME_BYTES must be a whole number of bytes from 0 to 1000000');
+  const canary = env.GATEWAY_SCREEN_CANARY;
+  if (canary !== undefined && !/^[\x21-\x7e]{8,64}$/.test(canary))
+    fail('GATEWAY_SCREEN_CANARY must be 8 to 64 printable ASCII characters without spaces');
   const hostAddresses = env.GATEWAY_WEBRTC_HOST_ADDRESSES?.split(',')
     .map((a) => a.trim())
     .filter(Boolean);
@@ -41,6 +48,8 @@ export function screenStreamerFromEnv(
       logger,
       framesPerSecond: fps,
       connectTimeoutMs,
+      ...(canary ? { canary } : {}),
+      frameBytes,
       hostAddresses,
       iceServers: () => {
         const ws = workspace();

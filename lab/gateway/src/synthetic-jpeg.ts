@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * A deterministic stand-in for a screen capture: each frame is a tiny but valid baseline JPEG
  * (one 8×8 mid-grey block) whose comment segment (COM, 0xFFFE) carries the stream's canary
@@ -26,11 +28,31 @@ export function canaryComment(canary: string, frameNumber: number): string {
   return `${canary} frame=${frameNumber}`;
 }
 
-/** The JPEG for frame `frameNumber` of the stream marked `canary`. */
-export function syntheticJpeg(canary: string, frameNumber: number): Buffer {
+/** largest payload of one JPEG marker segment (its 2-byte length counts itself) */
+const MAX_SEGMENT_PAYLOAD = 65_533;
+
+/**
+ * The JPEG for frame `frameNumber` of the stream marked `canary`. With `sizeBytes`, APP15
+ * segments of deterministic pseudo-random bytes (decoders skip them) pad the frame to about that
+ * size, so throughput is measured with frames the size of a real screen's.
+ */
+export function syntheticJpeg(canary: string, frameNumber: number, sizeBytes = 0): Buffer {
   const text = Buffer.from(canaryComment(canary, frameNumber), 'utf8');
   if (text.length > 65_000) throw new RangeError('the canary is too long for a JPEG comment');
   const length = text.length + 2;
   const com = Buffer.from([0xff, 0xfe, length >> 8, length & 0xff]);
-  return Buffer.concat([HEAD, com, text, TAIL]);
+  const parts = [HEAD, com, text];
+  let missing = sizeBytes - (HEAD.length + com.length + text.length + TAIL.length);
+  if (missing > 4) {
+    const filler = createHash('shake256', { outputLength: missing }).update(`${canary}/${frameNumber}`).digest();
+    let at = 0;
+    while (missing > 4) {
+      const payload = Math.min(missing - 4, MAX_SEGMENT_PAYLOAD);
+      parts.push(Buffer.from([0xff, 0xef, (payload + 2) >> 8, (payload + 2) & 0xff]), filler.subarray(at, at + payload));
+      at += payload;
+      missing -= payload + 4;
+    }
+  }
+  parts.push(TAIL);
+  return Buffer.concat(parts);
 }

@@ -1,4 +1,4 @@
-import { pickTurnUrl, TurnCredentialsResponse, type TurnTransport } from '@multiclaw-lab/protocol';
+import { pickStunUrl, pickTurnUrl, TurnCredentialsResponse, type TurnTransport } from '@multiclaw-lab/protocol';
 import { type Dispatcher, fetch } from 'undici';
 import type { RTCIceServer } from 'werift';
 
@@ -7,7 +7,8 @@ export interface TurnSource {
   /** the daemon's instance token (mci_…): GET /v1/turn/credentials accepts it */
   token: string;
   dispatcher?: Dispatcher | undefined;
-  transport: TurnTransport;
+  /** how this peer reaches coturn; `none`: STUN only (no relay candidate, no allocation) */
+  transport: TurnTransport | 'none';
 }
 
 /**
@@ -22,6 +23,11 @@ export async function turnIceServers(source: TurnSource, signal?: AbortSignal): 
   });
   if (!response.ok) throw new Error(`GET /v1/turn/credentials answered HTTP ${response.status}`);
   const body = TurnCredentialsResponse.parse(await response.json());
+  if (source.transport === 'none') {
+    const stun = pickStunUrl(body.urls);
+    if (!stun) throw new Error(`the cloud offers no stun: URL (got ${body.urls.join(', ') || 'none'})`);
+    return [{ urls: stun }];
+  }
   const url = pickTurnUrl(body.urls, source.transport);
   if (!url) throw new Error(`the cloud offers no ${source.transport} TURN URL (got ${body.urls.join(', ') || 'none'})`);
   return [{ urls: url, username: body.username, credential: body.credential }];

@@ -19,6 +19,8 @@ export interface WebrtcStreamerOptions {
   framesPerSecond?: number;
   /** marker in every frame's JPEG comment; a random `MCLAB-CANARY-…` by default */
   canary?: string;
+  /** pad each frame to about this many bytes (0: the tiny 8×8 frame alone) */
+  frameBytes?: number;
   /** werift stays in `checking` for 90 s+ when there is no path: give up earlier */
   connectTimeoutMs?: number;
   /**
@@ -82,7 +84,9 @@ export class WebrtcScreenStreamer implements ScreenStreamer {
 
   /** sha256 (hex) of frame `n` as this streamer sends it, for byte-identity checks */
   frameHash(n: number): string {
-    return createHash('sha256').update(syntheticJpeg(this.canary, n)).digest('hex');
+    return createHash('sha256')
+      .update(syntheticJpeg(this.canary, n, this.#options.frameBytes))
+      .digest('hex');
   }
 
   async offer(frame: RtcOfferFrame, send: (frame: RtcOutgoingFrame) => void): Promise<void> {
@@ -228,7 +232,7 @@ export class WebrtcScreenStreamer implements ScreenStreamer {
         this.#stats.framesSkipped += 1;
         return;
       }
-      const jpeg = syntheticJpeg(this.canary, next);
+      const jpeg = syntheticJpeg(this.canary, next, this.#options.frameBytes);
       next += 1;
       channel.send(jpeg);
       session.framesSent += 1;
@@ -260,6 +264,7 @@ export class WebrtcScreenStreamer implements ScreenStreamer {
     }
     this.#stats.inputsReceived += 1;
     this.#stats.recentInputs.push(parsed.data);
+    this.#options.logger.info({ event: 'rtc.input', sessionId, type: parsed.data.type });
     if (this.#stats.recentInputs.length > RECENT_INPUTS) this.#stats.recentInputs.shift();
   }
 }

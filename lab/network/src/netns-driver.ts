@@ -269,6 +269,17 @@ export class NetnsDriver implements LabDriver {
     return this.#apply('blockudp', `block UDP at ${label}`, namespace, (t) => edgeDropRuleset(t, scope, match.udp()));
   }
 
+  /**
+   * Drops UDP between a site (or host) and one peer address, other UDP still passes: a firewall
+   * that makes a direct WebRTC path impossible while the TURN relay stays reachable.
+   */
+  async blockUdpWithPeer(target: FaultTarget, address: string): Promise<NftTableFault> {
+    const { namespace, scope, label } = this.#scope(target);
+    return this.#apply('blockudppeer', `block UDP between ${label} and ${address}`, namespace, (t) =>
+      edgeDropRuleset(t, scope, match.udpWithPeer(address)),
+    );
+  }
+
   /** Drops packets to `port` in and out of a host (for a router: also everything it forwards). */
   async blockPort(hostId: string, port: number, proto: Proto = 'tcp'): Promise<NftTableFault> {
     const { namespace, scope } = this.#scope({ host: hostId });

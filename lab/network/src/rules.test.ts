@@ -23,6 +23,14 @@ describe('nft rulesets', () => {
     expect(host).toContain('oifname != "lo" tcp dport 443 drop');
   });
 
+  it('UDP with one peer: from it on the way in, to it on the way out; other UDP passes', () => {
+    const rules = edgeDropRuleset('lab_blockudppeer_4', { kind: 'site', wanInterface: 'wan' }, match.udpWithPeer('198.18.0.101'));
+    expect(rules).toContain('iifname "wan" meta l4proto udp ip saddr 198.18.0.101 drop');
+    expect(rules).toContain('oifname "wan" meta l4proto udp ip daddr 198.18.0.101 drop');
+    expect(rules).not.toMatch(/meta l4proto udp drop/);
+    expect(() => match.udpWithPeer('8.8.8.8')).toThrow();
+  });
+
   it('a drop share is a random number per packet; 100 % drops everything', () => {
     expect(match.share(30)).toBe('numgen random mod 100 < 30');
     expect(match.share(100)).toBe('');

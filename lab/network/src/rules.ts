@@ -76,24 +76,39 @@ function edgeMatches(scope: EdgeScope): { inbound: string; outbound: string } {
 }
 
 /** A table that drops, in both directions at the scope's edge, the packets `match` selects. */
-export function edgeDropRuleset(table: string, scope: EdgeScope, match: string): string {
+export function edgeDropRuleset(table: string, scope: EdgeScope, match: string | DirectedMatch): string {
   const { inbound, outbound } = edgeMatches(scope);
-  const rule = match ? `${match} drop` : 'drop';
+  const both = typeof match === 'string' ? { inbound: match, outbound: match } : match;
+  const ruleIn = both.inbound ? `${both.inbound} drop` : 'drop';
+  const ruleOut = both.outbound ? `${both.outbound} drop` : 'drop';
   return `table ip ${table} {
   chain inbound {
     type filter hook prerouting priority ${PRIORITY.mangle}; policy accept;
-    ${inbound} ${rule}
+    ${inbound} ${ruleIn}
   }
   chain outbound {
     type filter hook postrouting priority ${PRIORITY.mangle}; policy accept;
-    ${outbound} ${rule}
+    ${outbound} ${ruleOut}
   }
 }
 `;
 }
 
+/** a match that differs by direction: inbound packets come from the peer, outbound ones go to it */
+export interface DirectedMatch {
+  inbound: string;
+  outbound: string;
+}
+
 export const match = {
   udp: (): string => 'meta l4proto udp',
+  /** UDP to and from one peer address only (a firewall that allows UDP elsewhere) */
+  udpWithPeer: (address: string): DirectedMatch => {
+    // lab peers only: 198.18.0.0/15
+    if (!/^198\.1[89]\.\d{1,3}\.\d{1,3}$/.test(checkAddress(address)))
+      throw new BadFaultError(`${address} is not a lab host address (198.18.0.0/15)`);
+    return { inbound: `meta l4proto udp ip saddr ${address}`, outbound: `meta l4proto udp ip daddr ${address}` };
+  },
   port: (proto: Proto, port: number): string => `${proto === 'udp' ? 'udp' : 'tcp'} dport ${checkPort(port)}`,
   share: (percent: number): string => {
     if (!Number.isInteger(percent) || percent < 0 || percent > 100)

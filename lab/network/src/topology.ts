@@ -63,6 +63,12 @@ export interface TopologyOptions {
 
 export const LAB_SUPERNET = '198.18.0.0/15';
 
+/**
+ * Ports the harness's own probes (UDP echo, TCP listeners started by scenarios) use. No MultiClaw
+ * component ever listens there, so an egress audit can tell the lab's probes from the product.
+ */
+export const PROBE_PORTS = { min: 40_900, max: 40_999 } as const;
+
 export const PUBLIC_NAMES = {
   api: 'api.multiclaw.test',
   turn: 'turn.multiclaw.test',

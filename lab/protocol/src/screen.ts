@@ -40,3 +40,11 @@ export function turnUrlTransport(url: string): TurnTransport | undefined {
 export function pickTurnUrl(urls: readonly string[], transport: TurnTransport): string | undefined {
   return urls.find((u) => turnUrlTransport(u) === transport);
 }
+
+/**
+ * The STUN URL in the cloud's list (`stun:HOST:PORT`): a direct attempt uses only this, so it
+ * learns its public address without asking the relay for an allocation.
+ */
+export function pickStunUrl(urls: readonly string[]): string | undefined {
+  return urls.find((u) => /^stun:[^?]+$/i.test(u.trim()));
+}

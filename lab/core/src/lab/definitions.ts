@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { faketimeEnv } from '@multiclaw-lab/kit';
 import { PUBLIC_NAMES } from '@multiclaw-lab/network';
+import { BROWSER_VIEWER_ORIGIN } from '../browser-viewer/origin.ts';
 import { componentEntry } from '../components.ts';
 import type { ServiceDef } from './service.ts';
 
@@ -59,7 +60,9 @@ export function cloudDef(o: {
       CLOUD_TOKEN_SECRET_FILE: o.secrets.tokenSecret,
       CLOUD_MASTER_KEY_FILE: o.secrets.masterKey,
       CLOUD_TURN_SECRET_FILE: o.secrets.turnSecret,
-      CLOUD_TURN_URLS: `turn:${PUBLIC_NAMES.turn}:3478?transport=udp,turns:${PUBLIC_NAMES.turn}:443?transport=tcp`,
+      CLOUD_TURN_URLS: `stun:${PUBLIC_NAMES.turn}:3478,turn:${PUBLIC_NAMES.turn}:3478?transport=udp,turns:${PUBLIC_NAMES.turn}:443?transport=tcp`,
+      // the browser viewer's page (served on 127.0.0.1 inside the viewer's host) calls the REST API
+      CLOUD_CORS_ORIGINS: BROWSER_VIEWER_ORIGIN,
     },
     readyTimeoutMs: 60_000,
   };

@@ -90,6 +90,15 @@ export class Lab implements AsyncDisposable {
   updatePublicKey = '';
   workspaceId = '';
   agentId = '';
+  /** cloud desktop id per host (cd1 → ins_…), once provisioned */
+  readonly instances = new Map<string, string>();
+  /**
+   * The marker inside every synthetic screen frame of the cloud desktops (a JPEG comment): the
+   * WebRTC scenarios look for it in captures at the relay, where it must never appear.
+   */
+  readonly screenCanary = `MCLAB-CANARY-${randomBytes(8).toString('hex')}`;
+  /** about the size of one screen frame (JPEG) the cloud desktops send, and their frame rate */
+  readonly screen = { frameBytes: 16_000, framesPerSecond: 15 };
   readonly accounts: DemoAccount[] = [];
   readonly links = new Map<string, SiteLink>();
   readonly logLevel: string;
@@ -539,6 +548,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
           body: { name: host.id },
         },
       );
+      lab.instances.set(host.id, created.instance.id);
       await lab.start(
         gatewayDef({
           id: `${host.id}-daemon`,
@@ -546,6 +556,15 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
           files: lab.hostFiles(host.id),
           logLevel,
           provision: { workspaceId: lab.workspaceId, instanceId: created.instance.id, instanceToken: created.instanceToken },
+          // the screen over WebRTC; a cloud desktop has a public address, so STUN only: the
+          // viewer's TURN allocation carries the stream when a direct path is impossible
+          env: {
+            GATEWAY_SCREEN_STREAMER: 'webrtc',
+            GATEWAY_TURN_TRANSPORT: 'none',
+            GATEWAY_SCREEN_FPS: String(lab.screen.framesPerSecond),
+            GATEWAY_SCREEN_FRAME_BYTES: String(lab.screen.frameBytes),
+            GATEWAY_SCREEN_CANARY: lab.screenCanary,
+          },
         }),
       );
     }

@@ -138,9 +138,15 @@ export const TOOLS: readonly Tool[] = [
   },
   {
     id: 'chromium',
-    purpose: 'headless browser for the tests only: opens the HTML report as a person would',
+    purpose: 'headless browser: opens the HTML report as a person would, and is the browser viewer of cloud desktops (WebRTC)',
     check: { kind: 'commands', names: ['chromium'] },
     install: apt('chromium'),
+  },
+  {
+    id: 'nss-tools',
+    purpose: "certutil: puts the lab CA into the browser viewer's NSS database, so Chromium verifies the cloud and coturn",
+    check: { kind: 'commands', names: ['certutil'] },
+    install: apt('libnss3-tools'),
   },
   {
     id: 'go',

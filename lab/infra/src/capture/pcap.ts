@@ -18,6 +18,8 @@ export interface Packet {
   srcPort?: number;
   dstPort?: number;
   proto: string;
+  /** bytes on the wire (frame.len) */
+  length: number;
   /** TCP stream index (tshark's tcp.stream) */
   stream?: number;
   /** payload bytes as hex, when asked for */
@@ -37,6 +39,7 @@ const FIELDS = [
   'tcp.stream',
   'tcp.payload',
   'udp.payload',
+  'frame.len',
 ];
 
 export async function readPcap(file: string, options: { filter?: string; payload?: boolean } = {}): Promise<Packet[]> {
@@ -49,9 +52,16 @@ export async function readPcap(file: string, options: { filter?: string; payload
     .split('\n')
     .filter((l) => l.trim())
     .map((line) => {
-      const [n, time, src, dst, tsp, tdp, usp, udp, proto, stream, tcpPayload, udpPayload] = line.split('\t');
+      const [n, time, src, dst, tsp, tdp, usp, udp, proto, stream, tcpPayload, udpPayload, len] = line.split('\t');
       const payload = (tcpPayload || udpPayload || '').replaceAll(':', '');
-      const packet: Packet = { number: Number(n), time: Number(time), src: src ?? '', dst: dst ?? '', proto: proto ?? '' };
+      const packet: Packet = {
+        number: Number(n),
+        time: Number(time),
+        src: src ?? '',
+        dst: dst ?? '',
+        proto: proto ?? '',
+        length: Number(len ?? 0),
+      };
       const srcPort = num(tsp) ?? num(usp);
       const dstPort = num(tdp) ?? num(udp);
       if (srcPort !== undefined) packet.srcPort = srcPort;

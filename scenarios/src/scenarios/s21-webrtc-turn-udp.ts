@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { addressOf, PROBE_PORTS } from '@multiclaw-lab/network';
+import { defineScenario } from '../define.ts';
+import { assertFramesIdentical, DAEMON_HOST, labOwner, turnEvents, turnSubject, view, viewMetrics } from './webrtc-support.ts';
+
+const HOST = 's1-d1';
+const SITE = 's1';
+const PROBE_PORT = PROBE_PORTS.max;
+
+/**
+ * A firewall at the site drops all UDP to and from the cloud desktop (other UDP passes): no
+ * direct path. In mode auto the app's direct attempt fails within its bound and the stream comes
+ * through coturn over TURN/UDP; every frame still arrives byte-identical.
+ */
+export default defineScenario({
+  id: 'S21-webrtc-turn-udp',
+  title: 'Cloud desktop viewer, direct path impossible: relayed through coturn over TURN/UDP',
+  claims: ['NS-07', 'NS-34'],
+  tags: ['webrtc'],
+  needs: ['firewall'],
+  timeoutMs: 120_000,
+  async run(ctx) {
+    const { lab } = ctx;
+    const desktop = await ctx.useDesktop(HOST, labOwner(lab));
+    const daemonAddress = addressOf(lab.topology, DAEMON_HOST);
+    const relayAddress = addressOf(lab.topology, 'relay');
+    const echo = await lab.driver.startUdpEcho(DAEMON_HOST, PROBE_PORT);
+    ctx.onCleanup(() => echo.stop());
+    const relayEcho = await lab.driver.startUdpEcho('relay', PROBE_PORT);
+    ctx.onCleanup(() => relayEcho.stop());
+    const probe = async (address: string) => (await lab.driver.probeUdp(HOST, address, PROBE_PORT, { timeoutMs: 1_500 })).ok;
+
+    await ctx.step('before the fault, UDP reaches the cloud desktop', async () => {
+      assert.equal(await probe(daemonAddress), true, 'UDP to the cloud desktop fails even without the fault');
+    });
+    const firewall = await ctx.fault(lab.driver.blockUdpWithPeer({ site: SITE }, daemonAddress));
+    await ctx.step('the fault took effect: UDP to the cloud desktop is dropped, UDP to the relay passes', async () => {
+      assert.equal(await probe(daemonAddress), false, 'UDP still reaches the cloud desktop through the firewall');
+      assert.equal(await probe(relayAddress), true, 'the firewall also blocks UDP to the relay');
+    });
+
+    const since = Date.now();
+    const result = await ctx.step('the app views the cloud desktop in mode auto', () =>
+      view(lab, desktop, 'auto', { frames: 45, timeoutMs: 25_000 }),
+    );
+    ctx.note('webrtc.view', { ...result, sha256: `${result.sha256.length} hashes` });
+    viewMetrics(ctx, 'relay over TURN/UDP', result);
+
+    await ctx.step('the direct attempt failed; the relay attempt connected with a relay candidate over UDP', async () => {
+      assert.deepEqual(
+        result.failedAttempts.map((a) => a.attempt),
+        ['direct'],
+        'the app did not try direct first, or failed more than once',
+      );
+      assert.equal(result.attempt, 'relay');
+      assert.equal(result.pair?.local, 'relay', `local candidate: ${result.pair?.localCandidate}`);
+      assert.equal(result.pair?.relayTransport, 'udp');
+      assert.match(result.pair?.localCandidate ?? '', new RegExp(` ${relayAddress.replaceAll('.', '\\.')} `));
+    });
+
+    await ctx.step("coturn allocated the app's relay on a plain (UDP) session", async () => {
+      const account = labOwner(lab);
+      const allocations = turnEvents(lab, since).filter((e) => e.event === 'turn.allocation');
+      assert.ok(allocations.length > 0, 'coturn logged no allocation during the session');
+      assert.ok(
+        allocations.some((a) => a.event === 'turn.allocation' && a.transport === 'plain' && turnSubject(a.user) === account.id),
+        `no plain allocation for the viewer (${account.id}): ${JSON.stringify(allocations)}`,
+      );
+    });
+
+    await ctx.step('every frame arrived byte-identical', async () => assertFramesIdentical(lab, result));
+
+    await ctx.heal(firewall);
+    await ctx.step('after heal, UDP reaches the cloud desktop again and the next view is direct', async () => {
+      assert.equal(await probe(daemonAddress), true, 'UDP to the cloud desktop still fails after heal');
+      const again = await view(lab, desktop, 'auto', { frames: 5 });
+      assert.equal(again.attempt, 'direct', 'after heal the viewer still needed the relay');
+    });
+  },
+});

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { defineScenario } from '../define.ts';
+import { assertFramesIdentical, cloudDesktopId, labOwner, type ViewResult, view } from './webrtc-support.ts';
+
+const VIEWER_HOST = 's1-d1';
+const OUTSIDER_HOST = 's1-d2';
+const MEMBER_HOST = 's1-d3';
+/** a candidate line pointing at an address the attacker would like the desktop to talk to */
+const FORGED_CANDIDATE = 'candidate:1 1 udp 2130706431 198.19.1.12 40123 typ host';
+
+interface SignalAnswer {
+  answered: boolean;
+  code?: string;
+  message?: string;
+}
+
+/**
+ * ICE signalling is only as open as the WSS session it rides on. While the owner views the cloud
+ * desktop, three parties try to get candidates into that session: a socket without a valid token
+ * (refused at the upgrade), a signed-in user of another workspace, and a member of the desktop's
+ * workspace who is not on its viewer list (each refused per frame by the cloud, and logged). The
+ * owner's session streams on, every frame intact.
+ */
+export default defineScenario({
+  id: 'S24-webrtc-candidate-injection',
+  title: 'Candidates cannot be injected: unauthenticated, foreign and unauthorised sockets are refused and logged',
+  claims: ['NS-37', 'NS-36'],
+  tags: ['webrtc', 'tokens'],
+  needs: [],
+  timeoutMs: 150_000,
+  async run(ctx) {
+    const { lab, api } = ctx;
+    const owner = labOwner(lab);
+    const instanceId = cloudDesktopId(lab);
+    const outsider = await ctx.account('outsider');
+    await ctx.workspace(outsider);
+    const member = await ctx.account('member');
+    await api.call('POST', `/v1/workspaces/${lab.workspaceId}/members`, {
+      credential: owner.bearer,
+      body: { email: member.email, role: 'member' },
+    });
+    const viewer = await ctx.useDesktop(VIEWER_HOST, owner);
+    const outsiderApp = await ctx.useDesktop(OUTSIDER_HOST, outsider);
+    const memberApp = await ctx.useDesktop(MEMBER_HOST, member);
+
+    // the owner's session: 240 frames at the desktop's rate take long enough for every attempt
+    const frames = 240;
+    const mark = viewer.mark();
+    const since = Date.now();
+    const viewing = view(lab, viewer, 'turn-relay', { frames, timeoutMs: 45_000 });
+    viewing.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+    const connected = await ctx.step('the owner is viewing the cloud desktop', () =>
+      viewer.waitForEvent({ event: 'webrtc.connected' }, { since: mark, timeoutMs: 30_000 }),
+    );
+    const sessionId = String(connected.json?.sessionId);
+    const candidate = { type: 'rtc.candidate', sessionId, candidate: { candidate: FORGED_CANDIDATE, sdpMid: '0' } };
+    const freshId = (tag: string) => `${sessionId.slice(0, -4)}${tag.repeat(4)}`;
+    const refusedFor = (subject: string) =>
+      ctx.events('cloud', { event: 'rtc.refused', subject }, since).map((e) => String(e.reason));
+
+    await ctx.step('a socket without a valid token is refused at the upgrade, and the cloud logs it', async () => {
+      const attempt = await ctx.tryRealtime('user', 'not-a-token');
+      assert.equal(attempt.accepted, false, 'the cloud accepted a real-time socket with a forged token');
+      assert.equal(attempt.status, 401);
+      const logged = ctx.events('cloud', { event: 'ws.refused', status: 401 }, since);
+      assert.ok(logged.length > 0, 'the cloud did not log the refused upgrade');
+    });
+
+    const tryFrom = async (app: typeof viewer, frame: Record<string, unknown>): Promise<SignalAnswer> =>
+      app.call<SignalAnswer>('sendSignal', { frame, waitMs: 5_000 });
+
+    await ctx.step('a user of another workspace: candidate and offers refused, logged with their id', async () => {
+      const c = await tryFrom(outsiderApp, candidate);
+      assert.equal(c.answered, true, 'the cloud did not answer the injected candidate');
+      assert.equal(c.code, 'forbidden', `the candidate was answered ${c.code}: ${c.message}`);
+      const hijack = await tryFrom(outsiderApp, { type: 'rtc.offer', sessionId, instanceId, sdp: 'v=0\r\n' });
+      assert.equal(hijack.code, 'forbidden', `an offer reusing the live session id was answered ${hijack.code}`);
+      const own = await tryFrom(outsiderApp, { type: 'rtc.offer', sessionId: freshId('a'), instanceId, sdp: 'v=0\r\n' });
+      assert.equal(own.code, 'forbidden', `an offer for the desktop was answered ${own.code}: ${own.message}`);
+      const reasons = refusedFor(outsider.id);
+      for (const reason of [
+        'socket does not own this session',
+        'session id already in use',
+        'viewer is not a member of the desktop workspace',
+      ])
+        assert.ok(reasons.includes(reason), `not logged: "${reason}"; logged: ${reasons.join('; ')}`);
+    });
+
+    await ctx.step('a member without access to this desktop: candidate and offer refused, logged', async () => {
+      const c = await tryFrom(memberApp, candidate);
+      assert.equal(c.code, 'forbidden', `the candidate was answered ${c.code}: ${c.message}`);
+      const o = await tryFrom(memberApp, {
+        type: 'rtc.offer',
+        sessionId: freshId('b'),
+        instanceId,
+        sdp: 'v=0\r\n',
+      });
+      assert.equal(o.code, 'forbidden', `the offer was answered ${o.code}: ${o.message}`);
+      const reasons = refusedFor(member.id);
+      assert.ok(reasons.includes('socket does not own this session'), `logged: ${reasons.join('; ')}`);
+      assert.ok(reasons.includes('viewer is not on the desktop viewer list'), `logged: ${reasons.join('; ')}`);
+    });
+
+    const result: ViewResult = await ctx.step("the owner's session was unaffected: every frame arrived intact", async () => {
+      const r = await viewing;
+      assert.equal(r.sessionId, sessionId);
+      assert.equal(r.sha256.length, frames);
+      assertFramesIdentical(lab, r);
+      return r;
+    });
+    await ctx.step('the desktop never saw a foreign candidate', async () => {
+      const rejected = ctx.events(`cd1-daemon`, { event: 'rtc.candidate.rejected' }, since);
+      assert.deepEqual(rejected, [], 'the desktop was handed a candidate it had to reject');
+      const closed = ctx.events('cd1-daemon', { event: 'rtc.session.closed', sessionId: result.sessionId }, since);
+      for (const c of closed) assert.match(String(c.reason), /viewer closed/, `the session ended early: ${String(c.reason)}`);
+    });
+  },
+});

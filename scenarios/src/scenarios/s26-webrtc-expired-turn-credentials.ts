@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { runTurnClient } from '@multiclaw-lab/infra';
+import { addressOf } from '@multiclaw-lab/network';
+import { defineScenario } from '../define.ts';
+import { labOwner, turnEvents, view } from './webrtc-support.ts';
+
+const HOST = 's1-d1';
+
+interface TurnCredentials {
+  urls: string[];
+  username: string;
+  credential: string;
+  ttlSeconds: number;
+  expiresAt: string;
+}
+
+/**
+ * TURN credentials are time-limited. Credentials the cloud issued while its clock stood two TTLs
+ * in the past are already expired when they reach coturn: coturn refuses the allocation (401)
+ * and logs it. Fresh credentials from the cloud allocate, and the app views through the relay.
+ */
+export default defineScenario({
+  id: 'S26-webrtc-expired-turn-credentials',
+  title: 'Expired TURN credentials are refused by coturn; fresh ones from the cloud work',
+  claims: ['NS-34'],
+  tags: ['webrtc', 'tokens'],
+  needs: ['clock'],
+  timeoutMs: 120_000,
+  async run(ctx) {
+    const { lab, api } = ctx;
+    const owner = labOwner(lab);
+    const relay = addressOf(lab.topology, 'relay');
+    const credentials = () => api.call<TurnCredentials>('GET', '/v1/turn/credentials', { credential: owner.bearer });
+    const allocate = (c: TurnCredentials) =>
+      runTurnClient(lab.runner(HOST), {
+        server: relay,
+        port: 3478,
+        transport: 'udp',
+        username: c.username,
+        credential: c.credential,
+      });
+
+    const expired = await ctx.step("credentials issued with the cloud's clock two TTLs behind are already expired", async () => {
+      const ttl = (await credentials()).ttlSeconds;
+      await lab.setClock('cloud', -2 * ttl);
+      ctx.onCleanup(() => lab.setClock('cloud', 0));
+      const old = await credentials();
+      await lab.setClock('cloud', 0);
+      const expiry = Number(old.username.split(':')[0]);
+      assert.ok(expiry * 1000 < Date.now(), `the credentials expire at ${old.expiresAt}, not in the past`);
+      ctx.note('turn.expired_credentials', { username: old.username, expiresAt: old.expiresAt });
+      return old;
+    });
+
+    await ctx.step('coturn refuses the allocation with them, and logs the refusal', async () => {
+      const since = Date.now();
+      const r = await allocate(expired);
+      assert.notEqual(r.code, 0, `coturn allocated with expired credentials:\n${r.output}`);
+      const refused = turnEvents(lab, since).filter((e) => e.event === 'turn.auth_failed' && e.user === expired.username);
+      assert.ok(refused.length > 0, `coturn logged no refusal for ${expired.username}`);
+      ctx.note('coturn.refused', { ...refused[0] });
+    });
+
+    await ctx.step('fresh credentials from the cloud allocate', async () => {
+      const since = Date.now();
+      const fresh = await credentials();
+      const r = await allocate(fresh);
+      assert.equal(r.code, 0, `coturn refused fresh credentials:\n${r.output}`);
+      const allocations = turnEvents(lab, since).filter((e) => e.event === 'turn.allocation' && e.user === fresh.username);
+      assert.ok(allocations.length > 0, `coturn logged no allocation for ${fresh.username}`);
+    });
+
+    await ctx.step('the app, fetching its own fresh credentials, views through the relay', async () => {
+      const desktop = await ctx.useDesktop(HOST, owner);
+      const result = await view(lab, desktop, 'turn-relay', { frames: 10 });
+      assert.equal(result.pair?.local, 'relay');
+    });
+  },
+});
