@@ -84,15 +84,13 @@ setTimeout(() => {
   process.exit(3);
 }, timeLimitMs).unref();
 
-/**
- * Frames are the streamer's synthetic JPEGs; their comment carries the canary, so a longer
- * canary gives frames of about the size of a real compressed screen, not 300-byte stand-ins.
- */
-const baseCanary = `MCLAB-CANARY-${randomBytes(8).toString('hex')}-`;
-const canary = baseCanary + 'x'.repeat(Math.max(0, frameBytes - syntheticJpeg(baseCanary, 0).length));
+/** the streamer's synthetic JPEGs, padded by the streamer to `frameBytes` (a compressed screen's size, not 300 bytes) */
+const canary = `MCLAB-CANARY-${randomBytes(8).toString('hex')}`;
 const hashes: string[] = [];
 const frameHash = (n: number) => {
-  hashes[n] ??= createHash('sha256').update(syntheticJpeg(canary, n)).digest('hex');
+  hashes[n] ??= createHash('sha256')
+    .update(syntheticJpeg(canary, n, frameBytes))
+    .digest('hex');
   return hashes[n]!;
 };
 
@@ -120,6 +118,7 @@ try {
       ice,
       framesPerSecond: fps,
       canary,
+      frameBytes,
       maxSessions: maxViewers,
     });
     // one unmeasured session first, so no cell pays for cold code paths
@@ -146,7 +145,7 @@ try {
 
 const report: WebrtcBenchReport = {
   machine: describeMachine(),
-  settings: { framesPerSecond: fps, frameBytes: syntheticJpeg(canary, 0).length, warmupMs, windowMs, viewerCounts },
+  settings: { framesPerSecond: fps, frameBytes: syntheticJpeg(canary, 0, frameBytes).length, warmupMs, windowMs, viewerCounts },
   cells,
   loadAverage: [loadAtStart, loadavg()[0]!],
   durationMs: performance.now() - started,

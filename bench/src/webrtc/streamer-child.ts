@@ -38,6 +38,7 @@ export async function startBenchStreamer(
     ice: StreamerIce;
     framesPerSecond: number;
     canary: string;
+    frameBytes: number;
     maxSessions: number;
   },
 ): Promise<BenchStreamer> {
@@ -57,6 +58,7 @@ export async function startBenchStreamer(
       BENCH_RELAY_ONLY: options.ice.relayOnly ? '1' : '0',
       BENCH_FPS: String(options.framesPerSecond),
       BENCH_CANARY: options.canary,
+      BENCH_FRAME_BYTES: String(options.frameBytes),
       BENCH_MAX_SESSIONS: String(options.maxSessions),
       LOG_LEVEL: 'info',
     }),

@@ -7,7 +7,7 @@
  *   BENCH_CLOUD_URL, BENCH_WORKSPACE_ID, BENCH_INSTANCE_ID, BENCH_INSTANCE_TOKEN   provisioning
  *   BENCH_TURN        none | udp | tcp | tls     which ICE server the streamer asks the cloud for
  *   BENCH_RELAY_ONLY  1: iceTransportPolicy relay (the stream leaves through coturn)
- *   BENCH_FPS, BENCH_CANARY, BENCH_MAX_SESSIONS
+ *   BENCH_FPS, BENCH_CANARY, BENCH_FRAME_BYTES, BENCH_MAX_SESSIONS
  * A stdin line `{"id":N}` is answered with a log line `{"event":"bench.stats","id":N,...stats}`.
  * SSL_CERT_FILE names the trust store (the stack's CA), as for the real daemon.
  */
@@ -49,6 +49,7 @@ const gateway = await startGateway({
       logger,
       framesPerSecond: Number(env('BENCH_FPS')),
       canary: env('BENCH_CANARY'),
+      frameBytes: Number(env('BENCH_FRAME_BYTES')),
       maxSessions: Number(env('BENCH_MAX_SESSIONS')),
       iceTransportPolicy: process.env.BENCH_RELAY_ONLY === '1' ? 'relay' : 'all',
       hostAddresses: ['127.0.0.1'],

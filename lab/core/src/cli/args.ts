@@ -14,7 +14,7 @@ export type Command =
 
 export const USAGE = `usage: pnpm lab <command> [options]
 
-  up [--sites N] [--desktops N] [--driver netns]   bring the lab up (root); exits 0 when every service is healthy
+  up [--sites N] [--desktops N] [--driver netns]   bring the lab up (root; default 1 site, 3 desktops); exits 0 when every service is healthy
   status [--json]                                  hosts, addresses, services and their health
   logs [service] [-f] [-n N]                       a service's log (no service: every service), -f follows
   exec <host> -- <command...>                      run a command inside a host
@@ -34,6 +34,9 @@ export const PREFIX = /^[a-z][a-z0-9]{0,7}$/;
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
+
+/** desktop hosts per site when `lab up` is not told: the scenario suite uses three (s1-d1…d3) */
+export const DEFAULT_DESKTOPS = 3;
 
 function count(flag: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { DEFAULT_DESKTOPS } from './args.ts';
 import { labdStreamPost } from './client.ts';
 import { type CliContext, progressLine } from './context.ts';
 import { refuseNotRoot } from './down.ts';
@@ -47,7 +48,7 @@ export async function run(ctx: CliContext, command: { ids: string[]; tags: strin
     const lab = await startLab({
       prefix: RUN_PREFIX,
       stateDir,
-      desktops: 3,
+      desktops: DEFAULT_DESKTOPS,
       onProgress: (p) => progressLine(ctx, p.phase, p.detail),
     });
     try {

@@ -4,7 +4,7 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { runDoctor } from '../tools/doctor.ts';
 import { installMissing } from '../tools/install.ts';
-import { PREFIX } from './args.ts';
+import { DEFAULT_DESKTOPS, PREFIX } from './args.ts';
 import { type CliContext, progressLine } from './context.ts';
 import { refuseNotRoot, teardownWithoutLabd } from './down.ts';
 import { createState, isLabdAlive, type LabState, readState, updateState } from './state.ts';
@@ -140,7 +140,7 @@ export async function up(ctx: CliContext, options: UpOptions): Promise<number> {
     socket: ctx.paths.socket,
     startedAt: new Date().toISOString(),
     driver: 'netns',
-    options: { sites: options.sites, desktops: options.desktops },
+    options: { sites: options.sites, desktops: options.desktops ?? DEFAULT_DESKTOPS },
     labStateDir: ctx.paths.labStateDir,
   };
   if (!(await createState(ctx.paths, state))) {
@@ -154,7 +154,7 @@ export async function up(ctx: CliContext, options: UpOptions): Promise<number> {
   );
   const args = ['--prefix', prefix, '--lab-state-dir', ctx.paths.labStateDir, '--socket', ctx.paths.socket];
   if (options.sites !== undefined) args.push('--sites', String(options.sites));
-  if (options.desktops !== undefined) args.push('--desktops', String(options.desktops));
+  args.push('--desktops', String(options.desktops ?? DEFAULT_DESKTOPS));
   const logFd = openSync(ctx.paths.labdLog, 'a', 0o600);
   let child: ChildProcess;
   try {
