@@ -20,7 +20,7 @@ describe('pnpm lab up / status / down', async () => {
   const stateDir = await mkdtemp(join(tmpdir(), 'mclab-cli-'));
   await chmod(stateDir, 0o755);
   const prefix = `c${randomBytes(3).toString('hex')}`;
-  const env = { ...process.env, LAB_STATE_DIR: stateDir, LAB_PREFIX: prefix };
+  const env = { ...process.env, LAB_STATE_DIR: stateDir, LAB_PREFIX: prefix, LAB_REPORTS_DIR: join(stateDir, 'reports') };
   const lab = (...args: string[]) =>
     run(process.execPath, [MAIN, ...args], { env, timeout: 240_000 }).then(
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
@@ -68,6 +68,7 @@ describe('pnpm lab up / status / down', async () => {
     expect(run.stdout).toMatch(/secret canary: no planted secret found in plaintext/);
     const reportPath = /report: (.+index\.html)/.exec(run.stdout)?.[1];
     expect(reportPath && (await readFile(reportPath, 'utf8'))).toContain('S01-desktop-wss-dropped');
+    expect(reportPath?.startsWith(join(stateDir, 'reports'))).toBe(true); // not the repository's reports/latest
     expect((await lab('run', 'S99')).code).not.toBe(0);
   });
 
