@@ -53,8 +53,8 @@ export const SUITE: ScenarioDefinition[] = [
   s22,
   s23,
   s24,
-  s26,
   s25,
+  s26,
   s18,
 ];
 

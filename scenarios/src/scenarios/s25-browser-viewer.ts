@@ -162,5 +162,8 @@ export default defineScenario({
 function metrics(ctx: ScenarioContext, mode: BrowserViewMode, viewer: BrowserViewer): void {
   ctx.metric(`browser ${mode}: connect time (first offer to open DataChannel)`, viewer.connectMs, 'ms');
   ctx.metric(`browser ${mode}: frames per second drawn`, Math.round(viewer.framesPerSecond * 10) / 10, 'frames/s');
-  ctx.metric(`browser ${mode}: bytes per second received`, Math.round(viewer.bytesPerSecond), 'bytes/s');
+  ctx.metric(`browser ${mode}: throughput`, Math.round(((viewer.bytesPerSecond * 8) / 1e6) * 100) / 100, 'Mbit/s');
+  const sent = ctx.lab.screen.framesPerSecond;
+  const loss = Math.max(0, Math.round((1 - viewer.framesPerSecond / sent) * 1000) / 10);
+  ctx.metric(`browser ${mode}: loss against the desktop's ${sent} frames/s`, loss, '%');
 }
