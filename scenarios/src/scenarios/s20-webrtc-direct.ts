@@ -61,6 +61,14 @@ export default defineScenario({
       assert.equal(offered.length, 1, 'the app did not log its offer');
     });
 
+    await ctx.step('the session over, the app holds no UDP socket any more (it opens none for inbound use)', async () => {
+      const pid = lab.service(`${HOST}-desktop`).handle.pid;
+      const ss = await lab.driver.exec(HOST, 'ss', ['-H', '-uanp'], { timeoutMs: 20_000 });
+      assert.equal(ss.code, 0, `ss failed: ${ss.stderr}`);
+      const mine = ss.stdout.split('\n').filter((l) => l.includes(`pid=${pid},`));
+      assert.deepEqual(mine, [], 'the desktop app still has UDP sockets after the viewing session closed');
+    });
+
     await ctx.step('on the wire: DTLS between the site and the desktop, no frame in plaintext', async () => {
       const direct = await readPcap(file, { filter: `udp && ip.addr == ${daemonAddress}` });
       const bytes = direct.reduce((n, p) => n + p.length, 0);
