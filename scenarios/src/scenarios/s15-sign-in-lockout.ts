@@ -43,8 +43,14 @@ export default defineScenario({
       }
       const last = await signIn(wrong);
       assert.equal(last.status, 423, `wrong password #${policy.maxFailures}: expected 423 account_locked, got ${last.status}`);
+      // the answer and the log line reach the harness by different paths: wait for the line
+      await ctx.waitForLog(
+        'cloud',
+        { event: 'auth.account_locked', userId: bob.id },
+        { since: ctx.startedAt, timeoutMs: 10_000 },
+      );
       const locked = ctx.events('cloud', { event: 'auth.account_locked', userId: bob.id });
-      assert.equal(locked.length, 1, 'the cloud did not log the lock');
+      assert.equal(locked.length, 1, 'the cloud logged the lock more than once');
     });
 
     await ctx.step('while locked, the right password is refused — by the API and in the desktop app', async () => {

@@ -3,7 +3,7 @@ import { DesktopCommandError } from '@multiclaw-lab/core';
 import { readPcap } from '@multiclaw-lab/infra';
 import { addressOf, PROBE_PORTS } from '@multiclaw-lab/network';
 import { defineScenario } from '../define.ts';
-import { assertFramesIdentical, labOwner, turnEvents, turnSubject, view, viewMetrics } from './webrtc-support.ts';
+import { assertFramesIdentical, blockSiteUdp, labOwner, turnEvents, turnSubject, view, viewMetrics } from './webrtc-support.ts';
 
 const HOST = 's1-d1';
 const SITE = 's1';
@@ -27,17 +27,7 @@ export default defineScenario({
     const desktop = await ctx.useDesktop(HOST, labOwner(lab));
     const relayAddress = addressOf(lab.topology, 'relay');
     const wanAddress = lab.topology.sites.find((s) => s.id === SITE)!.wanAddress;
-    const echo = await lab.driver.startUdpEcho('relay', PROBE_PORT);
-    ctx.onCleanup(() => echo.stop());
-    const udpToRelay = async () => (await lab.driver.probeUdp(HOST, relayAddress, PROBE_PORT, { timeoutMs: 1_500 })).ok;
-
-    await ctx.step('before the fault, UDP from the site reaches the relay', async () => {
-      assert.equal(await udpToRelay(), true, 'UDP to the relay fails even without the fault');
-    });
-    const blocked = await ctx.fault(lab.driver.blockUdp({ site: SITE }));
-    await ctx.step('the fault took effect: every UDP packet from the site is dropped', async () => {
-      assert.equal(await udpToRelay(), false, 'UDP still leaves the site');
-    });
+    const { fault: blocked, udpToRelay } = await blockSiteUdp(ctx, HOST, SITE, PROBE_PORT);
 
     await ctx.step('mode auto cannot connect and fails within its bound, naming the TURN relay mode', async () => {
       const failed = await view(lab, desktop, 'auto', { frames: 1, timeoutMs: 10_000, directTimeoutMs: 4_000 }).then(

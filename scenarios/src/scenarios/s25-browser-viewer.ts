@@ -5,7 +5,7 @@ import { pcapContains, readPcap } from '@multiclaw-lab/infra';
 import { addressOf, PROBE_PORTS, PUBLIC_NAMES } from '@multiclaw-lab/network';
 import type { ScenarioContext } from '../context.ts';
 import { defineScenario } from '../define.ts';
-import { DAEMON_HOST } from './webrtc-support.ts';
+import { blockSiteUdp, DAEMON_HOST } from './webrtc-support.ts';
 
 const HOST = 's1-d1';
 const SITE = 's1';
@@ -119,16 +119,7 @@ export default defineScenario({
     });
 
     // --- turn-relay, UDP blocked at the site -----------------------------------------------------
-    const echo = await lab.driver.startUdpEcho('relay', PROBE_PORT);
-    ctx.onCleanup(() => echo.stop());
-    const udpToRelay = async () => (await lab.driver.probeUdp(HOST, relayAddress, PROBE_PORT, { timeoutMs: 1_500 })).ok;
-    await ctx.step('before the fault, UDP from the site reaches the relay', async () => {
-      assert.equal(await udpToRelay(), true, 'UDP to the relay fails even without the fault');
-    });
-    const blocked = await ctx.fault(lab.driver.blockUdp({ site: SITE }));
-    await ctx.step('the fault took effect: UDP from the site is dropped', async () => {
-      assert.equal(await udpToRelay(), false, 'UDP still leaves the site');
-    });
+    const { fault: blocked, udpToRelay } = await blockSiteUdp(ctx, HOST, SITE, PROBE_PORT);
 
     since = Date.now();
     wan = await ctx.capture(`${SITE}-rtr`, 'wan', `host ${wanAddress}`);
@@ -156,6 +147,9 @@ export default defineScenario({
       assert.equal(await pcapContains(file, lab.screenCanary), false, 'frame content crossed the site WAN in plaintext');
     });
     await ctx.heal(blocked);
+    await ctx.step('after heal, UDP leaves the site again', async () => {
+      assert.equal(await udpToRelay(), true, 'UDP is still blocked after heal');
+    });
   },
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { runTurnClient } from '@multiclaw-lab/infra';
 import { addressOf } from '@multiclaw-lab/network';
 import { defineScenario } from '../define.ts';
-import { labOwner, turnEvents, view } from './webrtc-support.ts';
+import { labOwner, view, waitForTurnEvent } from './webrtc-support.ts';
 
 const HOST = 's1-d1';
 
@@ -56,9 +56,13 @@ export default defineScenario({
       const since = Date.now();
       const r = await allocate(expired);
       assert.notEqual(r.code, 0, `coturn allocated with expired credentials:\n${r.output}`);
-      const refused = turnEvents(lab, since).filter((e) => e.event === 'turn.auth_failed' && e.user === expired.username);
-      assert.ok(refused.length > 0, `coturn logged no refusal for ${expired.username}`);
-      ctx.note('coturn.refused', { ...refused[0] });
+      const refused = await waitForTurnEvent(
+        lab,
+        since,
+        (e) => e.event === 'turn.auth_failed' && e.user === expired.username,
+        `refusal for ${expired.username}`,
+      );
+      ctx.note('coturn.refused', { ...refused });
     });
 
     await ctx.step('fresh credentials from the cloud allocate', async () => {
@@ -66,8 +70,12 @@ export default defineScenario({
       const fresh = await credentials();
       const r = await allocate(fresh);
       assert.equal(r.code, 0, `coturn refused fresh credentials:\n${r.output}`);
-      const allocations = turnEvents(lab, since).filter((e) => e.event === 'turn.allocation' && e.user === fresh.username);
-      assert.ok(allocations.length > 0, `coturn logged no allocation for ${fresh.username}`);
+      await waitForTurnEvent(
+        lab,
+        since,
+        (e) => e.event === 'turn.allocation' && e.user === fresh.username,
+        `allocation for ${fresh.username}`,
+      );
     });
 
     await ctx.step('the app, fetching its own fresh credentials, views through the relay', async () => {

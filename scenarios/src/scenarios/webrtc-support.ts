@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { DesktopDriver, Lab } from '@multiclaw-lab/core';
 import { syntheticJpeg } from '@multiclaw-lab/gateway';
 import { type TurnEvent, TurnLogParser } from '@multiclaw-lab/infra';
+import { addressOf, type NftTableFault } from '@multiclaw-lab/network';
 import type { Account, ScenarioContext } from '../context.ts';
 
 /** The cloud desktop every WebRTC scenario views, and the host its daemon runs on. */
@@ -110,4 +111,53 @@ export function turnEvents(lab: Lab, since: number): TurnEvent[] {
 /** The username part of a coturn time-limited credential ("<expiry>:<subject>"). */
 export function turnSubject(username: string): string {
   return username.slice(username.indexOf(':') + 1);
+}
+
+/**
+ * Drops every UDP packet at `site`'s router, proven both ways: UDP from `host` reaches the relay
+ * before, and no longer does after (a UDP echo on the relay, on one of the harness's probe ports).
+ * Returns the fault (to heal) and the probe (to prove the heal).
+ */
+export async function blockSiteUdp(
+  ctx: ScenarioContext,
+  host: string,
+  site: string,
+  probePort: number,
+): Promise<{ fault: NftTableFault; udpToRelay: () => Promise<boolean> }> {
+  const { lab } = ctx;
+  const relayAddress = addressOf(lab.topology, 'relay');
+  const echo = await lab.driver.startUdpEcho('relay', probePort);
+  ctx.onCleanup(() => echo.stop());
+  const udpToRelay = async () => (await lab.driver.probeUdp(host, relayAddress, probePort, { timeoutMs: 1_500 })).ok;
+  await ctx.step('before the fault, UDP from the site reaches the relay', async () => {
+    assert.equal(await udpToRelay(), true, 'UDP to the relay fails even without the fault');
+  });
+  const fault = await ctx.fault(lab.driver.blockUdp({ site }));
+  await ctx.step('the fault took effect: every UDP packet from the site is dropped', async () => {
+    assert.equal(await udpToRelay(), false, 'UDP still leaves the site');
+  });
+  return { fault, udpToRelay };
+}
+
+/**
+ * Waits for a coturn event since `since`: coturn answers its client before the harness has read
+ * the log line that goes with it, so a check right after the answer must wait for the line.
+ */
+export async function waitForTurnEvent(
+  lab: Lab,
+  since: number,
+  match: (e: TurnEvent) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<TurnEvent> {
+  const found = () => turnEvents(lab, since).find(match);
+  const seen = found();
+  if (seen) return seen;
+  await lab
+    .service('coturn')
+    .handle.waitForLine((l) => l.receivedAt >= since && found() !== undefined, timeoutMs, what)
+    .catch(() => {
+      throw new Error(`coturn logged no ${what} within ${timeoutMs} ms`);
+    });
+  return found()!;
 }
