@@ -6,6 +6,8 @@ import { assertFramesIdentical, DAEMON_HOST, labOwner, turnEvents, view, viewMet
 
 const HOST = 's1-d1';
 const SITE = 's1';
+/** a loaded CI machine must not turn a slow direct path into a relayed one: the point here is that direct works */
+const DIRECT_BOUND_MS = 15_000;
 
 /**
  * No fault: the desktop app views the cloud desktop over a direct path. Signalling goes only
@@ -28,7 +30,7 @@ export default defineScenario({
     const since = Date.now();
 
     const result = await ctx.step('the app views the cloud desktop in mode auto', () =>
-      view(lab, desktop, 'auto', { frames: 45 }),
+      view(lab, desktop, 'auto', { frames: 45, directTimeoutMs: DIRECT_BOUND_MS, timeoutMs: 25_000 }),
     );
     ctx.note('webrtc.view', { ...result, sha256: `${result.sha256.length} hashes` });
     viewMetrics(ctx, 'direct', result);

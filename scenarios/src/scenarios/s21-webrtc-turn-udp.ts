@@ -81,7 +81,7 @@ export default defineScenario({
     await ctx.heal(firewall);
     await ctx.step('after heal, UDP reaches the cloud desktop again and the next view is direct', async () => {
       assert.equal(await probe(daemonAddress), true, 'UDP to the cloud desktop still fails after heal');
-      const again = await view(lab, desktop, 'auto', { frames: 5 });
+      const again = await view(lab, desktop, 'auto', { frames: 5, directTimeoutMs: 15_000, timeoutMs: 25_000 });
       assert.equal(again.attempt, 'direct', 'after heal the viewer still needed the relay');
     });
   },

@@ -60,6 +60,8 @@ export default defineScenario({
           dir: join(lab.logsDir, `${ctx.id}-browser-${mode}`),
           frames: FRAMES,
           timeoutMs: 45_000,
+          // a loaded machine must not turn a slow direct path into a relayed one
+          ...(mode === 'auto' ? { directTimeoutMs: 15_000 } : {}),
         }),
       );
       ctx.onCleanup(() => viewer.close());
