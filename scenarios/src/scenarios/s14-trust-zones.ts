@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LOCAL_API_FILE, LocalApiFile, OPENCLAW_CONFIG_FILE, OpenclawConfig } from '@multiclaw-lab/protocol';
 import { defineScenario } from '../define.ts';
+import { waitForAgent } from './synced-instances.ts';
 
 const HOST = 's1-d3';
 const TERMINAL = new Set(['completed', 'failed', 'interrupted']);
@@ -125,13 +126,7 @@ export default defineScenario({
 
     const { taskId, conversationId } = await ctx.step('alice runs a task in her workspace (she can read it)', async () => {
       const gateway = lab.service(`${HOST}-gateway`).handle;
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const st = await desktop.call<{ agents: Array<{ id: string; hasKey: boolean }> }>('gatewayStatus');
-        if (st.agents.some((a) => a.id === agentId && a.hasKey)) break;
-        assert.ok(Date.now() < deadline, 'config sync did not bring the agent with its key');
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      await waitForAgent(desktop, agentId);
       const started = await desktop.call<{ taskId: string; conversationId: string }>('startTask', {
         agentId,
         prompt: 'hello from S14',

@@ -3,6 +3,7 @@ import { chmod, lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CONVERSATIONS_DIR, Conversation, OPENCLAW_CONFIG_FILE, OPENCLAW_DIR, OpenclawConfig } from '@multiclaw-lab/protocol';
 import { defineScenario } from '../define.ts';
+import { waitForAgent } from './synced-instances.ts';
 
 const HOST = 's1-d1';
 const DAEMON_HOST = 'cd1';
@@ -80,13 +81,7 @@ export default defineScenario({
     const gateway = lab.service(`${HOST}-gateway`).handle;
 
     const conversationId = await ctx.step('a task makes a conversation; it syncs to the cloud by itself', async () => {
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const st = await desktop.call<{ agents: Array<{ id: string; hasKey: boolean }> }>('gatewayStatus');
-        if (st.agents.some((a) => a.id === agentId && a.hasKey)) break;
-        assert.ok(Date.now() < deadline, 'config sync did not bring the agent with its key');
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      await waitForAgent(desktop, agentId);
       const { taskId, conversationId } = await desktop.call<{ taskId: string; conversationId: string }>('startTask', {
         agentId,
         prompt: 'hello from S16',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { readPcap } from '@multiclaw-lab/infra';
 import { addressOf, PROBE_PORTS, PUBLIC_NAMES } from '@multiclaw-lab/network';
 import { defineScenario } from '../define.ts';
+import { waitForAgent } from './synced-instances.ts';
 
 const HOST = 's1-d1';
 const TERMINAL = new Set(['completed', 'failed', 'interrupted']);
@@ -81,13 +82,7 @@ export default defineScenario({
       const workspaceId = await ctx.workspace(alice);
       const agentId = await ctx.agent(alice, workspaceId, await ctx.apiKey('s18'));
       const desktop = await ctx.useDesktop(HOST, alice, { workspaceId });
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const st = await desktop.call<{ agents: Array<{ id: string; hasKey: boolean }> }>('gatewayStatus');
-        if (st.agents.some((a) => a.id === agentId && a.hasKey)) break;
-        assert.ok(Date.now() < deadline, 'config sync did not bring the agent with its key');
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      await waitForAgent(desktop, agentId);
       const { taskId } = await desktop.call<{ taskId: string }>('startTask', { agentId, prompt: 'hello from S18', steps: 1 });
       const gateway = lab.service(`${HOST}-gateway`).handle;
       const done = await gateway.waitForLine(
