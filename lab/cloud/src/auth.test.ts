@@ -4,7 +4,8 @@ import { startTestCloud, type TestCloud } from './test-helpers.ts';
 
 let t: TestCloud;
 beforeAll(async () => {
-  t = await startTestCloud({ lockout: { maxFailures: 5, windowSeconds: 15 * 60, lockSeconds: 15 * 60 } });
+  // no lockout setting: the tests below check the documented defaults (5 failures in 15 min → 15 min)
+  t = await startTestCloud();
 });
 afterAll(() => t?.cloud.close());
 
@@ -64,6 +65,33 @@ describe('sign-in and lockout', () => {
     t.clock.advance(16 * 60_000);
     for (let i = 0; i < 4; i++) expect((await signIn(carol.email, 'wrong password')).status).toBe(401);
     expect((await signIn(carol.email, carol.password)).status).toBe(200);
+  });
+
+  it('takes its thresholds from configuration: 2 failures within 60 s lock for 30 s', async () => {
+    await using strict = await startTestCloud({ lockout: { maxFailures: 2, windowSeconds: 60, lockSeconds: 30 } });
+    const u = await strict.user('Strict');
+    const attempt = (password: string) => strict.http('POST', '/v1/auth/sign-in', { body: { email: u.email, password } });
+    expect((await attempt('wrong password 1')).status).toBe(401);
+    const second = await attempt('wrong password 2');
+    expect(second.status).toBe(423);
+    expect(second.body.error.retryAfterSeconds).toBe(30);
+    strict.clock.advance(31_000);
+    expect((await attempt(u.password)).status).toBe(200);
+    // the window is configured too: two failures 61 s apart do not lock
+    expect((await attempt('wrong password 3')).status).toBe(401);
+    strict.clock.advance(61_000);
+    expect((await attempt('wrong password 4')).status).toBe(401);
+    expect((await attempt(u.password)).status).toBe(200);
+  });
+
+  it('a partial lockout setting keeps the documented defaults for the rest (5 failures, 15 min lock)', async () => {
+    await using partial = await startTestCloud({ lockout: { lockSeconds: 45 } });
+    const u = await partial.user('Partial');
+    const attempt = (password: string) => partial.http('POST', '/v1/auth/sign-in', { body: { email: u.email, password } });
+    for (let i = 0; i < 4; i++) expect((await attempt(`wrong ${i} password`)).status).toBe(401);
+    const fifth = await attempt('wrong 5 password');
+    expect(fifth.status).toBe(423);
+    expect(fifth.body.error.retryAfterSeconds).toBe(45);
   });
 
   it('refuses a duplicate sign-up and bad bodies', async () => {

@@ -44,11 +44,24 @@ describe('process entry (src/main.ts)', () => {
         CLOUD_PORT: String(port),
         CLOUD_TURN_URLS: 'turn:turn.multiclaw.test:3478, turns:turn.multiclaw.test:443',
         CLOUD_BCRYPT_COST: '4',
+        CLOUD_LOCKOUT_MAX_FAILURES: '2',
+        CLOUD_LOCKOUT_WINDOW_SECONDS: '600',
+        CLOUD_LOCKOUT_SECONDS: '77',
       }),
     });
     expect(cloud.ready).toMatchObject({ event: 'ready', port, url: `https://127.0.0.1:${port}` });
     const health = await fetchJson(`https://127.0.0.1:${port}/healthz`, ca.certPem);
     expect(health).toEqual({ status: 'ok', version: expect.any(String) });
+    // the lockout thresholds come from CLOUD_LOCKOUT_*: the 2nd failure locks for 77 s
+    const email = 'lockout@example.test';
+    const post = (path: string, body: unknown) => fetchJson(`https://127.0.0.1:${port}${path}`, ca.certPem, body);
+    await post('/v1/auth/sign-up', { email, password: 'correct horse battery', name: 'L' });
+    expect(await post('/v1/auth/sign-in', { email, password: 'wrong password 1' })).toMatchObject({
+      error: { code: 'invalid_credentials' },
+    });
+    expect(await post('/v1/auth/sign-in', { email, password: 'wrong password 2' })).toMatchObject({
+      error: { code: 'account_locked', retryAfterSeconds: 77 },
+    });
     await cloud.stop();
     expect(cloud.exitCode).toBe(0);
     expect(cloud.jsonLines().some((l) => l.event === 'stopped')).toBe(true);
@@ -68,15 +81,16 @@ describe('process entry (src/main.ts)', () => {
   });
 });
 
-async function fetchJson(url: string, ca: string): Promise<unknown> {
+async function fetchJson(url: string, ca: string, body?: unknown): Promise<unknown> {
   const { request } = await import('node:https');
+  const options = body === undefined ? { ca } : { ca, method: 'POST', headers: { 'content-type': 'application/json' } };
   return new Promise((resolve, reject) => {
-    request(url, { ca }, (res) => {
+    request(url, options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
     })
       .on('error', reject)
-      .end();
+      .end(body === undefined ? undefined : JSON.stringify(body));
   });
 }

@@ -78,9 +78,19 @@ export async function startCloud(options: CloudOptions): Promise<CloudHandle> {
       'request',
     );
   });
+  // Every REST route, listed once at start (debug): the permission test walks exactly this list,
+  // so a route added without an entry in the permission matrix fails it.
+  const routeList: string[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD' && method !== 'OPTIONS') routeList.push(`${method} ${route.url}`);
+    }
+  });
   for (const routes of [accountRoutes, workspaceRoutes, instanceRoutes, agentRoutes, recordRoutes, realtimeRoutes]) {
     routes(app, ctx);
   }
+  await app.ready();
+  logger.debug({ event: 'http.routes', routes: routeList }, 'REST routes');
 
   const realtime = attachRealtime(ctx, app.server);
   const host = options.host ?? '127.0.0.1';

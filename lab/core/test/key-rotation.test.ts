@@ -4,6 +4,7 @@ import { keyFingerprint } from '@multiclaw-lab/external';
 import { describe, expect, it } from 'vitest';
 import {
   agentWithKey,
+  eventually,
   filesContaining,
   newAccount,
   newWorkspace,
@@ -30,6 +31,24 @@ describe('LLM key rotation and removal reach the gateway', () => {
 
     expect(await runTask(site, agentId)).toMatchObject({ state: 'completed' });
     const fp1 = keyFingerprint(key1);
+
+    // The conversation of that task syncs to the cloud while the gateway is connected (issue 2:
+    // "Transcripts sync from gateways when connected"): the cloud's copy equals the gateway's.
+    const { conversations } = await site.desktop.call<{ conversations: { id: string; revision: number }[] }>('listConversations');
+    expect(conversations).toHaveLength(1);
+    const local = await site.desktop.call<{ revision: number; messages: { role: string; content: string }[] }>(
+      'getConversation',
+      { conversationId: conversations[0]!.id },
+    );
+    expect(local.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    const synced = await eventually(
+      () =>
+        lab.api
+          .raw('GET', `/v1/workspaces/${workspaceId}/transcripts/${conversations[0]!.id}`, { credential: owner.bearer })
+          .then((r) => r.body as { revision?: number; messages?: unknown[] }),
+      (t) => t.revision === local.revision,
+    );
+    expect(synced.messages).toEqual(local.messages);
     expect((await lab.stack.llmAdmin.calls()).at(-1)).toMatchObject({ fingerprint: fp1, status: 200 });
 
     // Rotate: the new key arrives with the next push; the old one is revoked at the provider.

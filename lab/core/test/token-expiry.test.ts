@@ -61,6 +61,8 @@ describe('WSS token lifetimes', () => {
     expect(refused.status).toBe(401);
     expect(JSON.parse(refused.body ?? '{}').error.code).toBe('token_expired');
     expect((await tryUpgrade(stack.cloudUrl, stack.ca.certPem, 'daemon', daemonToken)).status).toBe(101);
+    // the open user session was closed by the cloud with the distinct expiry code, then renewed
+    await desktop.waitForEvent({ event: 'realtime.dropped', code: 4001 }, { since: desktopMark });
     await desktop.waitForEvent({ event: 'realtime.reconnected' }, { since: desktopMark });
     expect(daemon.process.lines.slice(daemonLinesBefore).some((l) => l.json?.event === 'ws.closed')).toBe(false);
 
