@@ -64,4 +64,6 @@ else pnpm install --reporter=silent; fi
 # which `pnpm lab doctor` and `pnpm lab up` use too. Not root: it prints the exact commands to run.
 say "checking and installing the lab's system tools (lab doctor --install)"
 node lab/core/src/cli/main.ts doctor --install >&2 || die "system tools are missing; see above for the commands to run"
+# What scripts/ready.sh (in front of `pnpm test` and `pnpm lab`) compares to skip all of this.
+sh scripts/ready-stamp.sh > node_modules/.multiclaw-ready
 say "ready: run 'pnpm test'"
