@@ -85,7 +85,7 @@ describe('sign-in and lockout', () => {
   });
 
   it('a partial lockout setting keeps the documented defaults for the rest (5 failures, 15 min lock)', async () => {
-    await using partial = await startTestCloud({ lockout: { lockSeconds: 45 } });
+    await using partial = await startTestCloud({ lockout: { lockSeconds: 45, maxFailures: undefined } });
     const u = await partial.user('Partial');
     const attempt = (password: string) => partial.http('POST', '/v1/auth/sign-in', { body: { email: u.email, password } });
     for (let i = 0; i < 4; i++) expect((await attempt(`wrong ${i} password`)).status).toBe(401);

@@ -70,7 +70,11 @@ export const DEFAULT_LOCKOUT: LockoutPolicy = { maxFailures: 5, windowSeconds: 1
 
 export function settingsFrom(options: CloudOptions): Settings {
   return {
-    lockout: { ...DEFAULT_LOCKOUT, ...options.lockout },
+    // A field given as `undefined` keeps its default (a spread alone would overwrite it).
+    lockout: {
+      ...DEFAULT_LOCKOUT,
+      ...Object.fromEntries(Object.entries(options.lockout ?? {}).filter(([, v]) => v !== undefined)),
+    },
     bcryptCost: options.bcryptCost ?? 10,
     heartbeat: options.heartbeat ?? { ...HEARTBEAT },
     sweepIntervalMs: options.sweepIntervalMs ?? 1_000,
