@@ -1,20 +1,29 @@
 /**
- * `node bench/lab-lifecycle.ts [--rounds N]` (root): how long `lab up` and `lab down` take on
- * the netns driver, cold (a fresh process after dropping the page cache) and warm (again in the
- * same process), and how long each service takes from spawn to ready. Numbers, never pass/fail.
- * Writes reports/bench/lab.json and prints a Markdown table.
+ * `node bench/lab-lifecycle.ts [--rounds N] [--sites N] [--desktops N]` (root): how long `lab up`
+ * and `lab down` take on the netns driver, cold (a fresh process after dropping the page cache)
+ * and warm (again in the same process), and how long each service takes from spawn to ready.
+ * The topology is what `pnpm lab up` builds unless told otherwise (1 site, DEFAULT_DESKTOPS
+ * desktop hosts). Each round uses its own prefix (b…) and a temporary state folder, never the
+ * `mcl` lab. Numbers, never pass/fail. Writes reports/bench/lab.json and prints Markdown tables.
  */
 import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startLab, teardownLab } from '@multiclaw-lab/core';
+import { DEFAULT_DESKTOPS, startLab, teardownLab } from '@multiclaw-lab/core';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '3' }, 'no-drop-caches': { type: 'boolean', default: false } },
+  options: {
+    rounds: { type: 'string', default: '3' },
+    sites: { type: 'string', default: '1' },
+    desktops: { type: 'string', default: String(DEFAULT_DESKTOPS) },
+    'no-drop-caches': { type: 'boolean', default: false },
+  },
 });
 const rounds = Number(values.rounds);
+const sites = Number(values.sites);
+const desktops = Number(values.desktops);
 if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) {
   console.error('--rounds takes 1 to 20');
   process.exit(2);
@@ -35,6 +44,7 @@ if (!values['no-drop-caches']) {
   }
 }
 
+let topology = '';
 interface Round {
   kind: 'cold' | 'warm';
   upMs: number;
@@ -50,9 +60,10 @@ for (let i = 0; i < rounds + 1; i++) {
   // a crash of this script must not leave a lab behind
   const cleanup = () => void teardownLab({ prefix, stateDir }).finally(() => process.exit(1));
   process.once('uncaughtException', cleanup);
-  const lab = await startLab({ prefix, stateDir });
+  const lab = await startLab({ prefix, stateDir, sites, desktops });
   const upMs = performance.now() - t0;
   const status = await lab.status();
+  topology = `${sites} site(s), ${desktops} desktop host(s) per site: ${status.hosts.length} hosts, ${status.services.length} services`;
   const t1 = performance.now();
   await lab.down();
   const downMs = performance.now() - t1;
@@ -72,6 +83,8 @@ for (let i = 0; i < rounds + 1; i++) {
 const warm = results.filter((r) => r.kind === 'warm');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const lines = [
+  `${topology}`,
+  '',
   `| | lab up | lab down |`,
   `|---|---:|---:|`,
   `| cold (fresh process${droppedCaches ? ', page cache dropped' : ''}) | ${results[0]!.upMs} ms | ${results[0]!.downMs} ms |`,
@@ -86,6 +99,6 @@ const lines = [
 await mkdir('reports/bench', { recursive: true });
 await writeFile(
   'reports/bench/lab.json',
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, droppedCaches, results }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, topology, droppedCaches, results }, null, 2)}\n`,
 );
 console.log(lines.join('\n'));

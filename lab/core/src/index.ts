@@ -1,4 +1,5 @@
 export * from './browser-viewer/open.ts';
+export { DEFAULT_DESKTOPS } from './cli/args.ts';
 export * from './cloud-api.ts';
 export * from './components.ts';
 export * from './desktop-driver.ts';

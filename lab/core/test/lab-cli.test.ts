@@ -14,7 +14,7 @@ const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 /**
  * The command line as a person uses it: `lab up` leaves a running lab behind it (labd), `status
  * --json` describes it, a `kill -9` of the supervisor leaves a broken lab that `lab down` still
- * cleans, and a second `lab up` works.
+ * cleans, and a second `lab up` (here `--sites 2 --desktops 1`) works.
  */
 describe('pnpm lab up / status / down', async () => {
   const stateDir = await mkdtemp(join(tmpdir(), 'mclab-cli-'));
@@ -84,8 +84,16 @@ describe('pnpm lab up / status / down', async () => {
     expect(down.code, down.stderr).toBe(0);
     expect(await mine()).toEqual([]);
 
-    const up = await lab('up');
+    // the second lab: two sites of one desktop each
+    const up = await lab('up', '--sites', '2', '--desktops', '1');
     expect(up.code, up.stderr).toBe(0);
+    const two = JSON.parse((await lab('status', '--json')).stdout);
+    expect(two.hosts.filter((h: { role: string }) => h.role === 'desktop').map((h: { id: string }) => h.id)).toEqual([
+      's1-d1',
+      's2-d1',
+    ]);
+    expect(two.hosts.find((h: { id: string }) => h.id === 's2-d1').addresses).toEqual(['198.19.2.11/24']);
+    expect(two.services.filter((s: { healthy: boolean }) => !s.healthy)).toEqual([]);
     expect((await mine()).length).toBeGreaterThan(0);
     const finalDown = await lab('down');
     expect(finalDown.code).toBe(0);

@@ -11,6 +11,9 @@ import { startTestLab } from './lab-support.ts';
  */
 let lab: Lab;
 const API = 'https://api.multiclaw.test/healthz';
+/** the toxics on a site's proxy for one upstream, as toxiproxy itself reports them */
+const toxics = async (upstream: 'api' | 'cdn') =>
+  (await lab.link('s1').client.getProxy(lab.link('s1').proxyName(upstream))).toxics.map((t) => t.type);
 let bigFile: string;
 
 beforeAll(async () => {
@@ -58,17 +61,22 @@ describe('TCP link faults (toxiproxy on the site router)', () => {
 
   it('latency: every answer comes at least that much later', async () => {
     const fault = await lab.linkFault('s1', 'latency', { upstreams: ['api'], ms: 700 });
+    expect(await toxics('api')).toEqual(['latency']);
     const slow = await lab.httpsProbe('s1-d1', API, { timeoutMs: 10_000 });
     await fault.heal();
     expect(slow).toMatchObject({ ok: true });
     // the TLS handshake and the response each wait at least 700 ms downstream
     expect(slow.timeMs).toBeGreaterThanOrEqual(700);
+    // healed: the link carries no toxic any more, and a request that cannot wait 700 ms passes
+    expect(await toxics('api')).toEqual([]);
+    expect(await lab.httpsProbe('s1-d1', API, { timeoutMs: 10_000 })).toMatchObject({ ok: true, status: 200 });
   });
 
   it('bandwidth: a large download no longer fits in the time it needs without the fault', async () => {
     const fault = await lab.linkFault('s1', 'bandwidth', { upstreams: ['cdn'], kbps: 16 });
     const throttled = await lab.httpsProbe('s1-d1', bigFile, { timeoutMs: 3_000 });
     await fault.heal();
+    expect(await toxics('cdn')).toEqual([]);
     expect(throttled.ok).toBe(false);
     expect(throttled.bytes).toBeLessThan(256 * 1024);
     expect(await lab.httpsProbe('s1-d1', bigFile, { timeoutMs: 10_000 })).toMatchObject({ ok: true, bytes: 256 * 1024 });
@@ -97,10 +105,13 @@ describe('TCP link faults (toxiproxy on the site router)', () => {
       return { code: result.code, ms: performance.now() - started };
     };
     const fault = await lab.linkFault('s1', 'slow-close', { upstreams: ['api'], ms: 1_500 });
+    expect(await toxics('api')).toEqual(['slow_close']);
     const held = await untilClosed();
     await fault.heal();
     expect(held.code).toBe(0);
     expect(held.ms).toBeGreaterThanOrEqual(1_500);
+    expect(await toxics('api')).toEqual([]);
+    expect((await untilClosed()).code).toBe(0);
   });
 });
 
@@ -111,6 +122,10 @@ describe('TLS interception (DPI) and proxy-only egress', () => {
       const probe = await lab.httpsProbe('s1-d1', API);
       expect(probe.ok).toBe(false);
       expect(probe.error).toMatch(/certificate/i);
+      expect((await lab.status()).services.find((s) => s.id === 's1-mitmproxy')).toMatchObject({
+        healthy: true,
+        detail: 'accepts TCP on 198.19.1.1:8443',
+      });
       expect(dpi.events().some((e) => e.event === 'mitm.tls_failed' && e.side === 'client')).toBe(true);
       expect(dpi.events().filter((e) => e.event === 'mitm.request')).toEqual([]);
     } finally {
@@ -130,6 +145,8 @@ describe('TLS interception (DPI) and proxy-only egress', () => {
       await dpi.heal();
     }
     expect(await readFile(bundle, 'utf8')).toBe(before);
+    expect(await lab.httpsProbe('s1-d1', API)).toMatchObject({ ok: true, status: 200 });
+    expect((await lab.status()).services.some((s) => s.kind === 'mitmproxy')).toBe(false);
   });
 
   it('DPI with the MultiClaw names excluded: MultiClaw passes untouched, other names are still intercepted', async () => {
@@ -137,9 +154,12 @@ describe('TLS interception (DPI) and proxy-only egress', () => {
     try {
       expect(await lab.httpsProbe('s1-d1', API)).toMatchObject({ ok: true, status: 200 });
       expect((await lab.httpsProbe('s1-d1', 'https://api.llm.test/v1/models')).ok).toBe(false);
+      expect(dpi.events().some((e) => e.event === 'mitm.request' && e.host === 'api.multiclaw.test')).toBe(false);
     } finally {
       await dpi.heal();
     }
+    // healed: the other names are no longer intercepted either
+    expect((await lab.httpsProbe('s1-d1', 'https://api.llm.test/v1/models')).ok).toBe(true);
   });
 
   it('proxy-only: direct egress is blocked, the corporate proxy works, and heal restores direct egress', async () => {
@@ -147,6 +167,10 @@ describe('TLS interception (DPI) and proxy-only egress', () => {
     try {
       expect((await lab.httpsProbe('s1-d1', API, { timeoutMs: 1_500 })).ok).toBe(false);
       expect(await lab.httpsProbe('s1-d1', API, { proxy: proxy.proxyUrl })).toMatchObject({ ok: true, status: 200 });
+      expect((await lab.status()).services.find((s) => s.id === 's1-squid')).toMatchObject({
+        healthy: true,
+        detail: 'accepts TCP on 198.19.1.1:3128',
+      });
       const log = await proxy.squid.accessLog();
       expect(log.some((l) => l.method === 'CONNECT' && l.url.startsWith('api.multiclaw.test:443'))).toBe(true);
     } finally {

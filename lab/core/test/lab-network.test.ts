@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { listNamespaces } from '@multiclaw-lab/network';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../src/lab/lab.ts';
@@ -17,9 +20,25 @@ const FAST = { timeoutMs: 1500 };
 const API = 'https://api.multiclaw.test/healthz';
 const CDN = 'https://cdn.multiclaw.test/updates/none/latest.json';
 
+let rootLinksBefore: string;
+let rootTablesBefore: string;
+// what the root namespace has before the lab: `lab down` must leave exactly this
+const run = promisify(execFile);
+const rootLinks = async () =>
+  (await run('ip', ['-o', 'link', 'show'])).stdout
+    .replace(/^\d+: /gm, '')
+    .split('\n')
+    .map((l) => l.split(':')[0])
+    .sort()
+    .join('\n');
+const rootTables = async () => (await run('nft', ['list', 'tables'])).stdout;
+
 beforeAll(async () => {
-  lab = await startTestLab();
-}, 180_000);
+  rootLinksBefore = await rootLinks();
+  rootTablesBefore = await rootTables();
+  // two sites (what `lab up --sites 2` builds): the second one shows the sites are separate
+  lab = await startTestLab({ sites: 2 });
+}, 240_000);
 
 afterAll(async () => {
   await lab?.down();
@@ -32,6 +51,58 @@ describe('reachability in a running lab', () => {
     expect(status.hosts.every((h) => h.addresses.every((a) => /^198\.1[89]\./.test(a)))).toBe(true);
     expect(status.services.find((s) => s.kind === 'desktop-sim')?.detail).toContain('local gateway connected');
     expect(status.services.find((s) => s.kind === 'daemon')?.detail).toBe('connected to the cloud');
+    // the DPI box and the corporate proxy are off until a scenario turns them on
+    expect(status.services.filter((s) => s.kind === 'mitmproxy' || s.kind === 'squid')).toEqual([]);
+    expect((await lab.driver.probeTcp('s1-d1', '198.19.1.1', 3128, FAST)).ok).toBe(false);
+    // --sites 2: each site its router, desktop, neighbour and link
+    expect(status.hosts.filter((h) => h.site === 's2').map((h) => h.id)).toEqual(['s2-rtr', 's2-d1', 's2-nb']);
+    expect(status.services.filter((s) => s.host.startsWith('s2-')).map((s) => s.id)).toEqual([
+      's2-toxiproxy',
+      's2-d1-gateway',
+      's2-d1-desktop',
+    ]);
+  });
+
+  it('every service has a health check in its own protocol, not just "the process runs"', async () => {
+    const detail = Object.fromEntries((await lab.status()).services.map((s) => [s.id, s.detail]));
+    expect(detail.postgres).toMatch(/^pg_isready from cloud: .*accepting connections/);
+    expect(detail.cloud).toBe('GET https://api.multiclaw.test/healthz from cloud: 200');
+    expect(detail['cloud-bridge']).toMatch(/^accepts on .*cloud-api\.sock$/);
+    expect(detail.llm).toMatch(/^GET https:\/\/api\.llm\.test\/v1\/models from llm: \d+$/);
+    expect(detail.cdn).toBe('GET https://cdn.multiclaw.test/updates/none/latest.json from cdn: 404');
+    expect(detail.coturn).toMatch(/^STUN binding on 198\.18\.0\.20:3478\/udp answered/);
+    expect(detail['s1-toxiproxy']).toBe('API answers; 5 proxies (5 enabled)');
+    expect(detail['s1-d1-gateway']).toMatch(/^local API on 127\.0\.0\.1:\d+ answers \(401\)$/);
+  });
+
+  it('every service writes a structured log (JSON lines), third-party programs included', async () => {
+    const { services } = await lab.status();
+    for (const s of services) {
+      const lines = (await readFile(s.log, 'utf8')).split('\n').filter(Boolean);
+      expect(lines.length, s.id).toBeGreaterThan(0);
+      for (const line of lines) expect(() => JSON.parse(line), `${s.id}: ${line}`).not.toThrow();
+    }
+    const postgres = (await readFile(lab.logFile('postgres'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(postgres).toContainEqual(
+      expect.objectContaining({
+        service: 'postgres',
+        msg: expect.stringContaining('database system is ready to accept connections'),
+      }),
+    );
+  });
+
+  it('the sites are separate: one site cannot reach into another, and each reaches the cloud through its own router', async () => {
+    expect(await lab.httpsProbe('s2-d1', API)).toMatchObject({ ok: true, status: 200 });
+    const listener = await lab.driver.startTcpListener('s1-nb', '198.19.1.50', 8081);
+    try {
+      expect(await lab.driver.probeTcp('s1-d1', '198.19.1.50', 8081, FAST)).toMatchObject({ ok: true });
+      expect((await lab.driver.probeTcp('s2-d1', '198.19.1.50', 8081, FAST)).ok).toBe(false);
+    } finally {
+      await listener.stop();
+    }
   });
 
   it('the desktop reaches the cloud through its router; the cloud cannot reach into the site', async () => {
@@ -123,6 +194,7 @@ describe('controls take effect and heal', () => {
     try {
       expect((await lab.httpsProbe('s1-d1', API, FAST)).ok).toBe(false);
       expect(await lab.driver.probeTcp('s1-d1', '198.19.1.50', 8080, FAST)).toMatchObject({ ok: true });
+      expect(await lab.httpsProbe('s2-d1', API)).toMatchObject({ ok: true }); // the other site is not cut
     } finally {
       await cut.heal();
       await listener.stop();
@@ -133,6 +205,7 @@ describe('controls take effect and heal', () => {
   it('process: pause the cloud, then kill -9 and restart it; the desktop comes back by itself', async () => {
     const desktop = lab.desktop('s1-d1');
     const healthz = () => lab.api.raw('GET', '/healthz', {}).then((r) => r.status);
+    const health = async (id: string) => (await lab.status()).services.find((s) => s.id === id)!;
     expect(await healthz()).toBe(200);
     const paused = lab.pause('cloud');
     const stalled = await Promise.race([
@@ -140,13 +213,36 @@ describe('controls take effect and heal', () => {
       new Promise((r) => setTimeout(() => r('no answer'), 1500)),
     ]);
     expect(stalled).toBe('no answer');
+    // its process still runs, but the health check sees it does not answer
+    expect(await health('cloud')).toMatchObject({ healthy: false, pid: lab.service('cloud').handle.pid });
     await paused.heal();
     expect(await healthz()).toBe(200);
+    expect(await health('cloud')).toMatchObject({ healthy: true });
 
     const mark = desktop.mark();
     await lab.restart('cloud', { crash: true });
     await desktop.waitForEvent({ event: 'realtime.reconnected' }, { since: mark, timeoutMs: 60_000 });
     expect(await healthz()).toBe(200);
+  });
+
+  it('process: pause PostgreSQL (its health check fails, then passes); stop and restart any service cleanly', async () => {
+    const health = async (id: string) => (await lab.status()).services.find((s) => s.id === id)!;
+    const paused = lab.pause('postgres');
+    try {
+      expect(await health('postgres')).toMatchObject({ healthy: false, detail: expect.stringContaining('pg_isready') });
+    } finally {
+      await paused.heal();
+    }
+    expect(await health('postgres')).toMatchObject({ healthy: true });
+
+    const before = lab.service('llm').handle.pid;
+    await lab.restart('llm');
+    expect(lab.service('llm').handle.pid).not.toBe(before);
+    expect(await health('llm')).toMatchObject({ healthy: true });
+    await lab.stop('cdn');
+    expect(await health('cdn')).toMatchObject({ healthy: false, pid: null });
+    await lab.restart('cdn');
+    expect(await health('cdn')).toMatchObject({ healthy: true });
   });
 
   it("clock: one host's time moves, the others' do not, and it moves back", async () => {
@@ -161,6 +257,18 @@ describe('controls take effect and heal', () => {
       await lab.setClock('s1-d1', 0);
     }
     expect(Math.abs((await lab.hostNow('s1-d1')) - Date.now())).toBeLessThan(600_000);
+  });
+
+  it("clock: every host's time moves together, and back", async () => {
+    await lab.setClock('all', -2 * 86_400);
+    try {
+      for (const host of ['cloud', 'relay', 's1-d1', 's2-d1', 'cd1']) {
+        expect(Date.now() - (await lab.hostNow(host)), host).toBeGreaterThanOrEqual(2 * 86_400_000 - 600_000);
+      }
+    } finally {
+      await lab.setClock('all', 0);
+    }
+    for (const host of ['cloud', 's2-d1']) expect(Math.abs((await lab.hostNow(host)) - Date.now()), host).toBeLessThan(600_000);
   });
 
   it('capture: packets on the router WAN show the site behind its NAT address', async () => {
@@ -180,7 +288,7 @@ describe('controls take effect and heal', () => {
 });
 
 describe('lab down', () => {
-  it('leaves no namespace, /etc/netns entry or process behind', async () => {
+  it('leaves no namespace, /etc/netns entry, link, nft table or process behind', async () => {
     const pids = await lab.driver.pids();
     expect(pids.length).toBeGreaterThan(5);
     await lab.down();
@@ -196,5 +304,8 @@ describe('lab down', () => {
       }
     };
     expect(pids.filter(running)).toEqual([]);
+    // the root namespace has exactly the links and nft tables it had before the lab
+    expect(await rootLinks()).toBe(rootLinksBefore);
+    expect(await rootTables()).toBe(rootTablesBefore);
   });
 });

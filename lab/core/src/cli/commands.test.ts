@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { cleanChildEnv } from '@multiclaw-lab/kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TOOLS, TOXIPROXY_SERVER } from '../tools/catalog.ts';
+import type { CommandRunner } from '../tools/install.ts';
 import { fakeProbe } from '../tools/testing-probe.ts';
 import type { CliContext } from './context.ts';
 import { runCli } from './main.ts';
@@ -30,7 +31,16 @@ const completeMachine = () =>
   });
 
 /** A CLI context on a temp state folder whose labd is a real process running a fake Lab. */
-function context(name: string, options: { mode?: string; isRoot?: boolean; namespaces?: string[] } = {}) {
+function context(
+  name: string,
+  options: {
+    mode?: string;
+    isRoot?: boolean;
+    namespaces?: string[];
+    probe?: CliContext['probe'];
+    runInstall?: CommandRunner;
+  } = {},
+) {
   const out: string[] = [];
   const err: string[] = [];
   const teardownModule = fakeLabModule();
@@ -39,7 +49,8 @@ function context(name: string, options: { mode?: string; isRoot?: boolean; names
     stdout: (t) => out.push(t),
     stderr: (t) => err.push(t),
     isRoot: options.isRoot ?? true,
-    probe: completeMachine(),
+    probe: options.probe ?? completeMachine(),
+    ...(options.runInstall ? { runInstall: options.runInstall } : {}),
     loadLab: async () => teardownModule,
     spawnLabd: (args, fd) => {
       const child = spawn(process.execPath, [FAKE_LABD, ...args], {
@@ -163,6 +174,44 @@ describe('lab up / status / exec / logs / down (fake Lab behind a real labd proc
     expect((await lab.run('down')).code).toBe(0);
   });
 
+  it('as root installs what is missing with progress; with no registry it stops with the exact commands, starting nothing', async () => {
+    const machine = completeMachine();
+    machine.commands.delete('socat');
+    machine.commands.delete('turnserver');
+    const ran: string[] = [];
+    const lab = context('offline', {
+      probe: machine,
+      runInstall: async (command, args) => {
+        ran.push(`${command} ${args.join(' ')}`);
+        throw new Error(
+          `${command} failed:\nE: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Temporary failure resolving 'deb.debian.org'`,
+        );
+      },
+    });
+    const up = await lab.run('up');
+    expect(up.code).toBe(1);
+    expect(up.err).toContain('[lab] tools: missing: coturn, socat; installing');
+    expect(up.err).toContain('[lab] apt: updating package lists');
+    expect(up.err).toContain('Temporary failure resolving');
+    expect(up.err).toContain('apt-get update && apt-get install -y --no-install-recommends coturn socat\n');
+    expect(up.err).toContain('  pnpm lab up\n');
+    expect(ran).toEqual(['apt-get -o DPkg::Lock::Timeout=300 update -qq']);
+    expect(existsSync(lab.ctx.paths.stateFile)).toBe(false); // no lab was started
+
+    // with a registry: installed, then the lab comes up
+    const online = context('online', {
+      probe: machine,
+      runInstall: async (command, args) => {
+        if (command === 'apt-get' && args.includes('install')) for (const c of ['socat', 'turnserver']) machine.commands.add(c);
+        return '';
+      },
+    });
+    const installed = await online.run('up');
+    expect(installed.err).toContain('[lab] apt: installing coturn socat');
+    expect(installed.code).toBe(0);
+    expect((await online.run('down')).code).toBe(0);
+  });
+
   it('refuses up when not root, creating nothing', async () => {
     const lab = context('user', { isRoot: false });
     const up = await lab.run('up');
@@ -190,5 +239,29 @@ describe('lab up / status / exec / logs / down (fake Lab behind a real labd proc
     expect(lab.teardowns).toEqual([]);
     expect((await lab.run('down', '--prefix', 'mcl')).out).toBe('removed 1 things with prefix mcl\n');
     expect(lab.teardowns).toEqual([{ prefix: 'mcl', stateDir: lab.ctx.paths.labStateDir }]);
+  });
+});
+
+describe('state under .lab/ at the repository root, whatever the shell', () => {
+  it('a lab command run from a subfolder (or from /) finds the same state folder', async () => {
+    const stateModule = fileURLToPath(new URL('./state.ts', import.meta.url));
+    const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+    const whereFrom = async (cwd: string) => {
+      const env = cleanChildEnv({});
+      delete env.LAB_STATE_DIR;
+      const child = spawn(
+        process.execPath,
+        ['--input-type=module', '-e', `import(${JSON.stringify(stateModule)}).then((m) => console.log(m.labPaths().root))`],
+        { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let out = '';
+      child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      await once(child, 'exit');
+      return out.trim();
+    };
+    const expected = join(repoRoot, '.lab');
+    expect(await whereFrom(join(repoRoot, 'lab', 'network', 'src'))).toBe(expected);
+    expect(await whereFrom('/')).toBe(expected);
+    expect(await whereFrom(base)).toBe(expected);
   });
 });

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { CommandRunner } from '../tools/install.ts';
 import type { MachineProbe } from '../tools/probe.ts';
 import { systemProbe } from '../tools/probe.ts';
 import { type LabModule, loadLabModule } from './lab-api.ts';
@@ -24,6 +25,8 @@ export interface CliContext {
   listNamespaces: () => Promise<string[]>;
   /** how long `lab up` waits for labd to report the lab up */
   upTimeoutMs: number;
+  /** runs the installers (apt-get, go) for `lab up`; tests inject one, the default runs them */
+  runInstall?: CommandRunner;
 }
 
 export const LABD_ENTRY = fileURLToPath(new URL('./labd.ts', import.meta.url));

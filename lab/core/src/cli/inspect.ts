@@ -146,9 +146,10 @@ export async function logs(
   if (!state) return 1;
   let services = options.service ? [options.service] : [];
   if (!options.service) {
-    const result = await ask<LabStatus>(ctx, state, 'GET', '/status');
+    // the list only: /status would run every health check first
+    const result = await ask<{ services: string[] }>(ctx, state, 'GET', '/services');
     if (!result) return 1;
-    services = result.services.map((s) => s.id);
+    services = result.services;
   }
   const query = `lines=${options.lines}${options.follow ? '&follow=1' : ''}`;
   // one service: its lines as they are (JSON lines, for jq); several: each prefixed with its name

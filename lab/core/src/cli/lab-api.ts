@@ -22,6 +22,8 @@ export interface Lab extends AsyncDisposable {
   readonly prefix: string;
   readonly stateDir: string;
   status(): Promise<LabStatus>;
+  /** the ids of its services, without checking their health (status() does, which takes seconds) */
+  serviceIds(): string[];
   exec(hostId: string, argv: string[]): Promise<ExecOutcome>;
   /** path of a service's JSON-lines log */
   logFile(serviceId: string): string;

@@ -88,12 +88,9 @@ function parseExec(body: unknown): { host: string; argv: string[] } {
 }
 
 async function serveLog(lab: Lab, service: string, url: URL, res: ServerResponse): Promise<void> {
-  const { services } = await lab.status();
-  if (!services.some((s) => s.id === service)) {
-    throw new ProtocolError(
-      'not_found',
-      `no service ${JSON.stringify(service)}; services: ${services.map((s) => s.id).join(', ')}`,
-    );
+  const services = lab.serviceIds();
+  if (!services.includes(service)) {
+    throw new ProtocolError('not_found', `no service ${JSON.stringify(service)}; services: ${services.join(', ')}`);
   }
   const file = lab.logFile(service);
   const lines = Number(url.searchParams.get('lines') ?? '50');
@@ -123,6 +120,7 @@ export async function serveLabdApi(options: LabdApiOptions): Promise<Server> {
     const url = new URL(req.url ?? '/', 'http://labd');
     const route = `${req.method} ${url.pathname}`;
     if (route === 'GET /status') return sendJson(res, 200, await lab.status());
+    if (route === 'GET /services') return sendJson(res, 200, { services: lab.serviceIds() });
     if (route === 'POST /exec') {
       const { host, argv } = parseExec(await readJson(req));
       logger.info({ event: 'exec', host, argv }, 'exec');

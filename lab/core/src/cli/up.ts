@@ -122,7 +122,11 @@ export async function up(ctx: CliContext, options: UpOptions): Promise<number> {
         .join(', ')}; installing`,
     );
     try {
-      await installMissing({ probe: ctx.probe, onProgress: (s) => progressLine(ctx, s.phase, s.detail) });
+      await installMissing({
+        probe: ctx.probe,
+        onProgress: (s) => progressLine(ctx, s.phase, s.detail),
+        ...(ctx.runInstall ? { run: ctx.runInstall } : {}),
+      });
     } catch (err) {
       ctx.stderr(`cannot bring the lab up: ${(err as Error).message}\n`);
       return 1;

@@ -18,6 +18,7 @@ import { createLabCA, type LabCA, writeServerCertificate, writeTrustStore } from
 import { CloudApi } from '../cloud-api.ts';
 import { DesktopDriver } from '../desktop-driver.ts';
 import { bridgeDef, cdnDef, cloudDef, desktopDef, gatewayDef, type HostFiles, llmDef } from './definitions.ts';
+import { checkHealth, within } from './health.ts';
 import { preparePostgres } from './postgres.ts';
 import { type RunningService, runService, type ServiceDef } from './service.ts';
 import { type LinkFaultKind, type LinkFaultOptions, type SiteLink, siteLinkDef } from './site-link.ts';
@@ -49,7 +50,8 @@ export interface LabStatus {
     kind: string;
     pid: number | null;
     healthy: boolean;
-    detail?: string;
+    /** what the health check saw */
+    detail: string;
     log: string;
     /** spawn to ready, ms */
     startMs: number;
@@ -263,6 +265,10 @@ export class Lab implements AsyncDisposable {
     return d;
   }
 
+  serviceIds(): string[] {
+    return [...this.services.keys()];
+  }
+
   logFile(serviceId: string): string {
     return this.service(serviceId).logFile;
   }
@@ -304,53 +310,55 @@ export class Lab implements AsyncDisposable {
     for (const h of hosts) await writeClockOffset(this.hostFiles(h).clockFile, seconds);
   }
 
-  async status(): Promise<LabStatus> {
-    const services: LabStatus['services'] = [];
-    for (const [id, s] of this.services) {
-      let healthy = s.handle.running;
-      let detail: string | undefined = healthy ? undefined : `exited (code ${s.handle.exitCode}, signal ${s.handle.signalCode})`;
-      if (healthy && s.def.kind === 'desktop-sim') {
-        const st = await this.desktop(s.def.host)
-          .call<{ state: string; signedIn: boolean }>('status', {}, 5_000)
-          .catch((err: Error) => ({ state: `unanswered: ${err.message}`, signedIn: false }));
-        healthy = st.state === 'connected';
-        detail = `app ${st.state}`;
-        if (healthy) {
-          const gw = await this.desktop(s.def.host)
-            .call<{ workspace: { connected: boolean } }>('gatewayStatus', {}, 5_000)
-            .catch(() => ({ workspace: { connected: false } }));
-          detail += `; local gateway ${gw.workspace.connected ? 'connected' : 'not connected'} to the cloud`;
-          healthy = gw.workspace.connected;
-        }
-      }
-      if (healthy && s.def.kind === 'daemon' && this.workspaceId) {
-        const owner = this.accounts[0];
-        const list = owner
-          ? await this.api
-              .call<{ instances: Array<{ name: string; connected: boolean }> }>(
-                'GET',
-                `/v1/workspaces/${this.workspaceId}/instances`,
-                {
-                  credential: owner.bearer,
-                },
-              )
-              .catch(() => ({ instances: [] }))
-          : { instances: [] };
-        const mine = list.instances.find((i) => i.name === s.def.host);
-        healthy = mine?.connected === true;
-        detail = healthy ? 'connected to the cloud' : 'not connected to the cloud';
-      }
-      services.push({
-        id,
-        host: s.def.host,
-        kind: s.def.kind,
-        pid: s.handle.running ? s.handle.pid : null,
-        healthy,
-        detail,
-        log: s.logFile,
-        startMs: s.startMs,
-      });
+  /** One service's health: its own check (see health.ts), and for apps, signed in and connected. */
+  async #health(s: RunningService): Promise<{ healthy: boolean; detail: string }> {
+    const checked = await checkHealth(this, s);
+    if (checked) return checked;
+    if (s.def.kind === 'desktop-sim') {
+      const st = await this.desktop(s.def.host)
+        .call<{ state: string; signedIn: boolean }>('status', {}, 5_000)
+        .catch((err: Error) => ({ state: `unanswered: ${err.message}`, signedIn: false }));
+      if (st.state !== 'connected') return { healthy: false, detail: `app ${st.state}` };
+      const gw = await this.desktop(s.def.host)
+        .call<{ workspace: { connected: boolean } }>('gatewayStatus', {}, 5_000)
+        .catch(() => ({ workspace: { connected: false } }));
+      const connected = gw.workspace.connected;
+      return {
+        healthy: connected,
+        detail: `app ${st.state}; local gateway ${connected ? 'connected' : 'not connected'} to the cloud`,
+      };
     }
+    // a daemon gateway: the cloud lists its instance as connected
+    const owner = this.accounts[0];
+    if (!owner || !this.workspaceId) return { healthy: false, detail: 'no workspace to ask the cloud about' };
+    const list = await within(
+      this.api
+        .call<{ instances: Array<{ name: string; connected: boolean }> }>('GET', `/v1/workspaces/${this.workspaceId}/instances`, {
+          credential: owner.bearer,
+        })
+        .catch(() => ({ instances: [] })),
+    );
+    if (list === 'timeout') return { healthy: false, detail: 'the cloud did not answer whether it is connected' };
+    const connected = list.instances.find((i) => i.name === s.def.host)?.connected === true;
+    return { healthy: connected, detail: connected ? 'connected to the cloud' : 'not connected to the cloud' };
+  }
+
+  async status(): Promise<LabStatus> {
+    const services: LabStatus['services'] = await Promise.all(
+      [...this.services].map(async ([id, s]) => {
+        const { healthy, detail } = await this.#health(s);
+        return {
+          id,
+          host: s.def.host,
+          kind: s.def.kind,
+          pid: s.handle.running ? s.handle.pid : null,
+          healthy,
+          detail,
+          log: s.logFile,
+          startMs: s.startMs,
+        };
+      }),
+    );
     return {
       prefix: this.prefix,
       driver: 'netns',
@@ -581,7 +589,13 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     }
     phase = 'checking health';
     progress('health', 'every service');
-    const status = await lab.status();
+    let status = await lab.status();
+    // a check can miss on a loaded machine (each gives up after a few seconds): ask again before failing
+    for (let attempt = 2; attempt <= 3 && status.services.some((s) => !s.healthy); attempt++) {
+      const waiting = status.services.filter((s) => !s.healthy).map((s) => `${s.id} (${s.detail})`);
+      progress('health', `not healthy yet: ${waiting.join(', ')}; checking again (${attempt}/3)`);
+      status = await lab.status();
+    }
     const sick = status.services.filter((s) => !s.healthy);
     if (sick.length > 0) throw new Error(`not healthy: ${sick.map((s) => `${s.id} (${s.detail ?? 'down'})`).join(', ')}`);
     progress('health', `${status.services.length} services healthy`, true);

@@ -1,3 +1,4 @@
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { type LogLine, ProcessHandle } from '@multiclaw-lab/kit';
 import type { LabDriver } from '@multiclaw-lab/network';
@@ -72,9 +73,26 @@ export async function runService(driver: LabDriver, def: ServiceDef, logsDir: st
   return { def, handle, logFile, startMs: Math.round(performance.now() - started) };
 }
 
-/** Copies a service's output, as it comes, into its log file in the state folder. */
+/**
+ * One line of a service's log file: the components already write JSON lines and are kept as
+ * they are; a third-party program's plain text (PostgreSQL, coturn) is wrapped as a JSON line
+ * with the service, the stream and the time the harness read it, so every log is structured.
+ */
+export function structuredLine(service: string, line: LogLine): string {
+  if (line.json) return line.text;
+  return JSON.stringify({ time: new Date(line.receivedAt).toISOString(), service, stream: line.stream, msg: line.text });
+}
+
+/** Copies a service's output, as it comes, into its log file in the state folder (JSON lines). */
 function tee(handle: ProcessHandle, def: ServiceDef, logFile: string): void {
-  void handle.logTo(logFile, (code, signal) =>
-    JSON.stringify({ event: 'lab.process_exited', service: def.id, code, signal, time: new Date().toISOString() }),
-  );
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const write = (text: string) => {
+    if (!log.writableEnded) log.write(`${text}\n`);
+  };
+  for (const line of handle.lines) write(structuredLine(def.id, line));
+  handle.on('line', (line: LogLine) => write(structuredLine(def.id, line)));
+  handle.child.once('close', (code, signal) => {
+    write(JSON.stringify({ event: 'lab.process_exited', service: def.id, code, signal, time: new Date().toISOString() }));
+    log.end();
+  });
 }

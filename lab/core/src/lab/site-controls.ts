@@ -2,6 +2,7 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type MitmEvent, type MitmproxyHandle, type SquidHandle, startMitmproxy, startSquid } from '@multiclaw-lab/infra';
 import { type Fault, PUBLIC_NAMES } from '@multiclaw-lab/network';
+import { DPI_PORT, SQUID_PORT } from './health.ts';
 import type { Lab } from './lab.ts';
 import { UPSTREAMS, type Upstream } from './site-link.ts';
 
@@ -22,8 +23,6 @@ const MULTICLAW_EXCLUSIONS = [
   UPSTREAMS.cdn.address,
 ];
 const INTERCEPTED: Upstream[] = ['api', 'cdn', 'llm', 'turn-tls'];
-const DPI_PORT = 8443;
-const SQUID_PORT = 3128;
 
 export interface DpiFault extends Fault {
   readonly mitm: MitmproxyHandle;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Tool } from './catalog.ts';
-import { type CommandRunner, installMissing, NeedsRootError } from './install.ts';
+import { type CommandRunner, InstallBlockedError, installMissing, NeedsRootError } from './install.ts';
 import { fakeProbe } from './testing-probe.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'mclab-install-'));
@@ -124,6 +124,31 @@ describe('installing what is missing', () => {
     expect((await stat(installAs)).mode & 0o777).toBe(0o755);
     expect(progress).toContain('apt: updating package lists');
     expect(progress.some((p) => p.startsWith('go: building toxiproxy'))).toBe(true);
+  });
+
+  it('as root with no registry reachable: stops at the failing step with the exact commands to run', async () => {
+    const probe = fakeProbe({ isRoot: true, commands: ['openssl'], gos: [] });
+    const installAs = join(dir, 'offline', 'toxiproxy-server');
+    const calls: string[] = [];
+    const err = await installMissing({
+      probe,
+      tools: tools(installAs),
+      optDir: join(dir, 'offline'),
+      run: async (c, a) => {
+        calls.push(`${c} ${a.join(' ')}`);
+        throw new Error(`${c} failed:\nE: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease`);
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InstallBlockedError);
+    expect(calls).toEqual(['apt-get -o DPkg::Lock::Timeout=300 update -qq']);
+    expect((err as InstallBlockedError).commands).toEqual([
+      'apt-get update && apt-get install -y --no-install-recommends socat coturn golang-go',
+      expect.stringMatching(/^go mod download -json golang\.org\/toolchain@v0\.0\.1-go1\.23\.12\.linux-\w+ /),
+      `GOTOOLCHAIN=local GOBIN=/tmp/mclab-gobin go install github.com/Shopify/toxiproxy/v2/cmd/server@v2.12.0 && install -D -m 755 /tmp/mclab-gobin/server ${installAs}`,
+      'pnpm lab up',
+    ]);
+    expect((err as Error).message).toContain('Failed to fetch');
+    expect(existsSync(installAs)).toBe(false);
   });
 
   it('reports a tool still missing after its install ran', async () => {

@@ -38,6 +38,42 @@ export class NeedsRootError extends LabError {
   }
 }
 
+/** Installing as root failed (no registry, a broken mirror…): the error carries the commands a person runs. */
+export class InstallBlockedError extends LabError {
+  readonly commands: string[];
+  constructor(cause: unknown, commands: string[]) {
+    super(
+      'LAB_INSTALL_FAILED',
+      `${cause instanceof Error ? cause.message : String(cause)}\n` +
+        `the lab could not install what it needs from here (is the package registry reachable?). Run, once it is:\n${commands.map((c) => `  ${c}`).join('\n')}`,
+      { cause },
+    );
+    this.commands = commands;
+  }
+}
+
+/** The commands that install these by hand, as root, then bring the lab up. */
+function manualCommands(aptPackages: string[], goToolchain: Tool | undefined, goBuilds: Tool[]): string[] {
+  const commands: string[] = [];
+  if (aptPackages.length > 0)
+    commands.push(`apt-get update && apt-get install -y --no-install-recommends ${aptPackages.join(' ')}`);
+  if (goToolchain?.install.kind === 'go-toolchain') {
+    const v = goToolchain.install.version;
+    commands.push(
+      `go mod download -json golang.org/toolchain@v0.0.1-go${v}.linux-${GO_ARCH[process.arch] ?? 'amd64'}   (Go ${v}; or install Go ${GO_MIN_VERSION}+ from https://go.dev/dl)`,
+    );
+  }
+  for (const tool of goBuilds) {
+    if (tool.install.kind !== 'go-install') continue;
+    const { packagePath, version, builds, installAs } = tool.install;
+    commands.push(
+      `GOTOOLCHAIN=local GOBIN=/tmp/mclab-gobin go install ${packagePath}@${version} && install -D -m 755 /tmp/mclab-gobin/${builds} ${installAs}`,
+    );
+  }
+  commands.push('pnpm lab up');
+  return commands;
+}
+
 export interface InstallOptions {
   probe: MachineProbe;
   run?: CommandRunner;
@@ -93,11 +129,16 @@ export async function installMissing(options: InstallOptions): Promise<InstallRe
     throw new NeedsRootError(commands);
   }
 
-  if (aptPackages.length > 0) await aptInstall(aptPackages, run, progress);
   const optDir = options.optDir ?? LAB_OPT_DIR;
-  if (goToolchain?.install.kind === 'go-toolchain')
-    await installGoToolchain(goToolchain.install.version, optDir, options.probe, run, progress);
-  for (const tool of goBuilds) await goInstall(tool, optDir, options.probe, run, progress);
+  try {
+    if (aptPackages.length > 0) await aptInstall(aptPackages, run, progress);
+    if (goToolchain?.install.kind === 'go-toolchain')
+      await installGoToolchain(goToolchain.install.version, optDir, options.probe, run, progress);
+    for (const tool of goBuilds) await goInstall(tool, optDir, options.probe, run, progress);
+  } catch (err) {
+    // e.g. no package registry or Go module proxy reachable: stop, and say exactly what to run
+    throw new InstallBlockedError(err, manualCommands(aptPackages, goToolchain, goBuilds));
+  }
 
   const after = await runDoctor(options.probe, tools);
   const still = after.tools.filter((s) => s.status !== 'ok');

@@ -53,6 +53,7 @@ export function fakeLabModule(mode = process.env.FAKE_LAB ?? 'ok'): LabModule & 
       prefix,
       stateDir: options.stateDir,
       status: async () => status(),
+      serviceIds: () => status().services.map((s) => s.id),
       async exec(host, argv) {
         calls.execs.push({ host, argv });
         if (!status().hosts.some((h) => h.id === host)) throw new Error(`no host "${host}"`);
