@@ -27,6 +27,11 @@ export interface ScenarioDefinition {
   claims: string[];
   tags: Tag[];
   needs: Capability[];
+  /**
+   * how many desktop hosts site s1 must have (s1-d1…s1-dN), default 1. `pnpm lab up` makes three;
+   * on a smaller lab the scenario is skipped with the command that makes a big enough one.
+   */
+  desktopHosts?: number;
   /** default 120 s */
   timeoutMs?: number;
   run(ctx: ScenarioContext): Promise<void>;

@@ -60,6 +60,18 @@ export class ScenarioRunner {
     return runner;
   }
 
+  /** Why this lab cannot run the scenario, or undefined when it can. */
+  #unmet(def: ScenarioDefinition): string | undefined {
+    const missing = def.needs.filter((n) => !this.#capabilities.includes(n));
+    if (missing.length > 0) return `the driver cannot provide: ${missing.join(', ')}`;
+    const wanted = def.desktopHosts ?? 1;
+    const have = this.lab.topology.sites.find((s) => s.id === 's1')?.desktops.length ?? 0;
+    if (have < wanted) {
+      return `needs ${wanted} desktop hosts on site s1, this lab has ${have}: pnpm lab down && pnpm lab up --desktops ${wanted}`;
+    }
+    return undefined;
+  }
+
   /** Puts the lab back to a known state between scenarios. */
   async #reset(): Promise<void> {
     await this.lab.setClock('all', 0);
@@ -75,18 +87,19 @@ export class ScenarioRunner {
   async run(def: ScenarioDefinition): Promise<ScenarioResult> {
     const seed = scenarioSeed(this.seed, def.id);
     const base = { id: def.id, title: def.title, claims: def.claims, tags: def.tags, needs: def.needs, seed };
-    const missing = def.needs.filter((n) => !this.#capabilities.includes(n));
-    if (missing.length > 0) {
+    const skipReason = this.#unmet(def);
+    if (skipReason) {
       const skipped: ScenarioResult = {
         ...base,
         status: 'skipped',
         durationMs: 0,
-        skipReason: `the driver cannot provide: ${missing.join(', ')}`,
+        skipReason,
         metrics: [],
         timeline: [],
         evidence: [],
       };
       this.results.push(skipped);
+      this.#progress(`${def.id}: skipped, ${skipReason}`);
       return skipped;
     }
     await this.#reset();

@@ -32,6 +32,7 @@ export default defineScenario({
   claims: ['CS-05', 'CS-23', 'CS-24', 'CS-36', 'CS-38', 'CS-39', 'CS-40', 'CS-41', 'CS-18'],
   tags: ['tokens'],
   needs: [],
+  desktopHosts: 3,
   timeoutMs: 240_000,
   async run(ctx) {
     const owner = await ctx.account('owner');

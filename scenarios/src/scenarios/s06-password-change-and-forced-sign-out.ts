@@ -27,6 +27,7 @@ export default defineScenario({
   claims: ['NS-18', 'SO-12', 'CS-06', 'CS-31', 'CS-38', 'NS-12'],
   tags: ['tokens'],
   needs: [],
+  desktopHosts: 3,
   timeoutMs: 240_000,
   async run(ctx) {
     const { lab } = ctx;

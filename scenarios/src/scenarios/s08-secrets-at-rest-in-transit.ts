@@ -94,6 +94,7 @@ export default defineScenario({
   ],
   tags: ['keys'],
   needs: [],
+  desktopHosts: 3,
   timeoutMs: 240_000,
   async run(ctx) {
     const { lab } = ctx;

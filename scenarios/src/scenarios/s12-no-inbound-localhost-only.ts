@@ -69,6 +69,7 @@ export default defineScenario({
   ],
   tags: ['network', 'local'],
   needs: ['capture'],
+  desktopHosts: 2,
   timeoutMs: 240_000,
   async run(ctx) {
     const { lab } = ctx;

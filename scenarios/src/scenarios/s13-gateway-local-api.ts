@@ -41,6 +41,7 @@ export default defineScenario({
   claims: ['NS-02', 'NS-06', 'NS-28', 'NS-29', 'NS-30', 'SO-23', 'SO-35'],
   tags: ['local', 'tokens', 'network'],
   needs: ['capture'],
+  desktopHosts: 2,
   timeoutMs: 300_000,
   async run(ctx) {
     const { lab } = ctx;

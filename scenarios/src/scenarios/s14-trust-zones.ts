@@ -29,6 +29,7 @@ export default defineScenario({
   claims: ['NS-03', 'NS-05', 'NS-20', 'SO-05', 'SO-09', 'SO-10', 'SO-14', 'SO-15', 'SO-16', 'SO-27', 'CS-22', 'CS-29', 'CS-46'],
   tags: ['tokens'],
   needs: [],
+  desktopHosts: 3,
   timeoutMs: 180_000,
   async run(ctx) {
     const { lab, api } = ctx;

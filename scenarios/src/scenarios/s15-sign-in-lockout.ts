@@ -22,6 +22,7 @@ export default defineScenario({
   claims: ['SO-11', 'SO-13', 'CS-42'],
   tags: ['tokens'],
   needs: ['clock'],
+  desktopHosts: 3,
   timeoutMs: 180_000,
   async run(ctx) {
     const { lab, api } = ctx;

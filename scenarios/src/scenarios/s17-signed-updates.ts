@@ -28,6 +28,7 @@ export default defineScenario({
   claims: ['SO-37', 'SO-38'],
   tags: ['updates'],
   needs: [],
+  desktopHosts: 2,
   timeoutMs: 180_000,
   async run(ctx) {
     const { lab } = ctx;

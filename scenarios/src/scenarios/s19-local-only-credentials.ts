@@ -32,6 +32,7 @@ export default defineScenario({
   claims: ['SO-26', 'SO-34', 'DE-17'],
   tags: ['local', 'keys'],
   needs: ['capture', 'process-faults'],
+  desktopHosts: 3,
   timeoutMs: 300_000,
   async run(ctx) {
     const { lab } = ctx;

@@ -27,6 +27,7 @@ export default defineScenario({
   claims: ['NS-37', 'NS-36'],
   tags: ['webrtc', 'tokens'],
   needs: [],
+  desktopHosts: 3,
   timeoutMs: 150_000,
   async run(ctx) {
     const { lab, api } = ctx;
