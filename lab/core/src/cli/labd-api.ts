@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isAbsolute } from 'node:path';
 import type { Logger } from '@multiclaw-lab/kit';
 import { ProtocolError } from '@multiclaw-lab/protocol';
 import type { Lab } from './lab-api.ts';
@@ -10,10 +11,11 @@ import { followLines, readLastLines } from './tail.ts';
  * labd's control API: plain HTTP over a unix socket in the state folder (root-only, 0600), so
  * any shell on the machine reaches the running lab and nothing on a network does.
  *
- *   GET  /status                         the Lab's status
+ *   GET  /status                         the Lab's status (runs every health check)
+ *   GET  /services                       the ids of its services (no health checks)
  *   POST /exec   {host, argv}            runs argv inside a host, returns code/stdout/stderr
  *   GET  /logs/:service?lines=N&follow=1 the service's JSON-lines log, text/plain, streamed with follow
- *   POST /run    {ids, tags, seed}       runs scenarios on this lab; answers NDJSON progress, then "done"
+ *   POST /run    {ids, tags, seed, reportsDir}  runs scenarios on this lab; answers NDJSON progress, then "done"
  *   POST /down                           takes the lab down, answers, then labd exits
  */
 export interface LabdApiOptions {
@@ -32,10 +34,12 @@ export interface RunRequest {
   ids: string[];
   tags: string[];
   seed?: number;
+  /** where the report goes (the CLI's LAB_REPORTS_DIR, an absolute path); default the repository's reports/ */
+  reportsDir?: string;
 }
 
-function parseRun(body: unknown): RunRequest {
-  const b = (body ?? {}) as { ids?: unknown; tags?: unknown; seed?: unknown };
+export function parseRun(body: unknown): RunRequest {
+  const b = (body ?? {}) as { ids?: unknown; tags?: unknown; seed?: unknown; reportsDir?: unknown };
   const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string' && x.length < 100);
   if ((b.ids !== undefined && !strings(b.ids)) || (b.tags !== undefined && !strings(b.tags))) {
     throw new ProtocolError('bad_request', 'invalid request: ids and tags are arrays of strings');
@@ -43,10 +47,14 @@ function parseRun(body: unknown): RunRequest {
   if (b.seed !== undefined && !(Number.isInteger(b.seed) && (b.seed as number) > 0)) {
     throw new ProtocolError('bad_request', 'invalid request: seed is a positive whole number');
   }
+  if (b.reportsDir !== undefined && !(typeof b.reportsDir === 'string' && isAbsolute(b.reportsDir))) {
+    throw new ProtocolError('bad_request', 'invalid request: reportsDir is an absolute path');
+  }
   return {
     ids: (b.ids as string[]) ?? [],
     tags: (b.tags as string[]) ?? [],
     ...(b.seed === undefined ? {} : { seed: b.seed as number }),
+    ...(b.reportsDir === undefined ? {} : { reportsDir: b.reportsDir as string }),
   };
 }
 
@@ -160,7 +168,7 @@ export async function serveLabdApi(options: LabdApiOptions): Promise<Server> {
     }
     throw new ProtocolError(
       'not_found',
-      `no route ${route}; routes: GET /status, POST /exec, GET /logs/:service, POST /run, POST /down`,
+      `no route ${route}; routes: GET /status, GET /services, POST /exec, GET /logs/:service, POST /run, POST /down`,
     );
   };
 

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { labdRequest, labdStreamLines } from './client.ts';
 import type { ExecOutcome, LabStatus } from './lab-api.ts';
 import { runLabd } from './labd.ts';
+import { parseRun } from './labd-api.ts';
 import { fakeLabModule } from './testing/fake-lab.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'mclab-labd-'));
@@ -53,6 +54,9 @@ describe('labd', () => {
 
     const exec = await labdRequest<ExecOutcome>(labd.socket, 'POST', '/exec', { host: 's1-d1', argv: ['ip', 'addr'] });
     expect(exec.body).toEqual({ code: 0, stdout: 'ran ip addr on s1-d1\n', stderr: '' });
+
+    const services = await labdRequest<{ services: string[] }>(labd.socket, 'GET', '/services');
+    expect(services.body).toEqual({ services: ['cloud', 's1-d1-gateway'] });
 
     const lines: string[] = [];
     const logs = await labdStreamLines(labd.socket, '/logs/cloud?lines=10', (l) => lines.push(l));
@@ -149,5 +153,15 @@ describe('labd', () => {
       unhealthy: [{ id: 's1-d1-gateway', detail: 'not connected to the cloud' }],
     });
     await labd.handle.stop();
+  });
+
+  it('takes a run request with an absolute reports folder and refuses a relative one', () => {
+    expect(parseRun({ ids: ['S01'], reportsDir: '/tmp/reports' })).toEqual({
+      ids: ['S01'],
+      tags: [],
+      reportsDir: '/tmp/reports',
+    });
+    expect(() => parseRun({ reportsDir: 'reports' })).toThrow(/reportsDir is an absolute path/);
+    expect(() => parseRun({ seed: -1 })).toThrow(/seed is a positive whole number/);
   });
 });

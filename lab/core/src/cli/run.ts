@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULT_DESKTOPS } from './args.ts';
 import { labdStreamPost } from './client.ts';
 import { type CliContext, progressLine } from './context.ts';
@@ -14,7 +14,14 @@ import { isLabdAlive, readState } from './state.ts';
 const RUN_PREFIX = 'mcr';
 
 export async function run(ctx: CliContext, command: { ids: string[]; tags: string[]; seed?: number }): Promise<number> {
-  const request = { ids: command.ids, tags: command.tags, ...(command.seed === undefined ? {} : { seed: command.seed }) };
+  // LAB_REPORTS_DIR is read here, in the shell that asked, not in labd (started by an earlier `lab up`)
+  const reportsDir = process.env.LAB_REPORTS_DIR ? resolve(process.env.LAB_REPORTS_DIR) : undefined;
+  const request = {
+    ids: command.ids,
+    tags: command.tags,
+    ...(command.seed === undefined ? {} : { seed: command.seed }),
+    ...(reportsDir ? { reportsDir } : {}),
+  };
   const state = await readState(ctx.paths);
   let summary: SuiteSummary | undefined;
   if (state && isLabdAlive(state.labdPid)) {

@@ -46,9 +46,9 @@ export async function runScenariosOn(
     ...(request.ids.length ? { ids: request.ids } : {}),
     ...(request.tags.length ? { tags: request.tags } : {}),
     ...(request.seed === undefined ? {} : { seed: request.seed }),
-    // LAB_REPORTS_DIR: somewhere else than the repository's reports/ (the CLI's own tests use it,
-    // so a test run does not replace reports/latest with a one-scenario report)
-    reportsDir: process.env.LAB_REPORTS_DIR || join(REPO_ROOT, 'reports'),
+    // LAB_REPORTS_DIR (sent by the CLI): somewhere else than the repository's reports/ (the CLI's
+    // own tests use it, so a test run does not replace reports/latest with a one-scenario report)
+    reportsDir: request.reportsDir ?? join(REPO_ROOT, 'reports'),
     onProgress,
   });
   const claims = outcome.results.claims;
