@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { startCloud } from '@multiclaw-lab/cloud';
 import { createLogger, logReady } from '@multiclaw-lab/kit';
 import { HEARTBEAT } from '@multiclaw-lab/protocol';
+import { exitWithParent } from './exit-with-parent.ts';
 
 // The probe's own lines are always logged, whatever level the cloud logs at.
 const benchLogger = createLogger({ service: 'bench-cloud', level: 'info' });
@@ -55,17 +56,6 @@ commands.on('line', (line) => {
   benchLogger.info({ event: 'bench.memory', id, gcForced: gc !== undefined, ...process.memoryUsage() }, 'memory');
 });
 
-let closing = false;
-function shutDown(): void {
-  if (closing) return;
-  closing = true;
-  cloud.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-}
-// stdin ends when the bench process goes away, however it went: never outlive it.
-commands.on('close', shutDown);
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, shutDown);
+exitWithParent(commands, () => cloud.close());
 
 logReady(benchLogger, { url: cloud.url, port: cloud.port, heartbeatIntervalMs: intervalMs });

@@ -14,6 +14,7 @@
 import { createInterface } from 'node:readline';
 import { startGateway, turnIceServers, WebrtcScreenStreamer } from '@multiclaw-lab/gateway';
 import { createLogger, logReady, useSystemTrustStore } from '@multiclaw-lab/kit';
+import { exitWithParent } from '../exit-with-parent.ts';
 
 const logger = createLogger({ service: 'bench-streamer' });
 
@@ -76,17 +77,6 @@ commands.on('line', (line) => {
   logger.info({ event: 'bench.stats', id, ...stats });
 });
 
-let closing = false;
-function shutDown(): void {
-  if (closing) return;
-  closing = true;
-  gateway.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-}
-// stdin ends when the bench goes away, however it went: never outlive it
-commands.on('close', shutDown);
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, shutDown);
+exitWithParent(commands, () => gateway.close());
 
 logReady(logger, { url: gateway.url });
