@@ -2,8 +2,8 @@
 # Brings a fresh Debian machine (root or not) to what MultiClaw Lab needs to build and test:
 # Node 24 (from the npm registry, the only place this kind of machine reaches), pnpm, the
 # workspace's dependencies, then every system tool the lab and its tests use for real (PostgreSQL,
-# coturn, mitmproxy, squid, nftables, libfaketime, minisign, toxiproxy built with Go, ...) through
-# `lab doctor --install`. Safe to run again: every step checks first.
+# coturn, mitmproxy, squid, nftables, libfaketime, minisign, toxiproxy and actionlint built with
+# Go, ...) through `lab doctor --install`. Safe to run again: every step checks first.
 set -euo pipefail
 
 NODE_VERSION=24.21.0
@@ -60,10 +60,10 @@ cd "$repo_root"
 if [ "${CI:-}" = true ]; then pnpm install --frozen-lockfile --reporter=silent
 else pnpm install --reporter=silent; fi
 
-# The system tools (apt packages, Go, toxiproxy) come from ONE list, lab/core/src/tools/catalog.ts,
+# The system tools (apt packages, Go, toxiproxy) come from ONE list, lab/cli/src/tools/catalog.ts,
 # which `pnpm lab doctor` and `pnpm lab up` use too. Not root: it prints the exact commands to run.
 say "checking and installing the lab's system tools (lab doctor --install)"
-node lab/core/src/cli/main.ts doctor --install >&2 || die "system tools are missing; see above for the commands to run"
+node lab/cli/src/main.ts doctor --install >&2 || die "system tools are missing; see above for the commands to run"
 # What scripts/ready.sh (in front of `pnpm test` and `pnpm lab`) compares to skip all of this.
 sh scripts/ready-stamp.sh > node_modules/.multiclaw-ready
 say "ready: run 'pnpm test'"

@@ -7,5 +7,5 @@ repo_root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo_root"
 {
   node -v 2>/dev/null || echo no-node
-  cat pnpm-lock.yaml pnpm-workspace.yaml patches/* lab/core/src/tools/catalog.ts scripts/bootstrap.sh
+  cat pnpm-lock.yaml pnpm-workspace.yaml patches/* lab/cli/src/tools/catalog.ts scripts/bootstrap.sh
 } | sha256sum | cut -d' ' -f1

@@ -5,7 +5,7 @@ import type { Claim, Page } from '../src/model.ts';
  * not in the shared type because only the catalogue and its readers need them.
  */
 export type CatalogueClaim = Claim & {
-  /** testable claims: how the lab verifies it ("suite #n" = the n-th scenario listed in issue 4) */
+  /** testable claims: how the lab verifies it, naming the scenarios (`S16` = scenarios/src/scenarios/s16-*.ts) */
   hint?: string;
   /**
    * testable claims whose sentence also names something outside the lab (AWS volumes, SSO, a UI

@@ -5,7 +5,14 @@ import { basename, join } from 'node:path';
 import type { CloudApi, DesktopDriver, Lab } from '@multiclaw-lab/core';
 import { type LogLine, seededRandom } from '@multiclaw-lab/kit';
 import { type Capture, type Fault, PUBLIC_NAMES } from '@multiclaw-lab/network';
-import { type ChannelKind, REALTIME_PATH, REALTIME_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '@multiclaw-lab/protocol';
+import {
+  type ChannelKind,
+  REALTIME_PATH,
+  REALTIME_SUBPROTOCOL,
+  routes,
+  signUpAndIn,
+  TOKEN_SUBPROTOCOL_PREFIX,
+} from '@multiclaw-lab/protocol';
 import type { Evidence, Metric, TimelineEntry } from './model.ts';
 
 export interface Account {
@@ -241,21 +248,19 @@ export class ScenarioContext {
     const tag = randomBytes(3).toString('hex');
     const email = `${this.id.toLowerCase()}-${label}-${tag}@multiclaw.test`.replace(/[^a-z0-9@.-]/g, '-');
     const password = this.plant(`pw-${randomBytes(12).toString('base64url')}`, `password of ${label}`);
-    const { user } = await this.api.call<{ user: { id: string } }>('POST', '/v1/auth/sign-up', {
-      body: { email, password, name: label },
-    });
-    const { bearer } = await this.api.call<{ bearer: string }>('POST', '/v1/auth/sign-in', { body: { email, password } });
-    return { id: user.id, email, password, bearer };
+    const { id, bearer } = await signUpAndIn(this.api, { email, password, name: label });
+    return { id, email, password, bearer };
   }
 
   async workspace(owner: Account, members: Array<{ account: Account; role?: 'owner' | 'member' }> = []): Promise<string> {
-    const { id } = await this.api.call<{ id: string }>('POST', '/v1/workspaces', {
+    const { id } = await this.api.request(routes.createWorkspace, {
       credential: owner.bearer,
       body: { name: `${this.id} workspace` },
     });
     for (const m of members) {
-      await this.api.call('POST', `/v1/workspaces/${id}/members`, {
+      await this.api.request(routes.addMember, {
         credential: owner.bearer,
+        params: { wid: id },
         body: { email: m.account.email, role: m.role ?? 'member' },
       });
     }
@@ -271,12 +276,14 @@ export class ScenarioContext {
 
   /** An agent in the workspace using the lab's LLM provider, with `apiKey` set in the cloud. */
   async agent(owner: Account, workspaceId: string, apiKey: string): Promise<string> {
-    const agent = await this.api.call<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/agents`, {
+    const agent = await this.api.request(routes.createAgent, {
       credential: owner.bearer,
+      params: { wid: workspaceId },
       body: { name: `${this.id}-agent`, provider: 'lab-llm', model: 'lab-model-1', baseUrl: 'https://api.llm.test/v1' },
     });
-    await this.api.call('PUT', `/v1/workspaces/${workspaceId}/agents/${agent.id}/key`, {
+    await this.api.request(routes.setAgentKey, {
       credential: owner.bearer,
+      params: { wid: workspaceId, aid: agent.id },
       body: { apiKey },
     });
     return agent.id;
@@ -289,7 +296,7 @@ export class ScenarioContext {
    */
   async useDesktop(hostId: string, account: Account, options: { workspaceId?: string } = {}): Promise<DesktopDriver> {
     const desktop = this.lab.desktop(hostId);
-    const status = await desktop.call<{ signedIn: boolean }>('status');
+    const status = await desktop.call('status');
     if (status.signedIn) await desktop.call('signOut');
     await desktop.call('signIn', { email: account.email, password: account.password });
     const mark = desktop.mark();

@@ -1,9 +1,9 @@
-import type { ScenarioContext } from './context.ts';
-
 /**
  * A scenario: the documented claims it verifies, its tags, what it needs from the lab, and what
  * it does. Scenarios are data plus one function; the runner gives them a fresh context.
  */
+import type { ScenarioContext } from './context.ts';
+
 export const CAPABILITIES = [
   'link-faults',
   'firewall',

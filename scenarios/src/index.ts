@@ -6,5 +6,6 @@ export * from './model.ts';
 export * from './report/index.ts';
 export * from './run-suite.ts';
 export * from './runner.ts';
+export * from './shard.ts';
 export * from './suite.ts';
 export * from './timeline.ts';

@@ -88,6 +88,11 @@ export interface RunResults {
   finishedAt: string;
   driver: string;
   seed: number;
+  /**
+   * Set when the run was one part of a split suite (`lab run --shard i/n`): this run's scenarios
+   * are that part of the `selected` ones, and its claims and canary cover only this part.
+   */
+  shard?: { index: number; total: number; selected: number };
   scenarios: ScenarioResult[];
   claims: ClaimResult[];
   canary: CanaryReport;

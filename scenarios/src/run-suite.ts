@@ -1,52 +1,96 @@
+/**
+ * What `pnpm lab run` does on a running lab: pick scenarios by id or tag (and, with a shard,
+ * this machine's part of them), run them one after the other, scan for planted secrets, write reports/<run-id>/ and reports/latest/.
+ */
 import type { Lab } from '@multiclaw-lab/core';
+import { z } from 'zod';
 import { loadClaims } from './claims.ts';
 import type { RunResults } from './model.ts';
 import { writeReport } from './report/index.ts';
 import { ScenarioRunner } from './runner.ts';
+import { type Shard, shardOf } from './shard.ts';
 import { selectScenarios } from './suite.ts';
 
-/**
- * What `pnpm lab run` does on a running lab: pick scenarios by id or tag, run them one after the
- * other, scan for planted secrets, write reports/<run-id>/ and reports/latest/.
- */
 export interface RunSuiteOptions {
   ids?: string[];
   tags?: string[];
   seed?: number;
+  /** run only this part of the selection (`lab run --shard i/n`) */
+  shard?: Shard;
   reportsDir: string;
   onProgress?: (text: string) => void;
 }
 
+/**
+ * A run in a few numbers: what `lab run` prints and what labd sends back over its socket. The
+ * schema is the one definition of that shape; the CLI parses labd's answer with it.
+ */
+export const RunSummarySchema = z.object({
+  runDir: z.string(),
+  passed: z.number().int(),
+  failed: z.number().int(),
+  skipped: z.number().int(),
+  /** planted secrets found in plaintext */
+  canaryHits: z.number().int(),
+  seed: z.number().int(),
+  /** set when the run was one shard of the selection */
+  shard: z.object({ index: z.number().int(), total: z.number().int(), selected: z.number().int() }).optional(),
+  claims: z.object({
+    verified: z.number().int(),
+    failed: z.number().int(),
+    untested: z.number().int(),
+    untestable: z.number().int(),
+  }),
+  failures: z.array(z.object({ id: z.string(), message: z.string() })),
+});
+export type RunSummary = z.infer<typeof RunSummarySchema>;
+
 export interface SuiteOutcome {
   results: RunResults;
-  runDir: string;
-  passed: number;
-  failed: number;
-  skipped: number;
-  /** secrets found in plaintext */
-  canaryHits: number;
+  summary: RunSummary;
+}
+
+export function summarize(results: RunResults, runDir: string): RunSummary {
+  const scenarios = (status: string) => results.scenarios.filter((s) => s.status === status).length;
+  const claims = (status: string) => results.claims.filter((c) => c.status === status).length;
+  return {
+    runDir,
+    passed: scenarios('passed'),
+    failed: scenarios('failed'),
+    skipped: scenarios('skipped'),
+    canaryHits: results.canary.hits.length,
+    seed: results.seed,
+    ...(results.shard ? { shard: results.shard } : {}),
+    claims: {
+      verified: claims('verified'),
+      failed: claims('failed'),
+      untested: claims('untested'),
+      untestable: claims('untestable'),
+    },
+    failures: results.scenarios
+      .filter((s) => s.status === 'failed')
+      .map((s) => ({ id: s.id, message: s.error?.message ?? 'failed' })),
+  };
 }
 
 export async function runSuite(lab: Lab, options: RunSuiteOptions): Promise<SuiteOutcome> {
-  const scenarios = selectScenarios({
+  const selected = selectScenarios({
     ...(options.ids ? { ids: options.ids } : {}),
     ...(options.tags ? { tags: options.tags } : {}),
   });
+  const { shard } = options;
+  const scenarios = shard ? shardOf(selected, shard) : selected;
   const runner = await ScenarioRunner.create(lab, {
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
-  options.onProgress?.(`running ${scenarios.length} scenarios (seed ${runner.seed})`);
+  const part = shard ? ` of ${selected.length} selected, shard ${shard.index}/${shard.total}` : '';
+  options.onProgress?.(`running ${scenarios.length} scenarios${part} (seed ${runner.seed})`);
   for (const scenario of scenarios) await runner.run(scenario);
-  const results = await runner.finish(loadClaims());
-  const { runDir } = await writeReport(results, { reportsDir: options.reportsDir, evidenceDir: runner.evidenceDir });
-  const count = (status: string) => results.scenarios.filter((s) => s.status === status).length;
-  return {
-    results,
-    runDir,
-    passed: count('passed'),
-    failed: count('failed'),
-    skipped: count('skipped'),
-    canaryHits: results.canary.hits.length,
+  const results: RunResults = {
+    ...(await runner.finish(loadClaims())),
+    ...(shard ? { shard: { index: shard.index, total: shard.total, selected: selected.length } } : {}),
   };
+  const { runDir } = await writeReport(results, { reportsDir: options.reportsDir, evidenceDir: runner.evidenceDir });
+  return { results, summary: summarize(results, runDir) };
 }

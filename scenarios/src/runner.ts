@@ -1,3 +1,8 @@
+/**
+ * Runs scenarios against a lab, one at a time, each from a known state: faults healed, every
+ * clock back to real time, every service running. Collects per-scenario results with a merged
+ * timeline, and at the end runs the secret canary scan.
+ */
 import { createHash, randomInt } from 'node:crypto';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,11 +14,6 @@ import { CAPABILITIES, type Capability, type ScenarioDefinition } from './define
 import { type Claim, claimResults, type RunResults, type ScenarioResult } from './model.ts';
 import { mergedTimeline } from './timeline.ts';
 
-/**
- * Runs scenarios against a lab, one at a time, each from a known state: faults healed, every
- * clock back to real time, every service running. Collects per-scenario results with a merged
- * timeline, and at the end runs the secret canary scan.
- */
 export interface RunnerOptions {
   seed?: number;
   /** capabilities the lab's driver offers (netns: all) */

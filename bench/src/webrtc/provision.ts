@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CloudApi } from '@multiclaw-lab/core';
+import { routes, signUpAndIn } from '@multiclaw-lab/protocol';
 
 export interface BenchAccount {
   email: string;
@@ -25,19 +26,15 @@ export async function provision(
   try {
     const email = `webrtc-bench-${randomBytes(3).toString('hex')}@example.test`;
     const password = `pw-${randomBytes(12).toString('base64url')}`;
-    await api.call('POST', '/v1/auth/sign-up', { body: { email, password, name: 'webrtc-bench' } });
-    const { bearer } = await api.call<{ bearer: string }>('POST', '/v1/auth/sign-in', { body: { email, password } });
-    const { id: workspaceId } = await api.call<{ id: string }>('POST', '/v1/workspaces', {
-      credential: bearer,
-      body: { name: 'WebRTC bench' },
-    });
+    const { bearer } = await signUpAndIn(api, { email, password, name: 'webrtc-bench' });
+    const { id: workspaceId } = await api.request(routes.createWorkspace, { credential: bearer, body: { name: 'WebRTC bench' } });
     const desktops = new Map<string, BenchDesktop>();
     for (const name of desktopNames) {
-      const created = await api.call<{ instance: { id: string }; instanceToken: string }>(
-        'POST',
-        `/v1/workspaces/${workspaceId}/instances`,
-        { credential: bearer, body: { name: `bench-${name}` } },
-      );
+      const created = await api.request(routes.createInstance, {
+        credential: bearer,
+        params: { wid: workspaceId },
+        body: { name: `bench-${name}` },
+      });
       desktops.set(name, { instanceId: created.instance.id, instanceToken: created.instanceToken });
     }
     return { account: { email, password, bearer }, workspaceId, desktops };

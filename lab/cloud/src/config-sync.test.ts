@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { deriveInstanceKey, unseal } from '@multiclaw-lab/protocol';
+import { deriveInstanceKey, keyFingerprint as fingerprint, unseal } from '@multiclaw-lab/protocol';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCloud, type TestCloud } from './test-helpers.ts';
@@ -41,7 +40,6 @@ beforeAll(async () => {
 });
 afterAll(() => t?.cloud.close());
 
-const fingerprint = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 16);
 const keyPath = () => `/v1/workspaces/${wid}/agents/${agentId}/key`;
 
 describe('agent keys and config sync', () => {

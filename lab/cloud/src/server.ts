@@ -21,6 +21,7 @@ import { agentRoutes } from './routes/agents.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { realtimeRoutes } from './routes/realtime.ts';
 import { recordRoutes } from './routes/records.ts';
+import { serviceRoutes } from './routes/service.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
 
 /** Starts MultiClaw Cloud: migrations, then REST and WSS on one HTTPS port. */
@@ -78,15 +79,23 @@ export async function startCloud(options: CloudOptions): Promise<CloudHandle> {
       'request',
     );
   });
-  // Every REST route, listed once at start (debug): the permission test walks exactly this list,
-  // so a route added without an entry in the permission matrix fails it.
+  // Every REST route, listed once at start (debug): the tests compare it with the protocol's route
+  // table, so a route registered outside the table (or one of the table left out) fails them.
   const routeList: string[] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
       if (method !== 'HEAD' && method !== 'OPTIONS') routeList.push(`${method} ${route.url}`);
     }
   });
-  for (const routes of [accountRoutes, workspaceRoutes, instanceRoutes, agentRoutes, recordRoutes, realtimeRoutes]) {
+  for (const routes of [
+    accountRoutes,
+    workspaceRoutes,
+    instanceRoutes,
+    agentRoutes,
+    recordRoutes,
+    realtimeRoutes,
+    serviceRoutes,
+  ]) {
     routes(app, ctx);
   }
   await app.ready();

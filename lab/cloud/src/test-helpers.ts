@@ -11,10 +11,18 @@ import { freshDatabase } from '@multiclaw-lab/kit/testing';
 import { createLabCA } from '@multiclaw-lab/pki';
 import {
   type ChannelKind,
+  parseRouteResponse,
   parseServerFrame,
   REALTIME_PATH,
   REALTIME_SUBPROTOCOL,
+  type RestRoute,
+  type RouteClient,
+  type RouteRequestOptions,
+  routePath,
+  routes,
   type ServerFrame,
+  signUpAndIn,
+  successStatusOf,
   TOKEN_SUBPROTOCOL_PREFIX,
 } from '@multiclaw-lab/protocol';
 import { WebSocket } from 'ws';
@@ -37,7 +45,7 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-export interface TestCloud extends AsyncDisposable {
+export interface TestCloud extends AsyncDisposable, RouteClient {
   cloud: CloudHandle;
   clock: ManualClock;
   ca: string;
@@ -45,6 +53,7 @@ export interface TestCloud extends AsyncDisposable {
   secrets: CloudOptions['secrets'];
   logs: string[];
   http(method: string, path: string, options?: RequestOptions): Promise<HttpResult>;
+  /** a call of the route table that must succeed; its answer is checked against the route's schema */
   /** sign up + sign in; returns the bearer and the user id */
   user(name: string, password?: string): Promise<{ bearer: string; id: string; email: string; password: string }>;
   mint(credential: string, channel: ChannelKind): Promise<string>;
@@ -106,21 +115,25 @@ export async function startTestCloud(overrides: Partial<CloudOptions> = {}): Pro
       req.end(payload);
     });
 
+  const routeRequest: RouteClient['request'] = async <R extends RestRoute>(route: R, options?: RouteRequestOptions<R>) => {
+    const path = routePath(route, options?.params);
+    const res = await http(route.method, path, {
+      ...(options?.credential ? { auth: options.credential } : {}),
+      ...(options?.body === undefined ? {} : { body: options.body }),
+    });
+    if (res.status !== successStatusOf(route)) throw new Error(`${route.method} ${path} → ${res.status}: ${res.text}`);
+    return parseRouteResponse(route, res.body);
+  };
+
   let users = 0;
   const user = async (name: string, password = 'correct horse battery') => {
     const email = `${name.toLowerCase()}-${++users}-${randomBytes(3).toString('hex')}@example.test`;
-    const up = await http('POST', '/v1/auth/sign-up', { body: { email, password, name } });
-    if (up.status !== 201) throw new Error(`sign-up failed: ${up.text}`);
-    const signIn = await http('POST', '/v1/auth/sign-in', { body: { email, password } });
-    if (signIn.status !== 200) throw new Error(`sign-in failed: ${signIn.text}`);
-    return { bearer: signIn.body.bearer as string, id: signIn.body.user.id as string, email, password };
+    const { id, bearer } = await signUpAndIn({ request: routeRequest }, { email, password, name });
+    return { bearer, id, email, password };
   };
 
-  const mint = async (credential: string, channel: ChannelKind) => {
-    const res = await http('POST', '/v1/realtime/token', { auth: credential, body: { channel } });
-    if (res.status !== 200) throw new Error(`mint failed ${res.status}: ${res.text}`);
-    return res.body.token as string;
-  };
+  const mint = async (credential: string, channel: ChannelKind) =>
+    (await routeRequest(routes.mintRealtimeToken, { credential, body: { channel } })).token;
 
   const wsUrl = (path: string) => cloud.url.replace('https:', 'wss:') + path;
 
@@ -156,6 +169,7 @@ export async function startTestCloud(overrides: Partial<CloudOptions> = {}): Pro
     secrets,
     logs,
     http,
+    request: routeRequest,
     user,
     mint,
     connect,

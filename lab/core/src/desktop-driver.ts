@@ -1,16 +1,46 @@
-import { LabError, type LogLine, type ProcessHandle } from '@multiclaw-lab/kit';
-
 /**
  * Drives a desktop simulator running in `serve` mode: one JSON command per stdin line, answered
  * by a `{"event":"result","id":...}` log line on its stdout. Nothing here opens a socket: the
- * harness talks to the app out of band, as a person clicking in its window would.
+ * harness talks to the app out of band, as a person clicking in its window would. The commands,
+ * their arguments and their results are lab/protocol's DESKTOP_COMMANDS table.
  */
+import { LabError, type LogLine, type ProcessHandle } from '@multiclaw-lab/kit';
+import {
+  DESKTOP_COMMANDS,
+  type DesktopCommandArgs,
+  type DesktopCommandName,
+  type DesktopCommandResult,
+  DesktopResultLine,
+} from '@multiclaw-lab/protocol';
+
 export class DesktopCommandError extends LabError {
   readonly remoteCode: string;
   constructor(cmd: string, remoteCode: string, message: string) {
     super('LAB_DESKTOP_COMMAND_FAILED', `desktop command ${cmd} failed: ${remoteCode}: ${message}`);
     this.remoteCode = remoteCode;
   }
+}
+
+/** A desktop command answered with a result its schema in the command table does not accept. */
+export class DesktopResultError extends LabError {
+  constructor(cmd: string, problem: string) {
+    super('LAB_DESKTOP_BAD_RESULT', `desktop command ${cmd} answered outside its schema: ${problem}`, {
+      hint: 'lab/protocol/src/desktop-commands.ts and lab/desktop-sim/src/commands.ts disagree',
+    });
+  }
+}
+
+/** A command's `args` and the timeout; `args` may be left out when the command needs none. */
+export type DesktopCallArgs<K extends DesktopCommandName> =
+  Record<never, never> extends DesktopCommandArgs<K>
+    ? [args?: DesktopCommandArgs<K>, timeoutMs?: number]
+    : [args: DesktopCommandArgs<K>, timeoutMs?: number];
+
+function describeIssues(issues: ReadonlyArray<{ path: readonly PropertyKey[]; message: string }>): string {
+  return issues
+    .slice(0, 5)
+    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
 }
 
 export class DesktopDriver implements AsyncDisposable {
@@ -25,8 +55,22 @@ export class DesktopDriver implements AsyncDisposable {
     return this.process.name;
   }
 
-  /** Runs one command and returns its result, or throws DesktopCommandError with the app's error code. */
-  async call<T = Record<string, unknown>>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<T> {
+  /**
+   * Runs one command of the table and returns its result, checked against the command's result
+   * schema; throws DesktopCommandError with the app's error code when the app refuses or fails.
+   */
+  async call<K extends DesktopCommandName>(cmd: K, ...[args, timeoutMs]: DesktopCallArgs<K>): Promise<DesktopCommandResult<K>> {
+    const result = await this.callRaw(cmd, args ?? {}, timeoutMs);
+    const parsed = DESKTOP_COMMANDS[cmd].result.safeParse(result);
+    if (!parsed.success) throw new DesktopResultError(cmd, describeIssues(parsed.error.issues));
+    return parsed.data as DesktopCommandResult<K>;
+  }
+
+  /**
+   * Sends any command line, unchecked on this side, and returns the raw `result`: for tests of
+   * what the app must refuse (an unknown command, arguments outside its schema).
+   */
+  async callRaw(cmd: string, args: unknown = {}, timeoutMs = 30_000): Promise<unknown> {
     const id = `c${this.#nextId++}`;
     const answer = this.process.waitForLine(
       (l) => l.json?.event === 'result' && l.json.id === id,
@@ -34,10 +78,10 @@ export class DesktopDriver implements AsyncDisposable {
       `result for command ${cmd} (${id})`,
     );
     this.process.child.stdin!.write(`${JSON.stringify({ id, cmd, args })}\n`);
-    const line = (await answer).json!;
-    if (line.ok === true) return line.result as T;
-    const error = (line.error ?? {}) as { code?: string; message?: string };
-    throw new DesktopCommandError(cmd, error.code ?? 'unknown', error.message ?? '(no message)');
+    const line = DesktopResultLine.safeParse((await answer).json);
+    if (!line.success) throw new DesktopResultError(cmd, `not a result line: ${describeIssues(line.error.issues)}`);
+    if (line.data.ok) return line.data.result;
+    throw new DesktopCommandError(cmd, line.data.error.code, line.data.error.message);
   }
 
   /** Resolves with the next log line (from now on, or already seen after `since`) whose fields match. */

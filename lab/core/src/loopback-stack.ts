@@ -1,29 +1,25 @@
+/**
+ * The whole reference MultiClaw on this machine's loopback: a throwaway PostgreSQL, the cloud,
+ * the LLM provider and the update CDN as real processes with real TLS from a per-run CA, plus
+ * gateways and desktop simulators started on demand. Component tests and `pnpm reference` use
+ * it. It starts the very service definitions the network lab starts in its hosts
+ * (lab/definitions.ts), on 127.0.0.1 with free ports and its own URLs.
+ */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CdnAdminClient, LlmAdminClient } from '@multiclaw-lab/external';
 import type { CoturnHandle } from '@multiclaw-lab/infra';
-import {
-  cleanChildEnv,
-  faketimeEnv,
-  type PostgresCluster,
-  type ProcessHandle,
-  startPostgres,
-  startProcess,
-  writeClockOffset,
-} from '@multiclaw-lab/kit';
+import { faketimeEnv, type PostgresCluster, type ProcessHandle, startPostgres, writeClockOffset } from '@multiclaw-lab/kit';
 import { createLabCA, type LabCA, writeServerCertificate, writeTrustStore } from '@multiclaw-lab/pki';
-import { type ComponentName, componentEntry } from './components.ts';
+import { HEARTBEAT } from '@multiclaw-lab/protocol';
 import { DesktopDriver } from './desktop-driver.ts';
+import { cdnDef, cloudDef, desktopDef, gatewayDef, type HostFiles, LAB_TURN_URLS, llmDef } from './lab/definitions.ts';
+import { runService, type ServiceDef } from './lab/service.ts';
 import { type LoopbackTurnOptions, loopbackTurnPorts, loopbackTurnUrls, startLoopbackCoturn } from './loopback-turn.ts';
 
-/**
- * The whole reference MultiClaw on this machine's loopback: a throwaway PostgreSQL, the cloud,
- * the LLM provider and the update CDN as real processes with real TLS from a per-run CA, plus
- * gateways and desktop simulators started on demand. Component tests and `pnpm reference` use
- * it; the network lab (netns) starts the same commands inside its hosts.
- */
 export interface LoopbackStackOptions {
   /** where state, certificates and logs go (default: a new temp folder, removed on close) */
   dir?: string;
@@ -72,7 +68,7 @@ export class LoopbackStack implements AsyncDisposable {
   readonly processes = new Set<ProcessHandle>();
   /** the stack's coturn when started with `turn` */
   readonly coturn: CoturnHandle | undefined;
-  #cloudEnv: NodeJS.ProcessEnv;
+  #cloudDef: ServiceDef;
   #cloudProcess: ProcessHandle;
   #pg: PostgresCluster | undefined;
   #ownsDir: boolean;
@@ -85,7 +81,7 @@ export class LoopbackStack implements AsyncDisposable {
     trustBundle: string;
     pg: PostgresCluster | undefined;
     cloud: ProcessHandle;
-    cloudEnv: NodeJS.ProcessEnv;
+    cloudDef: ServiceDef;
     llm: ProcessHandle;
     cdn: ProcessHandle;
     llmAdmin: LlmAdminClient;
@@ -100,7 +96,7 @@ export class LoopbackStack implements AsyncDisposable {
     this.trustBundle = init.trustBundle;
     this.#pg = init.pg;
     this.#cloudProcess = init.cloud;
-    this.#cloudEnv = init.cloudEnv;
+    this.#cloudDef = init.cloudDef;
     this.llm = init.llm;
     this.cdn = init.cdn;
     this.llmAdmin = init.llmAdmin;
@@ -133,7 +129,7 @@ export class LoopbackStack implements AsyncDisposable {
 
   /** The cloud's coturn shared secret (CLOUD_TURN_SECRET_FILE): a test's coturn must use the same one. */
   get turnSecretFile(): string {
-    return String(this.#cloudEnv.CLOUD_TURN_SECRET_FILE);
+    return String(this.#cloudDef.env.CLOUD_TURN_SECRET_FILE);
   }
 
   static async start(options: LoopbackStackOptions = {}): Promise<LoopbackStack> {
@@ -162,57 +158,55 @@ export class LoopbackStack implements AsyncDisposable {
       await writeFile(file, randomBytes(bytes).toString(encoding), { mode: 0o600 });
       return file;
     };
-    const cloudEnv: NodeJS.ProcessEnv = {
-      DATABASE_URL: databaseUrl,
-      CLOUD_HOST: '127.0.0.1',
-      CLOUD_PORT: '0',
-      CLOUD_TLS_CERT_FILE: tls.certFile,
-      CLOUD_TLS_KEY_FILE: tls.keyFile,
-      CLOUD_TOKEN_SECRET_FILE: await secret('token-secret', 32, 'base64url'),
-      CLOUD_MASTER_KEY_FILE: await secret('master-key', 32, 'hex'),
-      CLOUD_TURN_SECRET_FILE: await secret('turn-secret', 24, 'base64url'),
-      CLOUD_TURN_URLS:
-        'stun:turn.multiclaw.test:3478,turn:turn.multiclaw.test:3478?transport=udp,turns:turn.multiclaw.test:443?transport=tcp',
-      CLOUD_BCRYPT_COST: '4',
-      ...options.cloudEnv,
+    const secrets = {
+      tokenSecret: await secret('token-secret', 32, 'base64url'),
+      masterKey: await secret('master-key', 32, 'hex'),
+      turnSecret: await secret('turn-secret', 24, 'base64url'),
     };
     const turnPorts = options.turn ? await loopbackTurnPorts(options.turn === true ? {} : options.turn) : undefined;
-    if (turnPorts) cloudEnv.CLOUD_TURN_URLS = loopbackTurnUrls(turnPorts).join(',');
+    let clockEnv: Record<string, string> = {};
     if (options.cloudClock) {
       const offsetFile = join(dir, 'clock', 'cloud.offset');
       await mkdir(join(dir, 'clock'), { recursive: true });
       await writeClockOffset(offsetFile, 0);
-      Object.assign(cloudEnv, faketimeEnv(offsetFile));
+      clockEnv = faketimeEnv(offsetFile);
     }
+    const files = (name: string, clock: Record<string, string> = {}) => LoopbackStack.#files(dir, trustBundle, name, clock);
+    const cloudDefinition = cloudDef({
+      host: 'loopback',
+      address: '127.0.0.1',
+      port: 0,
+      files: files('cloud', clockEnv),
+      tls,
+      databaseUrl,
+      secrets,
+      logLevel,
+      turnUrls: turnPorts ? loopbackTurnUrls(turnPorts) : LAB_TURN_URLS,
+      corsOrigins: [],
+      env: { CLOUD_BCRYPT_COST: '4', ...options.cloudEnv },
+    });
 
     const partial: ProcessHandle[] = [];
     let coturn: CoturnHandle | undefined;
     try {
       if (turnPorts) {
-        coturn = await startLoopbackCoturn({ dir, ca, secretFile: String(cloudEnv.CLOUD_TURN_SECRET_FILE), ports: turnPorts });
+        coturn = await startLoopbackCoturn({ dir, ca, secretFile: secrets.turnSecret, ports: turnPorts });
         void coturn.process.logTo(join(dir, 'logs', 'coturn.log'));
       }
-      const launch = LoopbackStack.#launcher(dir, logLevel);
-      const cloud = await launch('cloud', 'cloud', [], cloudEnv);
+      const run = (def: ServiceDef) => LoopbackStack.#run(dir, def);
+      const cloud = await run(cloudDefinition);
       partial.push(cloud);
       const llmSocket = join(dir, 'llm-admin.sock');
-      const llm = await launch('llm', 'llm', [], {
-        LLM_TLS_CERT_FILE: tls.certFile,
-        LLM_TLS_KEY_FILE: tls.keyFile,
-        LLM_HOST: '127.0.0.1',
-        LLM_PORT: '0',
-        LLM_ADMIN_SOCKET: llmSocket,
-      });
-      partial.push(llm);
       const cdnSocket = join(dir, 'cdn-admin.sock');
-      const cdn = await launch('cdn', 'cdn', [], {
-        CDN_TLS_CERT_FILE: tls.certFile,
-        CDN_TLS_KEY_FILE: tls.keyFile,
-        CDN_HOST: '127.0.0.1',
-        CDN_PORT: '0',
-        CDN_ADMIN_SOCKET: cdnSocket,
-      });
-      partial.push(cdn);
+      const [llm, cdn] = await Promise.all([
+        run(
+          llmDef({ host: 'loopback', address: '127.0.0.1', port: 0, files: files('llm'), tls, adminSocket: llmSocket, logLevel }),
+        ),
+        run(
+          cdnDef({ host: 'loopback', address: '127.0.0.1', port: 0, files: files('cdn'), tls, adminSocket: cdnSocket, logLevel }),
+        ),
+      ]);
+      partial.push(llm, cdn);
       const cdnAdmin = new CdnAdminClient(cdnSocket);
       const stack = new LoopbackStack({
         dir,
@@ -221,7 +215,7 @@ export class LoopbackStack implements AsyncDisposable {
         trustBundle,
         pg,
         cloud,
-        cloudEnv,
+        cloudDef: cloudDefinition,
         llm,
         cdn,
         llmAdmin: new LlmAdminClient(llmSocket),
@@ -240,18 +234,18 @@ export class LoopbackStack implements AsyncDisposable {
     }
   }
 
-  static #launcher(dir: string, logLevel: string) {
-    return async (name: string, component: ComponentName, args: string[], env: NodeJS.ProcessEnv, waitForReady = true) => {
-      const handle = await startProcess({
-        name,
-        command: process.execPath,
-        args: [componentEntry(component), ...args],
-        env: cleanChildEnv({ LOG_LEVEL: logLevel, ...env }),
-        waitForReady,
-      });
-      void handle.logTo(join(dir, 'logs', `${name}.jsonl`));
-      return handle;
+  /** A host's files on loopback: a HOME of its own under hosts/, the stack's trust store. */
+  static #files(dir: string, trustBundle: string, name: string, clockEnv: Record<string, string> = {}): HostFiles {
+    return { home: join(dir, 'hosts', name, 'home'), trustBundle, trustDir: join(dir, 'trust'), clockEnv };
+  }
+
+  /** Runs a definition as a plain child process here, logging to logs/<id>.log like the lab does. */
+  static async #run(dir: string, def: ServiceDef): Promise<ProcessHandle> {
+    const here = {
+      spawn: (_host: string, command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) =>
+        spawn(command, args, { env: options.env ?? {}, cwd: options.cwd, stdio: 'pipe' }),
     };
+    return (await runService(here, def, join(dir, 'logs'))).handle;
   }
 
   #track(handle: ProcessHandle): ProcessHandle {
@@ -268,37 +262,39 @@ export class LoopbackStack implements AsyncDisposable {
   async startGateway(name: string, options: GatewayStartOptions = {}): Promise<{ process: ProcessHandle; home: string }> {
     const home = options.home ?? join(this.dir, 'hosts', name, 'home');
     await mkdir(home, { recursive: true });
-    const env: NodeJS.ProcessEnv = this.clientEnv({ HOME: home, GATEWAY_MODE: options.mode ?? 'local', ...options.env });
-    if (options.provision) {
-      Object.assign(env, {
-        GATEWAY_CLOUD_URL: options.provision.cloudUrl,
-        GATEWAY_WORKSPACE_ID: options.provision.workspaceId,
-        GATEWAY_INSTANCE_ID: options.provision.instanceId,
-        GATEWAY_INSTANCE_TOKEN: options.provision.instanceToken,
-      });
-    }
-    const process = this.#track(await LoopbackStack.#launcher(this.dir, this.#logLevel)(name, 'gateway', [], env));
+    const def = gatewayDef({
+      id: name,
+      host: 'loopback',
+      files: { ...LoopbackStack.#files(this.dir, this.trustBundle, name), home },
+      logLevel: this.#logLevel,
+      env: { GATEWAY_MODE: options.mode ?? 'local', ...options.env },
+      ...(options.provision ? { provision: options.provision } : {}),
+    });
+    const process = this.#track(await LoopbackStack.#run(this.dir, def));
     return { process, home };
   }
 
   async startDesktop(name: string, options: DesktopStartOptions = {}): Promise<DesktopDriver> {
-    const profileDir = options.profileDir ?? join(this.dir, 'hosts', name, 'profile');
-    const env = this.clientEnv({
-      HOME: join(this.dir, 'hosts', name),
-      DESKTOP_PROFILE_DIR: profileDir,
-      DESKTOP_CLOUD_URL: options.cloudUrl ?? this.cloudUrl,
-      DESKTOP_CDN_URL: this.cdnUrl,
-      DESKTOP_UPDATE_PUBKEY: this.updatePublicKey,
-      ...(options.gatewayHome ? { DESKTOP_GATEWAY_HOME: options.gatewayHome } : {}),
-      ...options.env,
+    const def = desktopDef({
+      id: name,
+      host: 'loopback',
+      files: { ...LoopbackStack.#files(this.dir, this.trustBundle, name), home: join(this.dir, 'hosts', name) },
+      updatePublicKey: this.updatePublicKey,
+      logLevel: this.#logLevel,
+      profileDir: options.profileDir ?? join(this.dir, 'hosts', name, 'profile'),
+      cloudUrl: options.cloudUrl ?? this.cloudUrl,
+      cdnUrl: this.cdnUrl,
+      gatewayHome: options.gatewayHome ?? false,
+      heartbeat: HEARTBEAT,
+      ...(options.env ? { env: options.env } : {}),
     });
-    const process = this.#track(await LoopbackStack.#launcher(this.dir, this.#logLevel)(name, 'desktop-sim', ['serve'], env));
+    const process = this.#track(await LoopbackStack.#run(this.dir, def));
     return new DesktopDriver(process);
   }
 
   /** Moves the cloud's wall clock to `seconds` from real time (needs `cloudClock: true`). */
   async setCloudClockOffset(seconds: number): Promise<void> {
-    const file = this.#cloudEnv.FAKETIME_TIMESTAMP_FILE;
+    const file = this.#cloudDef.env.FAKETIME_TIMESTAMP_FILE;
     if (!file) throw new Error('the cloud was not started with cloudClock: true');
     await writeClockOffset(file, seconds);
   }
@@ -312,10 +308,7 @@ export class LoopbackStack implements AsyncDisposable {
     } else {
       await this.#cloudProcess.stop();
     }
-    const next = await LoopbackStack.#launcher(this.dir, this.#logLevel)('cloud', 'cloud', [], {
-      ...this.#cloudEnv,
-      CLOUD_PORT: port,
-    });
+    const next = await LoopbackStack.#run(this.dir, { ...this.#cloudDef, env: { ...this.#cloudDef.env, CLOUD_PORT: port } });
     this.#cloudProcess = this.#track(next);
     return next;
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { routes, signUpAndIn } from '@multiclaw-lab/protocol';
 import { CloudApi } from './cloud-api.ts';
 import { LoopbackStack } from './loopback-stack.ts';
 
@@ -34,19 +35,16 @@ async function main(): Promise<void> {
     const api = new CloudApi(stack.cloudUrl, stack.ca.certPem);
     const email = 'demo@multiclaw.test';
     const password = `demo-${randomBytes(9).toString('base64url')}`;
-    await api.call('POST', '/v1/auth/sign-up', { body: { email, password, name: 'Demo User' } });
-    const { bearer } = await api.call<{ bearer: string }>('POST', '/v1/auth/sign-in', { body: { email, password } });
-    const workspace = await api.call<{ id: string }>('POST', '/v1/workspaces', {
+    const { bearer } = await signUpAndIn(api, { email, password, name: 'Demo User' });
+    const workspace = await api.request(routes.createWorkspace, { credential: bearer, body: { name: 'Demo workspace' } });
+    const agent = await api.request(routes.createAgent, {
       credential: bearer,
-      body: { name: 'Demo workspace' },
-    });
-    const agent = await api.call<{ id: string }>('POST', `/v1/workspaces/${workspace.id}/agents`, {
-      credential: bearer,
+      params: { wid: workspace.id },
       body: { name: 'demo-agent', provider: 'lab-llm', model: 'lab-model-1', baseUrl: `${stack.llmUrl}/v1` },
     });
     const apiKey = `sk-lab-demo-${randomBytes(12).toString('hex')}`;
     await stack.llmAdmin.registerKey(apiKey);
-    await api.call('PUT', `/v1/workspaces/${workspace.id}/agents/${agent.id}/key`, { credential: bearer, body: { apiKey } });
+    await api.request(routes.setAgentKey, { credential: bearer, params: { wid: workspace.id, aid: agent.id }, body: { apiKey } });
     await api.close();
 
     say('starting a local gateway and a desktop simulator…');
@@ -56,7 +54,7 @@ async function main(): Promise<void> {
     await desktop.call('connect');
     await desktop.call('linkGateway', { workspaceId: workspace.id });
     await gateway.process.waitForLog({ event: 'config.synced', keys: 1 });
-    const { taskId } = await desktop.call<{ taskId: string }>('startTask', {
+    const { taskId } = await desktop.call('startTask', {
       agentId: agent.id,
       prompt: 'Hello from the reference stack',
       steps: 2,

@@ -1,12 +1,12 @@
-import { once } from 'node:events';
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
-
 /**
  * A loopback TCP relay for component tests: clients connect to it instead of the service, and
  * the test can cut every connection (a reset), swallow traffic (a blackhole: accepted, never
  * answered), or refuse new connections. The lab's real link faults come from toxiproxy; this is
  * only the plumbing a single-machine component test needs.
  */
+import { once } from 'node:events';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
+
 export type RelayMode = 'pass' | 'blackhole' | 'refuse';
 
 export class TcpRelay implements AsyncDisposable {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { routes } from '@multiclaw-lab/protocol';
 import { Agent, fetch } from 'undici';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -48,10 +49,7 @@ describe('malformed and unauthenticated input', () => {
       });
       expect(status).toBe(401);
     }
-    const { token } = await api.call<{ token: string }>('POST', '/v1/realtime/token', {
-      credential: alice.bearer,
-      body: { channel: 'user' },
-    });
+    const { token } = await api.request(routes.mintRealtimeToken, { credential: alice.bearer, body: { channel: 'user' } });
     const ws = new WebSocket(wsUrl, ['multiclaw.v1', `token.${token}`], { ca: stack.ca.certPem });
     const frames: Array<Record<string, unknown>> = [];
     ws.on('message', (d) => frames.push(JSON.parse(String(d))));

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { localRunner } from '@multiclaw-lab/infra';
+import { routes, signUpAndIn } from '@multiclaw-lab/protocol';
 import { BROWSER_VIEWER_ORIGIN, type BrowserViewMode, openBrowserViewer } from '../src/browser-viewer/open.ts';
 import { CloudApi } from '../src/cloud-api.ts';
 import { LoopbackStack } from '../src/loopback-stack.ts';
@@ -28,14 +29,9 @@ const api = new CloudApi(stack.cloudUrl, stack.ca.certPem);
 try {
   const email = `viewer-${randomBytes(3).toString('hex')}@example.test`;
   const password = `pw-${randomBytes(12).toString('base64url')}`;
-  await api.call('POST', '/v1/auth/sign-up', { body: { email, password, name: 'Viewer' } });
-  const { bearer } = await api.call<{ bearer: string }>('POST', '/v1/auth/sign-in', { body: { email, password } });
-  const ws = await api.call<{ id: string }>('POST', '/v1/workspaces', { credential: bearer, body: { name: 'Viewer workspace' } });
-  const created = await api.call<{ instance: { id: string }; instanceToken: string }>(
-    'POST',
-    `/v1/workspaces/${ws.id}/instances`,
-    { credential: bearer, body: { name: 'cd1' } },
-  );
+  const { bearer } = await signUpAndIn(api, { email, password, name: 'Viewer' });
+  const ws = await api.request(routes.createWorkspace, { credential: bearer, body: { name: 'Viewer workspace' } });
+  const created = await api.request(routes.createInstance, { credential: bearer, params: { wid: ws.id }, body: { name: 'cd1' } });
   const daemon = await stack.startGateway('cd1', {
     mode: 'daemon',
     provision: {

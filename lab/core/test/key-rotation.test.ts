@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { keyFingerprint } from '@multiclaw-lab/external';
+import { keyFingerprint, routes } from '@multiclaw-lab/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   agentWithKey,
@@ -32,14 +32,11 @@ describe('LLM key rotation and removal reach the gateway', () => {
     expect(await runTask(site, agentId)).toMatchObject({ state: 'completed' });
     const fp1 = keyFingerprint(key1);
 
-    // The conversation of that task syncs to the cloud while the gateway is connected (issue 2:
-    // "Transcripts sync from gateways when connected"): the cloud's copy equals the gateway's.
-    const { conversations } = await site.desktop.call<{ conversations: { id: string; revision: number }[] }>('listConversations');
+    // The conversation of that task syncs to the cloud while the gateway is connected: the cloud's
+    // copy equals the gateway's.
+    const { conversations } = await site.desktop.call('listConversations');
     expect(conversations).toHaveLength(1);
-    const local = await site.desktop.call<{ revision: number; messages: { role: string; content: string }[] }>(
-      'getConversation',
-      { conversationId: conversations[0]!.id },
-    );
+    const local = await site.desktop.call('getConversation', { conversationId: conversations[0]!.id });
     expect(local.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
     const synced = await eventually(
       () =>
@@ -58,8 +55,9 @@ describe('LLM key rotation and removal reach the gateway', () => {
       .filter((l) => l.event === 'config.synced')
       .at(-1)?.version as number;
     await lab.stack.llmAdmin.registerKey(key2);
-    await lab.api.call('PUT', `/v1/workspaces/${workspaceId}/agents/${agentId}/key`, {
+    await lab.api.request(routes.setAgentKey, {
       credential: owner.bearer,
+      params: { wid: workspaceId, aid: agentId },
       body: { apiKey: key2 },
     });
     await site.gateway.process.waitForLine(
@@ -79,7 +77,7 @@ describe('LLM key rotation and removal reach the gateway', () => {
     expect(agent.apiKey).toMatch(/^enc:/);
 
     // Remove: the instance deletes its enc: copy.
-    await lab.api.call('DELETE', `/v1/workspaces/${workspaceId}/agents/${agentId}/key`, { credential: owner.bearer });
+    await lab.api.request(routes.removeAgentKey, { credential: owner.bearer, params: { wid: workspaceId, aid: agentId } });
     await site.gateway.process.waitForLog({ event: 'config.synced', keys: 0 });
     const afterRemoval = JSON.parse(await readFile(configPath, 'utf8'));
     expect(afterRemoval.agents.find((a: { id: string }) => a.id === agentId).apiKey).toBeNull();

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Lab, type StartLabOptions, startLab } from '../src/lab/lab.ts';
+import { type Lab, type StartLabOptions, startLab } from '../src/index.ts';
 
 /**
  * A whole lab for one test file, under a random prefix so several can exist at once, in a

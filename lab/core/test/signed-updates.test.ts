@@ -22,7 +22,7 @@ describe('signed updates', () => {
       ['wrong-key', '1.3.0', 'key_mismatch'],
     ] as const) {
       await stack.cdnAdmin.publish({ channel: 'stable', version, variant });
-      const result = await desktop.call<{ status: string; code?: string }>('checkForUpdate');
+      const result = await desktop.call('checkForUpdate');
       expect(result, variant).toMatchObject({ status: 'rejected' });
       expect(JSON.stringify(result), variant).toContain(code);
       expect(await installed(), variant).not.toContain(version);

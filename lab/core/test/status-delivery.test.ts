@@ -1,3 +1,4 @@
+import { routes } from '@multiclaw-lab/protocol';
 import { describe, expect, it } from 'vitest';
 import { TcpRelay } from '../src/tcp-relay.ts';
 import { agentWithKey, eventually, newAccount, newWorkspace, plantedKey, startSite, startStack } from './support.ts';
@@ -7,11 +8,6 @@ import { agentWithKey, eventually, newAccount, newWorkspace, plantedKey, startSi
  * to MultiClaw Cloud once the connection is restored." The lab holds the gateway to more:
  * every update arrives, in order, exactly once, also across a gateway crash.
  */
-interface Status {
-  seq: number;
-  state: string;
-}
-
 describe('task status updates through outages', () => {
   it('reach the cloud in order, exactly once, after the link comes back and after a gateway crash', async () => {
     await using lab = await startStack();
@@ -25,14 +21,12 @@ describe('task status updates through outages', () => {
     });
     const statuses = (taskId: string) =>
       lab.api
-        .call<{ statuses: Status[] }>('GET', `/v1/workspaces/${workspaceId}/tasks/${taskId}/statuses`, {
-          credential: owner.bearer,
-        })
+        .request(routes.listTaskStatuses, { credential: owner.bearer, params: { wid: workspaceId, tid: taskId } })
         .then((r) => r.statuses);
     const gw = () => site.gateway.process;
 
     // 1. A task runs while the site's link is down.
-    const { taskId } = await site.desktop.call<{ taskId: string }>('startTask', {
+    const { taskId } = await site.desktop.call('startTask', {
       agentId,
       prompt: 'long job',
       steps: 12,
@@ -56,7 +50,7 @@ describe('task status updates through outages', () => {
     expect(all.map((s) => s.state)).toEqual(['queued', 'running', ...Array(12).fill('step'), 'llm', 'completed']);
 
     // 2. The gateway is killed mid-task while offline, then restarted on the same HOME.
-    const second = await site.desktop.call<{ taskId: string }>('startTask', {
+    const second = await site.desktop.call('startTask', {
       agentId,
       prompt: 'crash job',
       steps: 200,

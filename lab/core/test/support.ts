@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { freshDatabase } from '@multiclaw-lab/kit/testing';
+import { routes, signUpAndIn } from '@multiclaw-lab/protocol';
 import { CloudApi } from '../src/cloud-api.ts';
 import { LoopbackStack, type LoopbackStackOptions } from '../src/loopback-stack.ts';
 
@@ -28,13 +29,12 @@ export interface Account {
 export async function newAccount(api: CloudApi, name: string): Promise<Account> {
   const email = `${name}-${randomBytes(3).toString('hex')}@example.test`;
   const password = `pw-${randomBytes(12).toString('base64url')}`;
-  const { user } = await api.call<{ user: { id: string } }>('POST', '/v1/auth/sign-up', { body: { email, password, name } });
-  const { bearer } = await api.call<{ bearer: string }>('POST', '/v1/auth/sign-in', { body: { email, password } });
-  return { id: user.id, email, password, bearer };
+  const { id, bearer } = await signUpAndIn(api, { email, password, name });
+  return { id, email, password, bearer };
 }
 
 export async function newWorkspace(api: CloudApi, owner: Account, name = 'Lab workspace'): Promise<string> {
-  const ws = await api.call<{ id: string }>('POST', '/v1/workspaces', { credential: owner.bearer, body: { name } });
+  const ws = await api.request(routes.createWorkspace, { credential: owner.bearer, body: { name } });
   return ws.id;
 }
 
@@ -63,20 +63,22 @@ export async function startSite(
     env: { DESKTOP_HEARTBEAT_INTERVAL_MS: '500', DESKTOP_HEARTBEAT_TIMEOUT_MS: '1000', ...options.desktopEnv },
   });
   await desktop.call('signIn', { email: account.email, password: account.password });
-  const linked = await desktop.call<{ instanceId: string }>('linkGateway', { workspaceId });
+  const linked = await desktop.call('linkGateway', { workspaceId });
   await gateway.process.waitForLog({ event: 'ws.welcome' });
   return { gateway, desktop, instanceId: linked.instanceId };
 }
 
 /** An agent in `workspaceId` pointing at the lab LLM provider, with `apiKey` registered there and set in the cloud. */
 export async function agentWithKey(lab: Lab, owner: Account, workspaceId: string, apiKey: string): Promise<string> {
-  const agent = await lab.api.call<{ id: string }>('POST', `/v1/workspaces/${workspaceId}/agents`, {
+  const agent = await lab.api.request(routes.createAgent, {
     credential: owner.bearer,
+    params: { wid: workspaceId },
     body: { name: 'researcher', provider: 'lab-llm', model: 'lab-model-1', baseUrl: `${lab.stack.llmUrl}/v1` },
   });
   await lab.stack.llmAdmin.registerKey(apiKey);
-  await lab.api.call('PUT', `/v1/workspaces/${workspaceId}/agents/${agent.id}/key`, {
+  await lab.api.request(routes.setAgentKey, {
     credential: owner.bearer,
+    params: { wid: workspaceId, aid: agent.id },
     body: { apiKey },
   });
   return agent.id;
@@ -105,7 +107,7 @@ export async function runTask(
   agentId: string,
   options: { steps?: number; stepMs?: number } = {},
 ) {
-  const { taskId } = await site.desktop.call<{ taskId: string }>('startTask', {
+  const { taskId } = await site.desktop.call('startTask', {
     agentId,
     prompt: 'summarise the lab',
     steps: options.steps ?? 1,

@@ -1,3 +1,4 @@
+import { routes } from '@multiclaw-lab/protocol';
 import { describe, expect, it } from 'vitest';
 import { newAccount, newWorkspace, startStack, tryUpgrade } from './support.ts';
 
@@ -15,27 +16,20 @@ describe('WSS token lifetimes', () => {
     const { api, stack } = lab;
     const owner = await newAccount(api, 'owner');
     const workspaceId = await newWorkspace(api, owner);
-    const created = await api.call<{ instance: { id: string }; instanceToken: string }>(
-      'POST',
-      `/v1/workspaces/${workspaceId}/instances`,
-      {
-        credential: owner.bearer,
-        body: { name: 'cloud-desktop-1' },
-      },
-    );
+    const created = await api.request(routes.createInstance, {
+      credential: owner.bearer,
+      params: { wid: workspaceId },
+      body: { name: 'cloud-desktop-1' },
+    });
     // A second cloud desktop with no daemon running, whose tokens the harness probes directly
     // (a probe on the first would replace its daemon's connection: one socket per instance).
-    const probeInstance = await api.call<{ instance: { id: string }; instanceToken: string }>(
-      'POST',
-      `/v1/workspaces/${workspaceId}/instances`,
-      {
-        credential: owner.bearer,
-        body: { name: 'cloud-desktop-2' },
-      },
-    );
+    const probeInstance = await api.request(routes.createInstance, {
+      credential: owner.bearer,
+      params: { wid: workspaceId },
+      body: { name: 'cloud-desktop-2' },
+    });
     const mint = async (credential: string, channel: 'user' | 'daemon') =>
-      (await api.call<{ token: string; expiresAt: string }>('POST', '/v1/realtime/token', { credential, body: { channel } }))
-        .token;
+      (await api.request(routes.mintRealtimeToken, { credential, body: { channel } })).token;
 
     // Long-running clients: a desktop app and a cloud desktop's daemon gateway.
     await using desktop = await stack.startDesktop('desk');

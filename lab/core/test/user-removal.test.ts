@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { routes } from '@multiclaw-lab/protocol';
 import { describe, expect, it } from 'vitest';
 import { newAccount, newWorkspace, startSite, startStack } from './support.ts';
 
@@ -17,8 +18,9 @@ describe('an owner removes a user', () => {
     const bob = await newAccount(api, 'bob');
     const workspaceId = await newWorkspace(api, owner);
     for (const member of [alice, bob]) {
-      await api.call('POST', `/v1/workspaces/${workspaceId}/members`, {
+      await api.request(routes.addMember, {
         credential: owner.bearer,
+        params: { wid: workspaceId },
         body: { email: member.email, role: 'member' },
       });
     }
@@ -42,7 +44,7 @@ describe('an owner removes a user', () => {
     );
     const marks = [laptop.desktop.mark(), phone.mark(), bobDesk.mark()];
 
-    await api.call('DELETE', `/v1/workspaces/${workspaceId}/members/${alice.id}`, { credential: owner.bearer });
+    await api.request(routes.removeMember, { credential: owner.bearer, params: { wid: workspaceId, uid: alice.id } });
 
     // Every device of Alice's is signed out by the cloud and her gateway reports revoked.
     const [laptopOut, phoneOut] = await Promise.all([

@@ -2,27 +2,19 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { syntheticJpeg } from '@multiclaw-lab/gateway';
 import { type CoturnHandle, turnAllocate, turnCredentials } from '@multiclaw-lab/infra';
+import { routes } from '@multiclaw-lab/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DesktopDriver } from '../src/desktop-driver.ts';
 import { type Account, newAccount, newWorkspace, startStack } from './support.ts';
 
 /**
- * Issue 5, every real piece on loopback: the cloud and PostgreSQL (LoopbackStack), a real coturn
- * sharing the cloud's TURN secret, a cloud desktop's daemon gateway streaming its synthetic screen
- * over WebRTC, and a desktop simulator viewing it through its serve command. Signalling goes only
+ * Viewing a cloud desktop with every real piece on loopback: the cloud and PostgreSQL
+ * (LoopbackStack), a real coturn sharing the cloud's TURN secret, a cloud desktop's daemon gateway
+ * streaming its synthetic screen over WebRTC, and a desktop simulator viewing it through its serve
+ * command. Signalling goes only
  * through the cloud's WSS; the path the media took is read from the viewer's selected candidate
  * pair and from coturn's own log.
  */
-
-/** what the serve command `viewDesktop` answers */
-interface ViewResult {
-  sessionId: string;
-  attempt?: 'direct' | 'relay';
-  pair: { local?: string; remote?: string; relayTransport?: string } | undefined;
-  frames: number;
-  bytes: number;
-  sha256: string[];
-}
 
 const FRAMES = 10;
 /** the daemon's frame marker: chosen here so every frame can be recomputed and compared byte for byte */
@@ -52,11 +44,11 @@ afterAll(async () => {
 
 /** A new cloud desktop in the workspace and its daemon gateway, streaming with `turnTransport`. */
 async function startCloudDesktop(name: string, turnTransport: 'udp' | 'none') {
-  const created = await lab.api.call<{ instance: { id: string }; instanceToken: string }>(
-    'POST',
-    `/v1/workspaces/${workspaceId}/instances`,
-    { credential: owner.bearer, body: { name } },
-  );
+  const created = await lab.api.request(routes.createInstance, {
+    credential: owner.bearer,
+    params: { wid: workspaceId },
+    body: { name },
+  });
   const instanceId = created.instance.id;
   const daemon = await lab.stack.startGateway(name, {
     mode: 'daemon',
@@ -94,11 +86,7 @@ async function coturnCaughtUp(): Promise<void> {
 describe('viewing a cloud desktop over WebRTC: real cloud, coturn, daemon and desktop on loopback', () => {
   it('turn-relay: relays over TURN/TLS, frames arrive byte-identical, input reaches the daemon', async () => {
     const { instanceId, daemon } = await startCloudDesktop('cloud-desktop-relay', 'udp');
-    const view = await desktop.call<ViewResult>(
-      'viewDesktop',
-      { instanceId, mode: 'turn-relay', frames: FRAMES, timeoutMs: 30_000 },
-      60_000,
-    );
+    const view = await desktop.call('viewDesktop', { instanceId, mode: 'turn-relay', frames: FRAMES, timeoutMs: 30_000 }, 60_000);
 
     // the viewer's side of the pair is a relay candidate reached over TLS
     expect(view.pair).toMatchObject({ local: 'relay', relayTransport: 'tls' });
@@ -120,11 +108,7 @@ describe('viewing a cloud desktop over WebRTC: real cloud, coturn, daemon and de
   it('auto: connects directly with a non-relay pair, and coturn allocates nothing for it', async () => {
     const { instanceId, daemon } = await startCloudDesktop('cloud-desktop-direct', 'none');
     const since = coturn.events.length;
-    const view = await desktop.call<ViewResult>(
-      'viewDesktop',
-      { instanceId, mode: 'auto', frames: FRAMES, timeoutMs: 30_000 },
-      60_000,
-    );
+    const view = await desktop.call('viewDesktop', { instanceId, mode: 'auto', frames: FRAMES, timeoutMs: 30_000 }, 60_000);
 
     expect(view.attempt).toBe('direct');
     expect(view.pair?.local).toBeDefined();

@@ -7,6 +7,7 @@ import {
   GatewayTokenResponse,
   InstancesResponse,
   MembersResponse,
+  MemberView,
   MeResponse,
   RealtimeTokenResponse,
   type Role,
@@ -320,8 +321,8 @@ export class DesktopApp extends EventEmitter<Events> {
     return this.#authed('GET', `/v1/workspaces/${enc(workspaceId)}/members`, { schema: MembersResponse });
   }
 
-  addMember(workspaceId: string, email: string, role: Role = 'member'): Promise<unknown> {
-    return this.#authed('POST', `/v1/workspaces/${enc(workspaceId)}/members`, { body: { email, role } });
+  addMember(workspaceId: string, email: string, role: Role = 'member') {
+    return this.#authed('POST', `/v1/workspaces/${enc(workspaceId)}/members`, { body: { email, role }, schema: MemberView });
   }
 
   removeMember(workspaceId: string, userId: string): Promise<undefined> {

@@ -1,14 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { z } from 'zod';
-import { ensurePrivateDir, writeFileAtomic } from './atomic-file.ts';
-
 /**
  * The desktop app's "WebView local storage": a small key-value store in `<profile>/local-storage.json`.
  * Like the real WebView store it is plain JSON protected only by file permissions (folder 0700,
  * file 0600). Every write goes to a fresh temporary file in the same folder and is renamed over
  * the old one, so a crash never leaves a half-written file and a reader sees old or new, never a mix.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ensurePrivateDir, writeFileAtomic } from './atomic-file.ts';
+
 export const LOCAL_STORAGE_FILE = 'local-storage.json';
 
 const Stored = z.record(z.string(), z.string());

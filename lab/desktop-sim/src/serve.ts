@@ -1,19 +1,27 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { ProtocolError, parseOrThrow } from '@multiclaw-lab/protocol';
-import { z } from 'zod';
+import {
+  DESKTOP_COMMANDS,
+  DesktopCommandLine,
+  type DesktopCommandName,
+  isDesktopCommandName,
+  ProtocolError,
+  parseOrThrow,
+} from '@multiclaw-lab/protocol';
 import type { DesktopApp } from './app.ts';
-import { COMMANDS, isCommandName } from './commands.ts';
+import { COMMANDS } from './commands.ts';
 import { errorView } from './error-view.ts';
 
-/** One stdin line: `{"id": "1", "cmd": "signIn", "args": {...}}`. */
-const CommandLine = z.object({
-  id: z.union([z.string().max(200), z.number()]),
-  cmd: z.string().max(100),
-  args: z.unknown().optional(),
-});
-
 const MAX_LINE_CHARS = 1024 * 1024;
+
+export interface ServeOptions {
+  /**
+   * Tests only: check every result against its schema in the protocol's command table, as the
+   * harness will receive it (after JSON), and answer a mismatch as a failure. The simulator's own
+   * tests thus catch a result schema that does not describe what a command really returns.
+   */
+  checkResults?: boolean;
+}
 
 /**
  * Serve mode: the harness drives the app out of band, JSON lines in on stdin, JSON log lines out
@@ -22,7 +30,7 @@ const MAX_LINE_CHARS = 1024 * 1024;
  * events (real-time, sign-out, updates) appear as their own log lines in between. Commands run
  * concurrently and are matched to their answers by `id`. Resolves when stdin ends or on `shutdown`.
  */
-export async function serveCommands(app: DesktopApp, input: Readable): Promise<void> {
+export async function serveCommands(app: DesktopApp, input: Readable, options: ServeOptions = {}): Promise<void> {
   const { logger } = app;
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   const pending = new Set<Promise<void>>();
@@ -40,22 +48,25 @@ export async function serveCommands(app: DesktopApp, input: Readable): Promise<v
       } catch {
         throw new ProtocolError('bad_request', 'each line must be a JSON object {"id", "cmd", "args"}; this one is not JSON');
       }
-      const line = parseOrThrow(CommandLine, json);
+      const line = parseOrThrow(DesktopCommandLine, json);
       id = line.id;
       cmd = line.cmd;
       if (cmd === 'shutdown') {
         logger.info({ event: 'result', id, cmd, ok: true, result: {} }, 'shutting down');
         break;
       }
-      if (!isCommandName(cmd)) {
+      if (!isDesktopCommandName(cmd)) {
         throw new ProtocolError('bad_request', `unknown command "${cmd}"; known: ${Object.keys(COMMANDS).join(', ')}, shutdown`);
       }
-      const command = COMMANDS[cmd];
-      const args = parseOrThrow(command.args, line.args ?? {});
-      const running = (command.run as (app: DesktopApp, args: unknown) => Promise<unknown>)(app, args).then(
-        (result) => logger.info({ event: 'result', id, cmd, ok: true, result: result ?? {} }, `${cmd} done`),
-        (err) => logger.warn({ event: 'result', id, cmd, ok: false, error: errorView(err) }, `${cmd} failed`),
-      );
+      const name = cmd;
+      const args = parseOrThrow(DESKTOP_COMMANDS[name].args, line.args ?? {});
+      const run = COMMANDS[name] as (app: DesktopApp, args: unknown) => Promise<unknown>;
+      const running = run(app, args)
+        .then((result) => (options.checkResults ? checkResult(name, result) : result))
+        .then(
+          (result) => logger.info({ event: 'result', id, cmd, ok: true, result: result ?? {} }, `${cmd} done`),
+          (err) => logger.warn({ event: 'result', id, cmd, ok: false, error: errorView(err) }, `${cmd} failed`),
+        );
       pending.add(running);
       void running.finally(() => pending.delete(running));
     } catch (err) {
@@ -63,4 +74,19 @@ export async function serveCommands(app: DesktopApp, input: Readable): Promise<v
     }
   }
   await Promise.allSettled(pending);
+}
+
+/** The result as it goes over the wire (JSON drops undefined fields), checked against the table. */
+export function checkResult(name: DesktopCommandName, result: unknown): unknown {
+  const sent = JSON.parse(JSON.stringify(result ?? {})) as unknown;
+  const parsed = DESKTOP_COMMANDS[name].result.safeParse(sent);
+  if (parsed.success) return result;
+  const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
+  const summary = issues
+    .slice(0, 3)
+    .map((i) => `${i.path}: ${i.message}`)
+    .join('; ');
+  throw new ProtocolError('internal', `the result of ${name} does not match its schema in the command table: ${summary}`, {
+    issues,
+  });
 }

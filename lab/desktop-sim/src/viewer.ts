@@ -10,9 +10,19 @@ import {
   turnUrlTransport,
   type UserServerFrame,
 } from '@multiclaw-lab/protocol';
-import { RTCPeerConnection } from 'werift';
+import type { RTCPeerConnection } from 'werift';
 import type { z } from 'zod';
 import { DesktopError } from './errors.ts';
+
+/**
+ * werift, loaded on the first viewing rather than with the app: it is a third of what the app
+ * loads at start, and most app processes never view a desktop.
+ */
+let werift: Promise<typeof import('werift')> | undefined;
+const loadWerift = () => {
+  werift ??= import('werift');
+  return werift;
+};
 
 type TurnCredentials = z.infer<typeof TurnCredentialsResponse>;
 type RtcFromCloud = Extract<UserServerFrame, { type: 'rtc.answer' | 'rtc.candidate' | 'rtc.close' }>;
@@ -106,6 +116,8 @@ interface Attempt {
  */
 export async function viewDesktop(options: ViewOptions): Promise<ViewSession> {
   const { mode, timeoutMs } = options;
+  // before the clock starts: loading is not part of connecting
+  await loadWerift();
   const transport = MODE_TRANSPORT[mode];
   const turnUrl = pickTurnUrl(options.turn.urls, transport);
   if (!turnUrl) {
@@ -147,6 +159,7 @@ async function openSession(
   const timeoutMs = attempt.timeoutMs;
   const turnUrl = attempt.url;
   const hosts = options.hostAddresses;
+  const { RTCPeerConnection } = await loadWerift();
   const pc = new RTCPeerConnection({
     // exactly one ICE server: werift does not walk a list; and never its default outside STUN server
     iceServers: [

@@ -15,5 +15,4 @@ export type { ServiceHandle } from './common/service.ts';
 export type { TlsFiles } from './common/tls.ts';
 export { KeyListResponse, KeyRecordSchema } from './llm/admin-api.ts';
 export { LlmAdminClient } from './llm/admin-client.ts';
-export { keyFingerprint } from './llm/keys.ts';
 export { type LlmProviderHandle, type LlmProviderOptions, startLlmProvider } from './llm/provider.ts';

@@ -1,3 +1,4 @@
+/** Helpers for this package's tests only (not exported from the package). */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,8 +7,6 @@ import { promisify } from 'node:util';
 import { createLogger, type Logger } from '@multiclaw-lab/kit';
 import { createLabCA, type LabCA } from '@multiclaw-lab/pki';
 import { Agent } from 'undici';
-
-/** Helpers for this package's tests only (not exported from the package). */
 
 export interface TestTls {
   ca: LabCA;

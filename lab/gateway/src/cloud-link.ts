@@ -47,6 +47,9 @@ export interface CloudLinkOptions {
 
 class CredentialRevoked extends Error {}
 
+/** How long stop() waits for the cloud's close frame before dropping the TCP connection. */
+const STOP_GRACE_MS = 1_000;
+
 interface SessionEnd {
   code: number;
   opened: boolean;
@@ -84,8 +87,16 @@ export class CloudLink {
 
   async stop(): Promise<void> {
     this.#stop.abort();
-    this.#socket?.close(CLOSE_CODES.goingAway, 'gateway stopping');
+    const socket = this.#socket;
+    let force: NodeJS.Timeout | undefined;
+    if (socket && socket.readyState !== WebSocket.CLOSED) {
+      socket.close(CLOSE_CODES.goingAway, 'gateway stopping');
+      // ws waits up to 30 s for the peer's close frame; over a dead link that would hold the
+      // gateway's shutdown until it is killed.
+      force = setTimeout(() => socket.terminate(), STOP_GRACE_MS);
+    }
     await this.#running;
+    clearTimeout(force);
   }
 
   async #run(): Promise<void> {

@@ -49,7 +49,7 @@ if (!Number.isInteger(localPort) || localPort < 0 || localPort > 65535)
 const provision = provisioning(process.env);
 if (provision && mode.data !== 'daemon') fail('GATEWAY_INSTANCE_TOKEN and friends are for GATEWAY_MODE=daemon');
 
-const screenStreamer = screenStreamerFromEnv(process.env, mode.data, logger, fail);
+const screenStreamer = await screenStreamerFromEnv(process.env, mode.data, logger, fail);
 
 // TLS to the cloud and the LLM provider is verified against the OS trust store only.
 const trusted = useSystemTrustStore();

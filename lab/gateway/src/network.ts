@@ -1,12 +1,12 @@
+/**
+ * Outbound HTTPS honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY (the docs promise it). Trust is the
+ * process's default store (main.ts installs the OS store first); tests pass their own CA.
+ */
 import type { Agent } from 'node:http';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
 import { type Dispatcher, EnvHttpProxyAgent } from 'undici';
 
-/**
- * Outbound HTTPS honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY (the docs promise it). Trust is the
- * process's default store (main.ts installs the OS store first); tests pass their own CA.
- */
 export interface TlsTrust {
   /** PEM CA certificate(s) to trust instead of the default store */
   ca?: string | string[];

@@ -3,7 +3,6 @@ import type { GatewayMode, TurnTransport } from '@multiclaw-lab/protocol';
 import type { ScreenStreamerContext } from './gateway.ts';
 import type { ScreenStreamer } from './screen-streamer.ts';
 import { turnIceServers } from './turn-credentials.ts';
-import { WebrtcScreenStreamer } from './webrtc-streamer.ts';
 
 type Fail = (message: string, hint?: string) => never;
 type Factory = (context: ScreenStreamerContext) => ScreenStreamer;
@@ -15,13 +14,15 @@ const TRANSPORTS: readonly (TurnTransport | 'none')[] = ['udp', 'tcp', 'tls', 'n
  * GATEWAY_SCREEN_STREAMER=webrtc turns on the WebRTC screen streamer (daemon mode only); unset or
  * `none` keeps the default (viewing requests are refused), so a lab that does not ask is unchanged.
  * TLS to coturn (turns:) is verified against the same trust store as the cloud (the process's).
+ * The WebRTC stack is loaded only then: it is a third of what a gateway loads at start, and a
+ * gateway on a user's machine never streams its screen.
  */
-export function screenStreamerFromEnv(
+export async function screenStreamerFromEnv(
   env: NodeJS.ProcessEnv,
   mode: GatewayMode,
   logger: Logger,
   fail: Fail,
-): Factory | undefined {
+): Promise<Factory | undefined> {
   const kind = env.GATEWAY_SCREEN_STREAMER ?? 'none';
   if (kind === 'none') return undefined;
   if (kind !== 'webrtc') fail(`GATEWAY_SCREEN_STREAMER must be none or webrtc, not ${JSON.stringify(kind)}`);
@@ -42,6 +43,7 @@ export function screenStreamerFromEnv(
   const hostAddresses = env.GATEWAY_WEBRTC_HOST_ADDRESSES?.split(',')
     .map((a) => a.trim())
     .filter(Boolean);
+  const { WebrtcScreenStreamer } = await import('./webrtc-streamer.ts');
 
   return ({ workspace, dispatcher }) =>
     new WebrtcScreenStreamer({

@@ -1,12 +1,12 @@
+/**
+ * Files under ~/.openclaw are protected by OS permissions only (the docs' trust boundary is the
+ * OS user), so the gateway makes them user-only and refuses to run on a tree others can read.
+ */
 import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LabError } from '@multiclaw-lab/kit';
 
-/**
- * Files under ~/.openclaw are protected by OS permissions only (the docs' trust boundary is the
- * OS user), so the gateway makes them user-only and refuses to run on a tree others can read.
- */
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
 

@@ -3,33 +3,16 @@ import type { HostRunner } from './runner.ts';
 import { ServiceProcess, startService } from './service.ts';
 
 /**
- * A unix socket in the state folder that forwards to a TCP port inside a host's namespace.
+ * A unix socket in the state folder that forwards to a TCP port inside a host (bridge-main.ts).
  * The socket file is reachable from every namespace, so the harness can talk to a service that
  * listens on the host's loopback without giving the host an interface towards the harness.
- * A few lines of Node instead of socat: nothing extra to install.
  */
-const BRIDGE_SCRIPT = `
-const net = require('node:net');
-const fs = require('node:fs');
-const [socketPath, host, port] = process.argv.slice(1);
-try { fs.unlinkSync(socketPath); } catch {}
-const server = net.createServer((client) => {
-  const upstream = net.connect(Number(port), host);
-  client.pipe(upstream).on('error', () => client.destroy());
-  upstream.pipe(client).on('error', () => upstream.destroy());
-  client.on('error', () => upstream.destroy());
-  upstream.on('error', () => client.destroy());
-  client.on('close', () => upstream.destroy());
-  upstream.on('close', () => client.destroy());
-});
-server.listen(socketPath, () => {
-  fs.chmodSync(socketPath, 0o600);
-  console.log(JSON.stringify({ event: 'ready', socketPath, target: host + ':' + port }));
-});
-const stop = () => server.close(() => process.exit(0));
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-`;
+const BRIDGE_MAIN = new URL('./bridge-main.ts', import.meta.url).pathname;
+
+/** The command that runs a bridge (for the lab's service definitions and socketBridge alike). */
+export function bridgeCommand(socketPath: string, tcpHost: string, tcpPort: number): { command: string; args: string[] } {
+  return { command: process.execPath, args: ['--no-warnings', BRIDGE_MAIN, socketPath, tcpHost, String(tcpPort)] };
+}
 
 export class SocketBridge extends ServiceProcess {
   readonly socketPath: string;
@@ -52,8 +35,7 @@ export async function socketBridge(
   const proc = await startService({
     runner,
     name: `bridge-${tcpHost}:${tcpPort}`,
-    command: process.execPath,
-    args: ['--input-type=commonjs', '-e', BRIDGE_SCRIPT, socketPath, tcpHost, String(tcpPort)],
+    ...bridgeCommand(socketPath, tcpHost, tcpPort),
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     isReady: (line) => line.json?.event === 'ready',
   });

@@ -1,11 +1,10 @@
-import { once } from 'node:events';
-import { type LogLine, ProcessHandle, ReadyTimeoutError } from '@multiclaw-lab/kit';
-import type { HostRunner } from './runner.ts';
-
 /**
  * A started third-party process: kit's ProcessHandle (pid, collected log lines, stop by PID)
  * plus the events parsed from its output. Each service decides what "ready" means.
  */
+import { type LogLine, launch, type ProcessHandle, ReadyTimeoutError } from '@multiclaw-lab/kit';
+import type { HostRunner } from './runner.ts';
+
 export interface StartServiceOptions {
   runner: HostRunner;
   name: string;
@@ -46,25 +45,18 @@ export class ServiceProcess implements AsyncDisposable {
   }
 }
 
-export async function startService(options: StartServiceOptions): Promise<ProcessHandle> {
-  const child = options.runner.spawn(options.command, options.args, {
-    env: options.env,
-    ...(options.cwd ? { cwd: options.cwd } : {}),
-    ...(options.user ? { user: options.user } : {}),
+export function startService(options: StartServiceOptions): Promise<ProcessHandle> {
+  return launch({
+    name: options.name,
+    spawn: () =>
+      options.runner.spawn(options.command, options.args, {
+        env: options.env,
+        ...(options.cwd ? { cwd: options.cwd } : {}),
+        ...(options.user ? { user: options.user } : {}),
+      }),
+    ready: options.isReady,
+    readyTimeoutMs: options.readyTimeoutMs ?? 20_000,
   });
-  const handle = new ProcessHandle(options.name, child);
-  const spawned = once(child, 'spawn').then(() => undefined);
-  const failed = once(child, 'error').then(([err]) => {
-    throw err;
-  });
-  await Promise.race([spawned, failed]);
-  try {
-    await handle.waitForLine(options.isReady, options.readyTimeoutMs ?? 20_000);
-  } catch (err) {
-    await handle.stop(1_000);
-    throw err;
-  }
-  return handle;
 }
 
 /** Resolves with the first value `pick` returns for a line (seen or future), like waitForLine. */

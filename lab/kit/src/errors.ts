@@ -1,12 +1,14 @@
+import type { LabErrorCode } from './error-codes.ts';
+
 /**
  * Base of the lab's own errors (harness, process control, test infrastructure): one class per
  * failure, each with a stable `code`, a message that says what failed and where, and a hint
- * that says what to do.
+ * that says what to do. The codes are catalogued in error-codes.ts (and ERRORS.md).
  */
 export class LabError extends Error {
-  readonly code: string;
+  readonly code: LabErrorCode;
   readonly hint: string | undefined;
-  constructor(code: string, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(code: LabErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
     super(options.hint ? `${message} (${options.hint})` : message, { cause: options.cause });
     this.name = new.target.name;
     this.code = code;

@@ -1,15 +1,15 @@
+/**
+ * Per-process clock control with libfaketime: the process is started with the library
+ * preloaded and reads its offset from a file on every clock call, so the harness moves that
+ * process's wall clock while it runs. Monotonic clocks are left alone, or timers would stop or
+ * fire early. Only preloaded processes are affected: PostgreSQL's now() is not,
+ * which is why the cloud computes expiry itself.
+ */
 import { existsSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MissingToolError } from './errors.ts';
 
-/**
- * Per-process clock control with libfaketime: the process is started with the library
- * preloaded and reads its offset from a file on every clock call, so the harness moves that
- * process's wall clock while it runs. Monotonic clocks are left alone, or timers would stop or
- * fire early (FIELD-NOTES). Only preloaded processes are affected: PostgreSQL's now() is not,
- * which is why the cloud computes expiry itself.
- */
 export function findLibfaketime(): string {
   for (const base of ['/usr/lib', '/usr/local/lib']) {
     if (!existsSync(base)) continue;

@@ -1,5 +1,6 @@
 export * from './backoff.ts';
 export * from './clock.ts';
+export * from './error-codes.ts';
 export * from './errors.ts';
 export * from './faketime.ts';
 export * from './logger.ts';

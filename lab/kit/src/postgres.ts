@@ -77,7 +77,7 @@ export async function startPostgres(options: { host?: string; port?: number } = 
   await mkdir(socketDir);
   if (process.getuid?.() === 0) {
     const { stdout } = await run('id', ['-u', 'postgres']).catch(() => {
-      throw new LabError('LAB_POSTGRES_FAILED', 'no postgres system account', { hint: 'apt-get install -y postgresql' });
+      throw new LabError('LAB_NO_POSTGRES_ACCOUNT', 'no postgres system account', { hint: 'apt-get install -y postgresql' });
     });
     const { stdout: gid } = await run('id', ['-g', 'postgres']);
     const uid = Number(stdout.trim());

@@ -1,14 +1,14 @@
+/**
+ * Starts a component as a real child process and follows its JSON log lines. Ready means the
+ * process logged `{"event":"ready", ...}`; the fields of that line are handed back (ports, URLs).
+ * Children are ended by PID when the handle is disposed, and also if this process exits.
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ProcessExitedError, ReadyTimeoutError } from './errors.ts';
 
-/**
- * Starts a component as a real child process and follows its JSON log lines. Ready means the
- * process logged `{"event":"ready", ...}`; the fields of that line are handed back (ports, URLs).
- * Children are ended by PID when the handle is disposed, and also if this process exits.
- */
 export interface StartProcessOptions {
   name: string;
   command: string;
@@ -178,27 +178,61 @@ export class ProcessHandle extends EventEmitter<{ line: [LogLine]; exit: [number
   }
 }
 
-export async function startProcess(options: StartProcessOptions): Promise<ProcessHandle> {
-  const child = spawn(options.command, options.args ?? [], {
-    cwd: options.cwd,
-    env: options.env ?? process.env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+/** Is this line the one that says a process is ready? */
+export type ReadyLine = (line: LogLine) => boolean;
+
+/** The default readiness: the process logged `{"event":"ready", ...}`. */
+export const readyEvent: ReadyLine = (line) => line.json?.event === 'ready';
+
+export interface LaunchOptions {
+  name: string;
+  /** starts the child: here, inside a lab host, as another user... (stdio must be piped) */
+  spawn: () => ChildProcess;
+  /** default: readyEvent; false: do not wait (a process that never says it is ready) */
+  ready?: ReadyLine | false;
+  readyTimeoutMs?: number;
+  /** called with the handle before waiting, so output is recorded from the first line */
+  onStart?: (handle: ProcessHandle) => void;
+}
+
+/**
+ * The one way a process is started and waited for, wherever it runs: spawn, fail at once if it
+ * cannot be spawned, wait for its ready line (whose JSON fields become `handle.ready`), and stop
+ * it again when it is not ready in time, so a failed start leaves nothing running.
+ */
+export async function launch(options: LaunchOptions): Promise<ProcessHandle> {
+  const child = options.spawn();
   const handle = new ProcessHandle(options.name, child);
+  options.onStart?.(handle);
   const spawned = once(child, 'spawn').then(() => undefined);
   const failed = once(child, 'error').then(([err]) => {
     throw err;
   });
   await Promise.race([spawned, failed]);
-  if (options.waitForReady === false) return handle;
+  if (options.ready === false) return handle;
   try {
-    const line = await handle.waitForLine((l) => l.json?.event === 'ready', options.readyTimeoutMs ?? 30_000);
+    const line = await handle.waitForLine(options.ready ?? readyEvent, options.readyTimeoutMs ?? 30_000);
     handle.ready = line.json ?? {};
   } catch (err) {
     await handle.stop(1_000);
     throw err;
   }
   return handle;
+}
+
+/** Starts a process on this machine (no lab host) and waits for its ready line. */
+export function startProcess(options: StartProcessOptions): Promise<ProcessHandle> {
+  return launch({
+    name: options.name,
+    spawn: () =>
+      spawn(options.command, options.args ?? [], {
+        cwd: options.cwd,
+        env: options.env ?? process.env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      }),
+    ...(options.waitForReady === false ? { ready: false as const } : {}),
+    ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+  });
 }
 
 /** Environment for a Node child: this Node, no inherited trust-store or proxy surprises. */

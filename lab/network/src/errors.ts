@@ -1,9 +1,9 @@
-import { LabError } from '@multiclaw-lab/kit';
-
 /**
  * The netns driver's failures, one class each with a stable `code`. Messages say what failed
  * and where (command, namespace); the hint says what to do.
  */
+import { LabError } from '@multiclaw-lab/kit';
+
 export class NotRootError extends LabError {
   constructor(uid: number | undefined) {
     super('LAB_NOT_ROOT', `the netns driver must run as root (running as uid ${uid ?? 'unknown'})`, {

@@ -1,19 +1,14 @@
-import type { ChildProcess } from 'node:child_process';
-import { ProcessHandle } from '@multiclaw-lab/kit';
-import type { Capture } from './driver.ts';
-import { HelperFailedError } from './errors.ts';
-
 /**
  * Long-running helpers inside a host: a TCP listener and a UDP echo server (from netprobe.ts)
  * so reachability can be tested before any MultiClaw service exists, and tcpdump captures.
  * Each is a child process of the harness; teardown by prefix also ends them if it is not.
  */
-export const NETPROBE = new URL('./netprobe.ts', import.meta.url).pathname;
+import type { ChildProcess } from 'node:child_process';
+import { ProcessHandle } from '@multiclaw-lab/kit';
+import type { Capture, Peer, TcpListenerHandle, UdpEchoHandle } from './driver.ts';
+import { HelperFailedError } from './errors.ts';
 
-export interface Peer {
-  remoteAddress: string;
-  remotePort: number;
-}
+export const NETPROBE = new URL('./netprobe.ts', import.meta.url).pathname;
 
 class NetprobeServer implements AsyncDisposable {
   readonly hostId: string;
@@ -56,7 +51,7 @@ class NetprobeServer implements AsyncDisposable {
   }
 }
 
-export class TcpListener extends NetprobeServer {
+export class TcpListener extends NetprobeServer implements TcpListenerHandle {
   /** every connection accepted so far */
   accepted(): Peer[] {
     return this.peers('tcp.accepted');
@@ -67,7 +62,7 @@ export class TcpListener extends NetprobeServer {
   }
 }
 
-export class UdpEcho extends NetprobeServer {
+export class UdpEcho extends NetprobeServer implements UdpEchoHandle {
   echoed(): Peer[] {
     return this.peers('udp.echoed');
   }

@@ -1,10 +1,9 @@
 export * from './driver.ts';
 export * from './errors.ts';
 export { NftTableFault } from './faults.ts';
-export type { Peer } from './helpers.ts';
 export { TcpdumpCapture, TcpListener, UdpEcho } from './helpers.ts';
 export * from './names.ts';
-export { type FaultTarget, NetnsDriver, type NetnsUpOptions } from './netns-driver.ts';
+export { NetnsDriver, type NetnsUpOptions, netnsDriver } from './netns-driver.ts';
 export { hostsFile, type Progress, resolvConf } from './provision.ts';
 export type { AllowedDestination, Proto, Redirect } from './rules.ts';
 export { checkPrerequisites, netnsTools, type ToolStatus } from './run.ts';

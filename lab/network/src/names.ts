@@ -1,12 +1,12 @@
-import { BadPrefixError } from './errors.ts';
-import type { Host, Topology } from './topology.ts';
-import { TopologyError } from './topology.ts';
-
 /**
  * Every name the netns driver gives things. Everything carries the lab's prefix (namespaces,
  * /etc/netns folders) or lives inside a namespace that does (bridges, veth peers, nft tables),
  * which is what lets teardown find all of it after the harness was killed, and nothing else.
  */
+import { BadPrefixError } from './errors.ts';
+import type { Host, Topology } from './topology.ts';
+import { TopologyError } from './topology.ts';
+
 export const DEFAULT_PREFIX = 'mcl';
 
 /** No "-" in a prefix: `<prefix>-` then never matches another lab's namespaces. */

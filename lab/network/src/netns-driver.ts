@@ -1,11 +1,20 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createLogger, type Logger } from '@multiclaw-lab/kit';
-import type { Capture, ExecResult, LabDriver, ProbeResult, RunOptions } from './driver.ts';
+import { createLogger, faketimeEnv, type Logger, writeClockOffset } from '@multiclaw-lab/kit';
+import type { Capture, DriverFactory, ExecResult, FaultTarget, LabDriver, ProbeResult, RunOptions } from './driver.ts';
 import { HelperFailedError, LabAlreadyUpError, NotUpError, UnknownSiteError } from './errors.ts';
 import { NftTableFault } from './faults.ts';
 import { NETPROBE, startNetprobeServer, TcpdumpCapture, TcpListener, UdpEcho } from './helpers.ts';
-import { checkPrefix, checkTopologyNames, DEFAULT_PREFIX, fabricNamespace, faultTable, hostNamespace } from './names.ts';
+import {
+  belongsToPrefix,
+  checkPrefix,
+  checkTopologyNames,
+  DEFAULT_PREFIX,
+  fabricNamespace,
+  faultTable,
+  hostNamespace,
+} from './names.ts';
 import { type Progress, provision, routerInterfaces } from './provision.ts';
 import {
   type AllowedDestination,
@@ -18,7 +27,7 @@ import {
   redirectRuleset,
 } from './rules.ts';
 import { checkPrerequisites, requireTool, SYSTEM_PATH } from './run.ts';
-import { labNamespaces, pidsIn, type TeardownReport, teardownByPrefix } from './teardown.ts';
+import { ETC_NETNS, labNamespaces, pidsIn, type TeardownReport, teardownByPrefix } from './teardown.ts';
 import { hostById, type Site, type Topology } from './topology.ts';
 
 const groups = new Map<string, string>();
@@ -40,9 +49,6 @@ export interface NetnsUpOptions {
   onProgress?: Progress;
   logger?: Logger;
 }
-
-/** A fault target: a whole site (its link to the internet) or one host (all its interfaces but lo). */
-export type FaultTarget = { site: string } | { host: string };
 
 /**
  * The netns driver: every host a network namespace `<prefix>-<host>`, every segment a bridge in
@@ -87,7 +93,10 @@ export class NetnsDriver implements LabDriver {
       throw err;
     }
     logger.info({ event: 'netns.up', prefix, hosts: topology.hosts.length, ms: Date.now() - started }, 'lab network up');
-    return new NetnsDriver(topology, prefix, options.stateDir, logger);
+    const driver = new NetnsDriver(topology, prefix, options.stateDir, logger);
+    // every host starts on real time; the offset files exist before any process reads them
+    for (const host of topology.hosts) await driver.setClock(host.id, 0);
+    return driver;
   }
 
   namespaceOf(hostId: string): string {
@@ -100,6 +109,25 @@ export class NetnsDriver implements LabDriver {
 
   hostDir(hostId: string): string {
     return join(this.stateDir, 'hosts', hostById(this.topology, hostId).id);
+  }
+
+  /** the offset file a host's processes read through libfaketime (inside the host's folder) */
+  #clockFile(hostId: string): string {
+    return join(this.hostDir(hostId), 'clock.offset');
+  }
+
+  clockEnv(hostId: string): Record<string, string> {
+    return faketimeEnv(this.#clockFile(hostId));
+  }
+
+  async setClock(hostId: string, seconds: number): Promise<void> {
+    this.#checkUp(`set the clock of ${hostId}`);
+    await writeClockOffset(this.#clockFile(hostId), seconds);
+  }
+
+  /** `ip netns exec` keeps every descriptor it is given and execs the command, so signals reach it. */
+  inHostArgv(hostId: string): string[] {
+    return [requireTool('ip'), 'netns', 'exec', this.namespaceOf(hostId)];
   }
 
   #checkUp(action: string): void {
@@ -354,6 +382,14 @@ export class NetnsDriver implements LabDriver {
     await this.teardown();
   }
 
+  async leftovers(): Promise<string[]> {
+    const namespaces = (await labNamespaces(this.prefix)).map((n) => `namespace ${n}`);
+    const etc = (await readdir(ETC_NETNS).catch(() => [] as string[]))
+      .filter((n) => belongsToPrefix(this.prefix, n))
+      .map((n) => `${ETC_NETNS}/${n}`);
+    return [...namespaces, ...etc];
+  }
+
   /** Removes the whole lab (by prefix, like `teardownByPrefix`) and says what it removed; idempotent. */
   teardown(): Promise<TeardownReport> {
     this.#down ??= teardownByPrefix(this.prefix, { stateDir: this.stateDir }).then((report) => {
@@ -368,3 +404,11 @@ export class NetnsDriver implements LabDriver {
     await this.down();
   }
 }
+
+/** The netns driver as a factory (what startLab and the conformance suite take). */
+export const netnsDriver: DriverFactory = (topology, options) =>
+  NetnsDriver.up(topology, {
+    prefix: options.prefix,
+    stateDir: options.stateDir,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });

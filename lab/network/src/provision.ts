@@ -1,3 +1,9 @@
+/**
+ * Makes a topology real as network namespaces. Order matters: namespaces first (a veth can
+ * only be created into a namespace that exists), then the fabric's bridges and veth pairs,
+ * then addresses and routes inside each host, then the routers' forwarding and firewall, then
+ * the per-host files. Teardown on failure is the caller's job (it goes by prefix).
+ */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BadAddressError } from './errors.ts';
@@ -7,12 +13,6 @@ import { ip, ipBatch, nft, sysctl } from './run.ts';
 import { ETC_NETNS } from './teardown.ts';
 import { type Host, inLabSupernet, type Site, type Topology, TopologyError } from './topology.ts';
 
-/**
- * Makes a topology real as network namespaces. Order matters: namespaces first (a veth can
- * only be created into a namespace that exists), then the fabric's bridges and veth pairs,
- * then addresses and routes inside each host, then the routers' forwarding and firewall, then
- * the per-host files. Teardown on failure is the caller's job (it goes by prefix).
- */
 export type Progress = (step: string) => void;
 
 /** Runs `work` over `items`, at most `limit` at a time (each step forks `ip`, two cores here). */

@@ -1,5 +1,3 @@
-import { BadFaultError } from './errors.ts';
-
 /**
  * nftables rulesets as text, built from data (no machine access here, so they are unit-tested
  * as strings and loaded with `nft -f -`). Every ruleset is one table: the router's base table
@@ -10,6 +8,8 @@ import { BadFaultError } from './errors.ts';
  * steered into toxiproxy/mitmproxy) and one on `postrouting` (sees both forwarded and locally
  * made packets). A fault's `drop` wins over any other table's `accept`, so faults compose.
  */
+import { BadFaultError } from './errors.ts';
+
 export const PRIORITY = { raw: -300, mangle: -150, dstnat: -100, filter: 0, srcnat: 100 } as const;
 
 export type Proto = 'tcp' | 'udp';

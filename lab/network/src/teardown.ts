@@ -1,10 +1,3 @@
-import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
-import { NotRootError, TeardownError } from './errors.ts';
-import { belongsToPrefix, checkPrefix } from './names.ts';
-import { ip, runCommand } from './run.ts';
-
 /**
  * Removes everything a netns lab with this prefix made, with or without the driver that made
  * it (also after the harness was killed): every process in its namespaces (by PID: SIGTERM,
@@ -12,6 +5,13 @@ import { ip, runCommand } from './run.ts';
  * /etc/netns/<prefix>-* folders, and the state folder's run/ and hosts/ folders. It matches
  * names by `<prefix>-` only, so nothing without the prefix is ever touched.
  */
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { NotRootError, TeardownError } from './errors.ts';
+import { belongsToPrefix, checkPrefix } from './names.ts';
+import { ip, runCommand } from './run.ts';
+
 export const ETC_NETNS = '/etc/netns';
 
 export interface TeardownReport {

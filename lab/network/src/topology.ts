@@ -8,6 +8,8 @@
  *   cloud-private   198.18.1.0/24   cloud .10, db .20
  *   site N          198.19.N.0/24   router .1, desktops .11…, neighbour .50
  */
+import { LabError } from '@multiclaw-lab/kit';
+
 export type SegmentKind = 'internet' | 'cloud-private' | 'site';
 
 export interface Segment {
@@ -76,8 +78,10 @@ export const PUBLIC_NAMES = {
   llm: 'api.llm.test',
 } as const;
 
-export class TopologyError extends Error {
-  readonly code = 'LAB_BAD_TOPOLOGY';
+export class TopologyError extends LabError {
+  constructor(message: string) {
+    super('LAB_BAD_TOPOLOGY', message);
+  }
 }
 
 function count(name: string, value: number | undefined, fallback: number, min: number, max: number): number {

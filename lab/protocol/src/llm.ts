@@ -1,6 +1,6 @@
+/** The lab LLM provider speaks a subset of the OpenAI chat completions API. */
 import { z } from 'zod';
 
-/** The lab LLM provider speaks a subset of the OpenAI chat completions API. */
 export const ChatMessage = z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string().max(100_000) });
 /** POST /v1/chat/completions with `Authorization: Bearer <api key>` */
 export const ChatCompletionRequest = z.object({

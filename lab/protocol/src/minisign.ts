@@ -1,14 +1,3 @@
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-  randomBytes,
-  sign,
-  verify,
-} from 'node:crypto';
-
 /**
  * minisign (https://jedisct1.github.io/minisign/), the signature format of Tauri's updater, with
  * node:crypto only (no npm package does it). All binary fields are base64 (standard alphabet),
@@ -24,6 +13,16 @@ import {
  * `minisign -l`). The global signature covers sig[64] | trusted comment, so the comment (which
  * carries the timestamp and file name) cannot be swapped between signatures.
  */
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  sign,
+  verify,
+} from 'node:crypto';
 
 export type MinisignErrorCode =
   | 'malformed_key'

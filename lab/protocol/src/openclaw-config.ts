@@ -1,12 +1,12 @@
-import { z } from 'zod';
-import { GatewayMode } from './gateway-api.ts';
-import { Id } from './rest.ts';
-
 /**
  * `~/.openclaw/openclaw.json`: plain JSON, protected by file permissions only (folder 0700,
  * file 0600). It holds the gateway workspace auth token and the agents, whose synced keys stay
  * `enc:` on disk and are decrypted only in memory. WSS session tokens are never written here.
  */
+import { z } from 'zod';
+import { GatewayMode } from './gateway-api.ts';
+import { Id } from './rest.ts';
+
 export const OPENCLAW_DIR = '.openclaw';
 export const OPENCLAW_CONFIG_FILE = '.openclaw/openclaw.json';
 export const CONVERSATIONS_DIR = '.openclaw/conversations';

@@ -1,11 +1,11 @@
-import { z } from 'zod';
-import { ChannelKindSchema } from './credentials.ts';
-
 /**
  * MultiClaw Cloud REST API (`https://api.multiclaw.test/v1/...`), one HTTPS port shared with
  * the WSS endpoints. Authentication: `Authorization: Bearer <credential>`; which credential
- * kind each route takes is given beside it. Every non-2xx answer is an ErrorBody.
+ * kind each route takes is given beside it, and exactly in the route table (routes.ts), which
+ * uses these schemas. Every non-2xx answer is an ErrorBody.
  */
+import { z } from 'zod';
+import { ChannelKindSchema } from './credentials.ts';
 
 export const Id = z.string().min(1).max(64);
 export const Email = z
@@ -193,3 +193,11 @@ export const TurnCredentialsResponse = z.object({
 
 /** GET /healthz (no auth) */
 export const HealthResponse = z.object({ status: z.literal('ok'), version: z.string() });
+
+/** GET /v1/openapi.json (no auth): this API described as OpenAPI 3.1, generated from the route table. */
+export const OpenApiDocument = z.looseObject({
+  openapi: z.literal('3.1.0'),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+});
+export type OpenApiDocument = z.infer<typeof OpenApiDocument>;

@@ -1,10 +1,10 @@
-import { z } from 'zod';
-
 /**
  * Cloud desktop viewing over a WebRTC DataChannel (after rtc.* signalling). The daemon sends each
  * screen frame as one binary message holding a whole JPEG; the viewer sends input events as JSON
  * text messages. One channel, opened by the viewer, carries both directions.
  */
+import { z } from 'zod';
+
 export const SCREEN_CHANNEL_LABEL = 'screen';
 
 export const ScreenPointerInput = z.object({

@@ -1,6 +1,3 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { ProtocolError } from './errors.ts';
-
 /**
  * The `enc:` format of secrets in a config sync payload and in an instance's openclaw.json:
  *
@@ -10,6 +7,9 @@ import { ProtocolError } from './errors.ts';
  * (salt: the instance id, info: SEAL_INFO). The additional data binds a value to its instance
  * and its place (`label`, e.g. the agent id), so a value moved elsewhere does not open.
  */
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { ProtocolError } from './errors.ts';
+
 export const SEAL_PREFIX = 'enc:';
 export const SEAL_INFO = 'multiclaw/config-sync/v1';
 const VERSION = 0x01;

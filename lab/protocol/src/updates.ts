@@ -1,10 +1,10 @@
-import { z } from 'zod';
-
 /**
  * Update manifest served by the CDN, in the Tauri v2 updater format: each platform names a
  * file and carries its minisign signature (the `.minisig` file's text, base64-encoded).
  * GET /updates/<channel>/latest.json
  */
+import { z } from 'zod';
+
 export const UpdatePlatform = z.object({ url: z.url(), signature: z.string() });
 export const UpdateManifest = z.object({
   version: z.string().regex(/^\d+\.\d+\.\d+$/),

@@ -72,6 +72,13 @@ describe('junit.xml', () => {
     ]);
   });
 
+  it('names the shard among the run properties when the run was one part of a split suite', () => {
+    const results = { ...syntheticResults(), shard: { index: 2, total: 3, selected: 8 } };
+    const { suite } = parse(renderJunit(results));
+    const props = suite.properties.property.map((p: { '@_name': string; '@_value': string }) => [p['@_name'], p['@_value']]);
+    expect(props).toContainEqual(['shard', '2/3']);
+  });
+
   it('fails the canary case on a hit and passes it without one', () => {
     const leaked = parse(renderJunit(syntheticResults())).cases[3]!;
     expect(leaked.failure?.['@_type']).toBe('SecretLeak');

@@ -1,11 +1,11 @@
-import type { RunResults, ScenarioResult } from '../model.ts';
-import { xmlAttr, xmlText } from './text.ts';
-
 /**
  * JUnit XML in the shape Jenkins, GitLab, GitHub test reporters and Azure read: a <testsuites>
  * root with ONE <testsuite> (the run), one <testcase> per scenario, and one more for the secret
  * canary scan so that a leaked secret fails the run in CI's own view too.
  */
+import type { RunResults, ScenarioResult } from '../model.ts';
+import { xmlAttr, xmlText } from './text.ts';
+
 export const CANARY_TESTCASE = { classname: 'canary', name: 'secret canary scan' } as const;
 
 const seconds = (ms: number) => (Math.max(0, ms) / 1000).toFixed(3);
@@ -84,6 +84,7 @@ export function renderJunit(results: RunResults): string {
       ['runId', results.runId],
       ['driver', results.driver],
       ['seed', String(results.seed)],
+      ...(results.shard ? ([['shard', `${results.shard.index}/${results.shard.total}`]] as Array<[string, string]>) : []),
       ['startedAt', results.startedAt],
       ['finishedAt', results.finishedAt],
     ],

@@ -1,11 +1,11 @@
-import type { Claim, RunResults, ScenarioResult } from '../model.ts';
-import { claimResults } from '../model.ts';
-
 /**
  * A small run for the report's tests: one passed, one failed and one skipped scenario; a claim
  * of each status; a canary hit; and hostile text (markup, quotes, ANSI codes, control
  * characters) wherever a log line or a sentence could carry it.
  */
+import type { Claim, RunResults, ScenarioResult } from '../model.ts';
+import { claimResults } from '../model.ts';
+
 export const INJECTED_SCRIPT = '<script>window.__pwned = "script"</script>';
 export const INJECTED_IMG = '<img src="injected.png" onerror="window.__pwned = \'img\'">';
 export const FAILURE_MESSAGE = 'expected close code 4401 but got 1006 <from "cloud">';

@@ -41,6 +41,19 @@ describe('writeReport', () => {
     expect(await readFile(join(latestDir, 'index.html'), 'utf8')).toBe(await readFile(join(runDir, 'index.html'), 'utf8'));
   });
 
+  it('shows which shard a run was in results.json and index.html (lab run --shard i/n)', async () => {
+    const results = { ...syntheticResults(), shard: { index: 2, total: 3, selected: 8 } };
+    const { runDir } = await write(results);
+    expect(JSON.parse(await readFile(join(runDir, 'results.json'), 'utf8')).shard).toEqual({ index: 2, total: 3, selected: 8 });
+    const page = await readFile(join(runDir, 'index.html'), 'utf8');
+    expect(page).toContain('<dt>Shard</dt><dd id="shard">2/3 <span class="muted">(3 of 8 selected scenarios;');
+    const whole = await readFile(
+      join((await write({ ...syntheticResults(), runId: 'unsplit-run' })).runDir, 'index.html'),
+      'utf8',
+    );
+    expect(whole).not.toContain('<dt>Shard</dt>');
+  });
+
   it('copies evidence by name and the evidence folder whole, and reports what is missing', async () => {
     const { runDir, warnings } = await write();
     expect(await readFile(join(runDir, 'evidence/S01-desktop.log'), 'utf8')).toContain('ws.closed');

@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OPENCLAW_CONFIG_FILE, WSS_TOKEN_TTL_SECONDS } from '@multiclaw-lab/protocol';
+import { OPENCLAW_CONFIG_FILE, routes, WSS_TOKEN_TTL_SECONDS } from '@multiclaw-lab/protocol';
 import type { ScenarioContext } from '../context.ts';
 import { defineScenario } from '../define.ts';
 
 const HOST = 's1-d1';
 const GATEWAY = `${HOST}-gateway`;
 const API = 'https://api.multiclaw.test/healthz';
-
-interface LocalTask {
-  state: string;
-  statuses: Array<{ seq: number; state: string; detail: string }>;
-}
 
 /**
  * The gateway's own WSS is cut on the site link while a task runs. The task must go on locally
@@ -43,7 +38,7 @@ export default defineScenario({
         // exposes nothing new; it is not planted for the canary scan for that reason.
         const config = JSON.parse(await readFile(file, 'utf8')) as { workspace: { authToken: string; instanceId: string } };
         assert.match(config.workspace.authToken, /^mcg_/, 'openclaw.json holds no gateway workspace token');
-        const status = await desktop.call<{ workspace: { connected: boolean } }>('gatewayStatus');
+        const status = await desktop.call('gatewayStatus');
         assert.equal(status.workspace.connected, true, 'the linked gateway is not connected to the cloud');
         const mints = ctx.events(
           'cloud',
@@ -63,7 +58,7 @@ export default defineScenario({
         });
         assert.equal(altered.status, 401, `an altered workspace token was accepted (HTTP ${altered.status})`);
         // the same kind of token the gateway holds for its session, minted with its own credential
-        const early = await ctx.api.call<{ token: string }>('POST', '/v1/realtime/token', {
+        const early = await ctx.api.request(routes.mintRealtimeToken, {
           credential: config.workspace.authToken,
           body: { channel: 'gateway' },
         });
@@ -85,11 +80,7 @@ export default defineScenario({
       const off = Date.now();
       await desktop.call('disconnect');
       await ctx.waitForLog('cloud', { event: 'ws.closed', channel: 'user', subject: alice.id }, { since: off });
-      const instances = await ctx.api.call<{ instances: Array<{ id: string; connected: boolean }> }>(
-        'GET',
-        `/v1/workspaces/${workspaceId}/instances`,
-        { credential: alice.bearer },
-      );
+      const instances = await ctx.api.request(routes.listInstances, { credential: alice.bearer, params: { wid: workspaceId } });
       assert.equal(
         instances.instances.find((i) => i.id === instanceId)?.connected,
         true,
@@ -102,10 +93,10 @@ export default defineScenario({
 
     const { taskId } = await ctx.step('a task starts and its first statuses reach the cloud', async () => {
       await ctx.until(async () => {
-        const s = await desktop.call<{ agents: Array<{ id: string; hasKey: boolean }> }>('gatewayStatus');
+        const s = await desktop.call('gatewayStatus');
         return s.agents.some((a) => a.id === agentId && a.hasKey);
       }, 'the agent and its key to be synced to the gateway');
-      const started = await desktop.call<{ taskId: string }>('startTask', {
+      const started = await desktop.call('startTask', {
         agentId,
         prompt: 'count to ten',
         steps: 6,
@@ -126,15 +117,15 @@ export default defineScenario({
       await ctx.waitForLog(GATEWAY, { event: 'ws.closed' }, { since: mark, timeoutMs: 30_000 });
       await ctx.until(
         async () => {
-          const t = await desktop.call<LocalTask>('getTask', { taskId });
+          const t = await desktop.call('getTask', { taskId });
           return t.state === 'completed' || t.state === 'failed';
         },
         'the task to finish locally',
         60_000,
       );
-      const local = await desktop.call<LocalTask>('getTask', { taskId });
+      const local = await desktop.call('getTask', { taskId });
       assert.equal(local.state, 'completed', `the task ended ${local.state} during the outage`);
-      const status = await desktop.call<{ outbox: { pending: number }; workspace: { connected: boolean } }>('gatewayStatus');
+      const status = await desktop.call('gatewayStatus');
       assert.equal(status.workspace.connected, false, 'the gateway still reported a live cloud link');
       assert.ok(status.outbox.pending > 0, 'no status was waiting for the cloud during the outage');
       const stored = await ctx.api.raw('GET', `/v1/workspaces/${workspaceId}/tasks/${taskId}/statuses`, {
@@ -168,7 +159,7 @@ export default defineScenario({
         duringOutage.statuses.map((s) => s.seq),
         'the cloud stored some status more than once or out of order',
       );
-      const pending = await desktop.call<{ outbox: { pending: number } }>('gatewayStatus');
+      const pending = await desktop.call('gatewayStatus');
       assert.equal(pending.outbox.pending, 0, 'statuses are still waiting in the outbox');
     });
 

@@ -38,7 +38,7 @@ export default defineScenario({
       for (const id of ['postgres', 'cloud']) if (!lab.service(id).handle.running) await lab.restart(id);
     });
     await ctx.until(async () => {
-      const s = await desktop.call<{ agents: Array<{ id: string; hasKey: boolean }> }>('gatewayStatus');
+      const s = await desktop.call('gatewayStatus');
       return s.agents.some((a) => a.id === agentId && a.hasKey);
     }, 'the agent and its key to be synced to the gateway');
 
@@ -105,9 +105,9 @@ export default defineScenario({
         60_000,
       );
       await allStatusesArrive(ctx, desktop, workspaceId, second, alice.bearer, since);
-      const status = await desktop.call<{ state: string; signedIn: boolean }>('status');
+      const status = await desktop.call('status');
       assert.deepEqual({ state: status.state, signedIn: status.signedIn }, { state: 'connected', signedIn: true });
-      const gw = await desktop.call<{ workspace: { connected: boolean } }>('gatewayStatus');
+      const gw = await desktop.call('gatewayStatus');
       assert.equal(gw.workspace.connected, true, 'the gateway is not connected after the database came back');
     });
   },
@@ -121,7 +121,7 @@ async function startTask(
   bearer: string,
 ): Promise<string> {
   return ctx.step('a task starts and its first statuses reach the cloud', async () => {
-    const { taskId } = await desktop.call<{ taskId: string }>('startTask', {
+    const { taskId } = await desktop.call('startTask', {
       agentId,
       prompt: 'keep going',
       steps: 10,
@@ -136,7 +136,7 @@ async function startTask(
 }
 
 function localTask(desktop: DesktopDriver, taskId: string) {
-  return desktop.call<{ state: string; statuses: Status[] }>('getTask', { taskId });
+  return desktop.call('getTask', { taskId });
 }
 
 async function cloudStatuses(

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OPENCLAW_CONFIG_FILE } from '@multiclaw-lab/protocol';
+import { type ChannelKind, OPENCLAW_CONFIG_FILE, routes } from '@multiclaw-lab/protocol';
 import { defineScenario } from '../define.ts';
 
 const HOST = 's1-d1';
@@ -38,11 +38,8 @@ export default defineScenario({
       assert.notEqual(gatewayToken, alice.bearer, 'the bearer and the gateway workspace token are the same string');
       assert.match(alice.bearer, /^mcb_/, 'sign-in did not return a bearer');
       const daemonCredential = await workspaceToken(lab.hostFiles('cd1').home);
-      const mint = async (credential: string, channel: string) => {
-        const r = await ctx.api.call<{ token: string; expiresAt: string }>('POST', '/v1/realtime/token', {
-          credential,
-          body: { channel },
-        });
+      const mint = async (credential: string, channel: ChannelKind) => {
+        const r = await ctx.api.request(routes.mintRealtimeToken, { credential, body: { channel } });
         return ctx.plant(r.token, `${channel} WSS token`);
       };
       const user = await mint(alice.bearer, 'user');
@@ -87,7 +84,7 @@ export default defineScenario({
       const renewed = ctx.events('cloud', { event: 'realtime.token_minted', channel: 'user', subject: alice.id }, at4h);
       assert.ok(renewed.length >= 1, 'the desktop did not mint a new WSS token');
       assert.equal(ctx.events('cloud', { event: 'auth.signed_in' }, since).length > 1, false, 'the desktop signed in again');
-      const status = await desktop.call<{ state: string; signedIn: boolean }>('status');
+      const status = await desktop.call('status');
       assert.deepEqual({ state: status.state, signedIn: status.signedIn }, { state: 'connected', signedIn: true });
       assert.equal((await ctx.api.raw('GET', '/v1/me', { credential: alice.bearer })).status, 200, 'the bearer stopped working');
     });
@@ -125,7 +122,7 @@ export default defineScenario({
       ctx.plant((minted.body as { token: string }).token, 'gateway WSS token minted three days later');
       await ctx.waitForLog(GATEWAY, { event: 'ws.welcome' }, { since: at3d, timeoutMs: 60_000 });
       await ctx.until(
-        async () => (await desktop.call<{ state: string }>('status')).state === 'connected',
+        async () => (await desktop.call('status')).state === 'connected',
         'the desktop to be connected again',
         60_000,
       );

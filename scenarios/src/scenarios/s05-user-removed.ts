@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DesktopDriver } from '@multiclaw-lab/core';
-import { OPENCLAW_CONFIG_FILE } from '@multiclaw-lab/protocol';
+import { type ChannelKind, OPENCLAW_CONFIG_FILE, routes } from '@multiclaw-lab/protocol';
 import type { ScenarioContext } from '../context.ts';
 import { defineScenario } from '../define.ts';
 
@@ -49,11 +49,7 @@ export default defineScenario({
     assert.notEqual(devices[0]!.bearer, devices[1]!.bearer, "Bob's two desktops share one bearer");
 
     await ctx.step('there is no per-device revocation', async () => {
-      const gateways = await ctx.api.call<{ instances: Array<{ id: string; userId: string | null; kind: string }> }>(
-        'GET',
-        `/v1/workspaces/${workspaceId}/instances`,
-        { credential: owner.bearer },
-      );
+      const gateways = await ctx.api.request(routes.listInstances, { credential: owner.bearer, params: { wid: workspaceId } });
       const bobGateway = gateways.instances.find((i) => i.userId === bob.id && i.kind === 'gateway');
       assert.ok(bobGateway, "the owner does not see Bob's gateway");
       // the calls a per-device revocation would be: none exists
@@ -68,7 +64,7 @@ export default defineScenario({
         assert.equal(res.status, 404, `${method} ${path} answered ${res.status}: a per-device revocation route exists?`);
       }
       // signing out one session (the harness's own sign-in of Bob) leaves Bob's desktops working
-      await ctx.api.call('POST', '/v1/auth/sign-out', { credential: bob.bearer });
+      await ctx.api.request(routes.signOut, { credential: bob.bearer });
       assert.equal(
         (await ctx.api.raw('GET', '/v1/me', { credential: bob.bearer })).status,
         401,
@@ -79,7 +75,7 @@ export default defineScenario({
         assert.equal(me.status, 200, `signing out one session also revoked the bearer on ${d.host}`);
       }
       for (const desktop of bobDesktops) {
-        const status = await desktop.call<{ state: string }>('status');
+        const status = await desktop.call('status');
         assert.equal(status.state, 'connected', `${desktop.name} lost its connection when another session signed out`);
       }
     });
@@ -104,7 +100,7 @@ export default defineScenario({
       );
       for (const [i, desktop] of bobDesktops.entries()) {
         await desktop.waitForEvent({ event: 'signed-out', reason: 'revoked' }, { since: bobMarks[i]!, timeoutMs: 30_000 });
-        const status = await desktop.call<{ signedIn: boolean }>('status');
+        const status = await desktop.call('status');
         assert.equal(status.signedIn, false, `${desktop.name} still reports signed in`);
         await ctx.waitForLog(`${BOB_HOSTS[i]}-gateway`, { event: 'workspace.revoked' }, { since: removedAt });
       }
@@ -136,9 +132,9 @@ export default defineScenario({
     });
 
     await ctx.step('Carol, on the third desktop, is untouched', async () => {
-      const status = await carolDesktop.call<{ state: string; signedIn: boolean }>('status');
+      const status = await carolDesktop.call('status');
       assert.deepEqual({ state: status.state, signedIn: status.signedIn }, { state: 'connected', signedIn: true });
-      const gateway = await carolDesktop.call<{ workspace: { connected: boolean } }>('gatewayStatus');
+      const gateway = await carolDesktop.call('gatewayStatus');
       assert.equal(gateway.workspace.connected, true, "Carol's gateway lost its connection");
       assert.equal(
         (await ctx.api.raw('GET', '/v1/me', { credential: carolDevice.bearer })).status,
@@ -166,8 +162,8 @@ async function deviceTokens(ctx: ScenarioContext, host: string): Promise<DeviceT
   const bearer = storage['multiclaw.bearer'];
   assert.ok(bearer, `no bearer in the desktop profile on ${host}`);
   const config = JSON.parse(await readFile(join(home, OPENCLAW_CONFIG_FILE), 'utf8')) as { workspace: { authToken: string } };
-  const mint = async (credential: string, channel: string) => {
-    const r = await ctx.api.call<{ token: string }>('POST', '/v1/realtime/token', { credential, body: { channel } });
+  const mint = async (credential: string, channel: ChannelKind) => {
+    const r = await ctx.api.request(routes.mintRealtimeToken, { credential, body: { channel } });
     return ctx.plant(r.token, `${channel} WSS token of ${host}`);
   };
   return {

@@ -95,11 +95,11 @@ export default defineScenario({
       const restartedAt = Date.now();
       await lab.restart('s1-d3-desktop');
       const desktop = lab.desktop('s1-d3');
-      const status = await desktop.call<{ signedIn: boolean }>('status');
+      const status = await desktop.call('status');
       assert.equal(status.signedIn, true, 'the app forgot its bearer when it restarted');
       await desktop.call('connect');
       assert.equal(ctx.events('cloud', { event: 'auth.signed_in' }, restartedAt).length, 0, 'the restarted app signed in');
-      const out = await desktop.call<{ revokedByCloud: boolean }>('signOut');
+      const out = await desktop.call('signOut');
       assert.equal(out.revokedByCloud, true, 'the cloud did not confirm the sign-out');
       const stored = await readFile(join(profile, STORAGE), 'utf8').catch(() => '');
       assert.equal(stored.includes(bearer), false, 'the bearer is still in local storage after sign-out');
@@ -129,7 +129,7 @@ async function signedOutAndQuiet(
 ): Promise<void> {
   await ctx.waitForLog('cloud', { event: 'auth.bearers_revoked', why }, { since });
   const signedOut = await desktop.waitForEvent({ event: 'signed-out', reason: 'revoked' }, { since: mark, timeoutMs: 30_000 });
-  const status = await desktop.call<{ state: string; signedIn: boolean }>('status');
+  const status = await desktop.call('status');
   assert.deepEqual({ state: status.state, signedIn: status.signedIn }, { state: 'signed-out', signedIn: false });
   await sleep(RETRY_WINDOW_MS);
   const asked = ctx.events('cloud', { event: 'http.request', route: '/v1/realtime/token' }, since);

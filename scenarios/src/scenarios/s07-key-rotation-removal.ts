@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
-import type { AgentView } from '@multiclaw-lab/protocol';
-import { deriveInstanceKey, isSealed, unseal } from '@multiclaw-lab/protocol';
+import { deriveInstanceKey, isSealed, keyFingerprint, routePath, routes, unseal } from '@multiclaw-lab/protocol';
 import { defineScenario } from '../define.ts';
-import {
-  CLOUD_DESKTOP,
-  localGateway,
-  providerFingerprint,
-  readOpenclaw,
-  runTask,
-  type SyncedInstance,
-  waitForSync,
-} from './synced-instances.ts';
+import { CLOUD_DESKTOP, localGateway, readOpenclaw, runTask, type SyncedInstance, waitForSync } from './synced-instances.ts';
 
 /**
  * An agent's key goes through its life in the cloud's agent settings: set, rotated, removed.
@@ -31,13 +22,14 @@ export default defineScenario({
     const { lab } = ctx;
     // The cloud desktop's daemon serves the lab's workspace: the agent lives there, made by its owner.
     const demoOwner = lab.accounts[0]!;
-    const { bearer: ownerBearer } = await ctx.api.call<{ bearer: string }>('POST', '/v1/auth/sign-in', {
+    const { bearer: ownerBearer } = await ctx.api.request(routes.signIn, {
       body: { email: demoOwner.email, password: demoOwner.password },
     });
     const workspaceId = lab.workspaceId;
     const bob = await ctx.account('bob');
-    await ctx.api.call('POST', `/v1/workspaces/${workspaceId}/members`, {
+    await ctx.api.request(routes.addMember, {
       credential: ownerBearer,
+      params: { wid: workspaceId },
       body: { email: bob.email, role: 'member' },
     });
     const desktop = await ctx.useDesktop('s1-d1', bob, { workspaceId });
@@ -46,9 +38,9 @@ export default defineScenario({
     const newKey = await ctx.apiKey('new');
     const switchedKey = await ctx.apiKey('switched');
 
-    const agentsPath = `/v1/workspaces/${workspaceId}/agents`;
-    const { id: agentId } = await ctx.api.call<AgentView>('POST', agentsPath, {
+    const { id: agentId } = await ctx.api.request(routes.createAgent, {
       credential: ownerBearer,
+      params: { wid: workspaceId },
       body: { name: `${ctx.id}-agent`, provider: 'lab-llm', model: 'lab-model-1', baseUrl: 'https://api.llm.test/v1' },
     });
 
@@ -83,7 +75,11 @@ export default defineScenario({
     };
     const marks = () => instances.map((i) => lab.service(i.service).handle.lines.length);
     const setKey = (apiKey: string) =>
-      ctx.api.call<AgentView>('PUT', `${agentsPath}/${agentId}/key`, { credential: ownerBearer, body: { apiKey } });
+      ctx.api.request(routes.setAgentKey, {
+        credential: ownerBearer,
+        params: { wid: workspaceId, aid: agentId },
+        body: { apiKey },
+      });
 
     await ctx.step('key set in the agent settings → every instance holds it as enc:', async () => {
       const m = marks();
@@ -97,7 +93,7 @@ export default defineScenario({
       const calls = (await lab.llmAdmin.calls()).length;
       const task = await runTask(ctx, desktop, 's1-d1', agentId, 'first call');
       assert.equal(task.state, 'completed', `the task ended ${task.state}`);
-      const made = (await lab.llmAdmin.calls()).slice(calls).filter((c) => c.fingerprint === providerFingerprint(oldKey));
+      const made = (await lab.llmAdmin.calls()).slice(calls).filter((c) => c.fingerprint === keyFingerprint(oldKey));
       assert.equal(made.length, 1, 'the provider did not record exactly one call with the key');
       assert.equal(made[0]!.status, 200, `the provider answered ${made[0]!.status}`);
       const { text } = await readOpenclaw(ctx, instances[0]!);
@@ -122,9 +118,9 @@ export default defineScenario({
       const after = (await lab.llmAdmin.calls()).slice(calls);
       const fingerprints = after.map((c) => c.fingerprint);
       // the old key is still valid at the provider: a stale copy would show here, and succeed
-      assert.equal(fingerprints.includes(providerFingerprint(oldKey)), false, 'the old key was used after rotation');
+      assert.equal(fingerprints.includes(keyFingerprint(oldKey)), false, 'the old key was used after rotation');
       assert.equal(
-        fingerprints.filter((f) => f === providerFingerprint(newKey)).length,
+        fingerprints.filter((f) => f === keyFingerprint(newKey)).length,
         2,
         `expected two calls with the new key, saw ${JSON.stringify(after)}`,
       );
@@ -134,11 +130,13 @@ export default defineScenario({
       'provider changed in the agent settings (new provider, model, key) → next sync; the next task uses them',
       async () => {
         const change = { provider: 'lab-llm-switched', model: 'lab-model-2' };
-        const byMember = await ctx.api.raw('PATCH', `${agentsPath}/${agentId}`, { credential: bob.bearer, body: change });
+        const agentPath = routePath(routes.updateAgent, { wid: workspaceId, aid: agentId });
+        const byMember = await ctx.api.raw('PATCH', agentPath, { credential: bob.bearer, body: change });
         assert.equal(byMember.status, 403, `a member changing the agent's provider: expected 403, got ${byMember.status}`);
         const m = marks();
-        const view = await ctx.api.call<AgentView>('PATCH', `${agentsPath}/${agentId}`, {
+        const view = await ctx.api.request(routes.updateAgent, {
           credential: ownerBearer,
+          params: { wid: workspaceId, aid: agentId },
           body: change,
         });
         assert.deepEqual([view.provider, view.model], [change.provider, change.model], 'the agent view after PATCH');
@@ -158,7 +156,7 @@ export default defineScenario({
         const after = (await lab.llmAdmin.calls()).slice(calls);
         assert.deepEqual(
           after.map((c) => [c.fingerprint, c.model, c.status]),
-          [[providerFingerprint(switchedKey), change.model, 200]],
+          [[keyFingerprint(switchedKey), change.model, 200]],
           `the provider's call log after the switch: ${JSON.stringify(after)}`,
         );
       },
@@ -168,14 +166,17 @@ export default defineScenario({
       const before = await Promise.all(instances.map((i) => readOpenclaw(ctx, i)));
       const copies = before.map((b) => b.config.agents.find((a) => a.id === agentId)?.apiKey);
       const m = marks();
-      const view = await ctx.api.call<AgentView>('DELETE', `${agentsPath}/${agentId}/key`, { credential: ownerBearer });
+      const view = await ctx.api.request(routes.removeAgentKey, {
+        credential: ownerBearer,
+        params: { wid: workspaceId, aid: agentId },
+      });
       assert.deepEqual(view.key, { set: false, fingerprint: null, updatedAt: view.key.updatedAt }, 'the agent still shows a key');
       await syncedTo(m, null, 'the removal');
       for (const [i, instance] of instances.entries()) {
         const { text } = await readOpenclaw(ctx, instance);
         assert.equal(text.includes(copies[i]!), false, `${instance.service} still holds its old enc: copy`);
       }
-      const listed = await ctx.api.call<{ agents: AgentView[] }>('GET', agentsPath, { credential: bob.bearer });
+      const listed = await ctx.api.request(routes.listAgents, { credential: bob.bearer, params: { wid: workspaceId } });
       assert.equal(listed.agents.find((a) => a.id === agentId)?.key.set, false, 'a member still sees a key set');
     });
 
@@ -185,7 +186,7 @@ export default defineScenario({
       assert.equal(task.state, 'failed', `a task without a key ended ${task.state}`);
       const after = (await lab.llmAdmin.calls()).slice(calls);
       assert.equal(
-        after.some((c) => [oldKey, newKey, switchedKey].some((k) => c.fingerprint === providerFingerprint(k))),
+        after.some((c) => [oldKey, newKey, switchedKey].some((k) => c.fingerprint === keyFingerprint(k))),
         false,
         'the provider was called with a removed key',
       );

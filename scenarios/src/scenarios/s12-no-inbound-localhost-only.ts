@@ -139,7 +139,7 @@ export default defineScenario({
       await desktop.waitForEvent({ event: 'realtime.connected' }, { since: mark, timeoutMs: 30_000 });
       const gateway = lab.service(`${HOST}-gateway`).handle;
       await waitForAgent(desktop, agentId);
-      const { taskId } = await desktop.call<{ taskId: string }>('startTask', { agentId, prompt: 'hello from S12', steps: 1 });
+      const { taskId } = await desktop.call('startTask', { agentId, prompt: 'hello from S12', steps: 1 });
       const done = await gateway.waitForLine(
         (l) => l.json?.event === 'task.status' && l.json.taskId === taskId && TERMINAL.has(String(l.json.state)),
         60_000,

@@ -86,7 +86,7 @@ export default defineScenario({
       const lanCap = await ctx.capture(site.router, 'lan');
       const gateway = lab.service(`${HOST}-gateway`).handle;
       await waitForAgent(desktop, agentId);
-      const { taskId, conversationId } = await desktop.call<{ taskId: string; conversationId: string }>('startTask', {
+      const { taskId, conversationId } = await desktop.call('startTask', {
         agentId,
         prompt: 'hello from S13',
         steps: 1,
@@ -122,7 +122,7 @@ export default defineScenario({
       assert.equal(old, 401, `the previous session token: expected 401, got ${old}`);
       const fresh = await curl(second.url, ENDPOINTS[0]!, `Bearer ${second.token}`);
       assert.equal(fresh, 200, `the new session token: expected 200, got ${fresh}`);
-      const status = await desktop.call<{ workspace: { connected: boolean } }>('gatewayStatus');
+      const status = await desktop.call('gatewayStatus');
       assert.equal(status.workspace.connected, true, 'the app could not use the restarted gateway');
     });
 
@@ -133,11 +133,11 @@ export default defineScenario({
       // the app's own cloud connection is stopped too, so every packet seen is the gateway's
       await desktop.call('disconnect');
       ctx.onCleanup(async () => void (await desktop.call('connect').catch(() => undefined)));
-      const status = await desktop.call<{ workspace: { linked: boolean; connected: boolean } }>('gatewayStatus');
+      const status = await desktop.call('gatewayStatus');
       assert.deepEqual(status.workspace.linked, false, 'the gateway still reports a workspace link');
       const phrase = `local-only-phrase-${randomBytes(8).toString('hex')}`;
       const cap = await ctx.capture(HOST, 'eth0');
-      const { taskId, conversationId } = await desktop.call<{ taskId: string; conversationId: string }>('startTask', {
+      const { taskId, conversationId } = await desktop.call('startTask', {
         agentId,
         prompt: `please remember ${phrase}`,
         steps: 1,

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LOCAL_API_FILE, LocalApiFile, OPENCLAW_CONFIG_FILE, OpenclawConfig } from '@multiclaw-lab/protocol';
+import {
+  LOCAL_API_FILE,
+  LocalApiFile,
+  OPENCLAW_CONFIG_FILE,
+  OpenclawConfig,
+  ROUTE_LIST,
+  routePath,
+  routes,
+} from '@multiclaw-lab/protocol';
 import { defineScenario } from '../define.ts';
 import { waitForAgent } from './synced-instances.ts';
 
@@ -72,24 +80,18 @@ export default defineScenario({
     });
 
     await ctx.step('the gateway credential cannot call the desktop REST API nor open the user channel', async () => {
-      const rest = [
-        ['GET', '/v1/me'],
-        ['GET', `/v1/workspaces/${wsA}`],
-        ['GET', `/v1/workspaces/${wsA}/members`],
-        ['GET', `/v1/workspaces/${wsA}/agents`],
-        ['POST', `/v1/workspaces/${wsA}/gateway-tokens`],
-        ['GET', '/v1/turn/credentials'],
-      ] as const;
-      for (const [credential, label] of [
-        [gatewayToken, 'gateway token'],
-        [instanceToken, 'instance token'],
+      // every REST route of the table that does not take the credential's kind (an instance token
+      // may fetch TURN credentials for the cloud desktop's relay; both mint their own WSS tokens)
+      const ids = { wid: wsA, aid: agentId, iid: 'x', uid: alice.id, tid: 'x', cid: 'x' };
+      for (const [credential, label, kind] of [
+        [gatewayToken, 'gateway token', 'gateway'],
+        [instanceToken, 'instance token', 'instance'],
       ] as const) {
-        for (const [method, path] of rest) {
-          const body = method === 'POST' ? { deviceName: 'x' } : undefined;
-          const r = await api.raw(method, path, { credential, ...(body ? { body } : {}) });
-          // an instance token may fetch TURN credentials (the cloud desktop's relay), nothing else here
-          if (label === 'instance token' && path === '/v1/turn/credentials') continue;
-          assert.equal(r.status, 401, `${label} → ${method} ${path}: expected 401, got ${r.status}`);
+        for (const route of ROUTE_LIST) {
+          if (route.credentials.length === 0 || route.credentials.includes(kind)) continue;
+          const path = routePath(route, ids);
+          const r = await api.raw(route.method, path, { credential });
+          assert.equal(r.status, 401, `${label} → ${route.method} ${path}: expected 401, got ${r.status}`);
         }
         const user = await mint(credential, 'user');
         assert.equal(user.status, 403, `${label} → user channel token: expected 403, got ${user.status}`);
@@ -128,7 +130,7 @@ export default defineScenario({
     const { taskId, conversationId } = await ctx.step('alice runs a task in her workspace (she can read it)', async () => {
       const gateway = lab.service(`${HOST}-gateway`).handle;
       await waitForAgent(desktop, agentId);
-      const started = await desktop.call<{ taskId: string; conversationId: string }>('startTask', {
+      const started = await desktop.call('startTask', {
         agentId,
         prompt: 'hello from S14',
         steps: 1,
@@ -152,20 +154,15 @@ export default defineScenario({
     });
 
     await ctx.step("another user's tokens cannot read alice's workspace", async () => {
-      const bobGateway = await api.call<{ authToken: string; workspaceId: string }>(
-        'POST',
-        `/v1/workspaces/${wsB}/gateway-tokens`,
-        { credential: bob.bearer, body: { deviceName: 's14-bob' } },
-      );
+      const bobGateway = await api.request(routes.createGatewayToken, {
+        credential: bob.bearer,
+        params: { wid: wsB },
+        body: { deviceName: 's14-bob' },
+      });
       ctx.plant(bobGateway.authToken, "bob's gateway token (never on a host)");
-      const paths = [
-        `/v1/workspaces/${wsA}`,
-        `/v1/workspaces/${wsA}/members`,
-        `/v1/workspaces/${wsA}/agents`,
-        `/v1/workspaces/${wsA}/instances`,
-        `/v1/workspaces/${wsA}/tasks/${taskId}/statuses`,
-        `/v1/workspaces/${wsA}/transcripts/${conversationId}`,
-      ];
+      // every read of alice's workspace the route table has
+      const ids = { wid: wsA, tid: taskId, cid: conversationId };
+      const paths = ROUTE_LIST.filter((r) => r.method === 'GET' && r.params[0] === 'wid').map((r) => routePath(r, ids));
       for (const path of paths) {
         const asBob = await api.raw('GET', path, { credential: bob.bearer });
         assert.ok([403, 404].includes(asBob.status), `bob's bearer → GET ${path}: expected 403/404, got ${asBob.status}`);
@@ -188,11 +185,7 @@ export default defineScenario({
     });
 
     await ctx.step('roles: one role per person; a Member cannot remove users or manage keys, an Owner can', async () => {
-      const { members } = await api.call<{ members: Array<{ userId: string; role: string }> }>(
-        'GET',
-        `/v1/workspaces/${wsA}/members`,
-        { credential: carol.bearer },
-      );
+      const { members } = await api.request(routes.listMembers, { credential: carol.bearer, params: { wid: wsA } });
       assert.equal(new Set(members.map((m) => m.userId)).size, members.length, 'a user is listed twice');
       assert.ok(
         members.every((m) => m.role === 'owner' || m.role === 'member'),
@@ -213,18 +206,14 @@ export default defineScenario({
       assert.equal(setKey.status, 403, `a Member setting an agent key: expected 403, got ${setKey.status}`);
       const delKey = await api.raw('DELETE', `/v1/workspaces/${wsA}/agents/${agentId}/key`, { credential: carol.bearer });
       assert.equal(delKey.status, 403, `a Member removing an agent key: expected 403, got ${delKey.status}`);
-      const still = await api.call<{ members: Array<{ userId: string }> }>('GET', `/v1/workspaces/${wsA}/members`, {
-        credential: alice.bearer,
-      });
+      const still = await api.request(routes.listMembers, { credential: alice.bearer, params: { wid: wsA } });
       assert.ok(
         still.members.some((m) => m.userId === dave.id),
         'dave was removed although a Member asked',
       );
       const byOwner = await api.raw('DELETE', `/v1/workspaces/${wsA}/members/${dave.id}`, { credential: alice.bearer });
       assert.equal(byOwner.status, 204, `the Owner removing a user: expected 204, got ${byOwner.status}`);
-      const after = await api.call<{ members: Array<{ userId: string }> }>('GET', `/v1/workspaces/${wsA}/members`, {
-        credential: alice.bearer,
-      });
+      const after = await api.request(routes.listMembers, { credential: alice.bearer, params: { wid: wsA } });
       assert.ok(!after.members.some((m) => m.userId === dave.id), 'dave is still a member after the Owner removed him');
     });
   },

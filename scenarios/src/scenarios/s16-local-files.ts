@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { chmod, lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CONVERSATIONS_DIR, Conversation, OPENCLAW_CONFIG_FILE, OPENCLAW_DIR, OpenclawConfig } from '@multiclaw-lab/protocol';
+import {
+  CONVERSATIONS_DIR,
+  Conversation,
+  OPENCLAW_CONFIG_FILE,
+  OPENCLAW_DIR,
+  OpenclawConfig,
+  routes,
+} from '@multiclaw-lab/protocol';
 import { defineScenario } from '../define.ts';
 import { waitForAgent } from './synced-instances.ts';
 
@@ -82,7 +89,7 @@ export default defineScenario({
 
     const conversationId = await ctx.step('a task makes a conversation; it syncs to the cloud by itself', async () => {
       await waitForAgent(desktop, agentId);
-      const { taskId, conversationId } = await desktop.call<{ taskId: string; conversationId: string }>('startTask', {
+      const { taskId, conversationId } = await desktop.call('startTask', {
         agentId,
         prompt: 'hello from S16',
         steps: 1,
@@ -103,9 +110,7 @@ export default defineScenario({
         assert.ok(Date.now() < until, `the conversation did not reach the cloud (status ${t.status})`);
         await new Promise((r) => setTimeout(r, 250));
       }
-      const agents = await api.call<{ agents: Array<{ id: string }> }>('GET', `/v1/workspaces/${workspaceId}/agents`, {
-        credential: alice.bearer,
-      });
+      const agents = await api.request(routes.listAgents, { credential: alice.bearer, params: { wid: workspaceId } });
       assert.ok(
         agents.agents.some((a) => a.id === agentId),
         'the agent definition is not in the cloud',
@@ -163,7 +168,7 @@ export default defineScenario({
       assert.ok(stored.startsWith('mcb_'), 'no plain mcb_ bearer in the desktop profile');
       assert.notEqual(stored, workspaceToken, 'the bearer and the workspace token are the same string');
       assert.ok(!(await readFile(join(home, OPENCLAW_CONFIG_FILE), 'utf8')).includes(stored), 'the bearer is in openclaw.json');
-      const me = await api.call<{ user: { id: string } }>('GET', '/v1/me', { credential: stored });
+      const me = await api.request(routes.getMe, { credential: stored });
       assert.equal(me.user.id, alice.id, 'the bearer read from disk (as root) does not act as its user');
       return stored;
     });
@@ -213,7 +218,7 @@ export default defineScenario({
         [workspaceToken, 'gateway'],
         [bearer, 'user'],
       ] as const) {
-        const r = await api.call<{ token: string }>('POST', '/v1/realtime/token', { credential, body: { channel } });
+        const r = await api.request(routes.mintRealtimeToken, { credential, body: { channel } });
         ctx.plant(r.token, `${channel} WSS token minted by the harness`);
         assert.match(r.token, JWT, 'the scan pattern would not find a real session token');
       }

@@ -6,11 +6,6 @@ import { defineScenario } from '../define.ts';
 
 const HOST = 's1-d2';
 
-type CheckResult =
-  | { status: 'up-to-date'; currentVersion: string; latestVersion: string }
-  | { status: 'installed'; version: string; file: string; sha256: string }
-  | { status: 'rejected'; version: string | null; code: string; reason: string };
-
 const exists = (path: string) =>
   access(path).then(
     () => true,
@@ -34,7 +29,7 @@ export default defineScenario({
     const { lab } = ctx;
     const desktop = lab.desktop(HOST);
     const profile = join(lab.hostFiles(HOST).home, '.multiclaw-desktop');
-    const current = (await desktop.call<{ version: string }>('status')).version;
+    const current = (await desktop.call('status')).version;
     const [major, minor, patch] = current.split('.').map(Number) as [number, number, number];
     const next = (n: number) => `${major}.${minor}.${patch + n}`;
 
@@ -48,11 +43,11 @@ export default defineScenario({
         const version = next(i + 1);
         await lab.cdnAdmin.publish({ channel: 'stable', version, variant });
         const mark = desktop.mark();
-        const result = await desktop.call<CheckResult>('checkForUpdate');
+        const result = await desktop.call('checkForUpdate');
         assert.equal(result.status, 'rejected', `a ${variant} release was ${result.status}`);
         assert.equal(result.status === 'rejected' && result.code, code, `refusal code for ${variant}`);
         await desktop.waitForEvent({ event: 'update.rejected' }, { since: mark, timeoutMs: 10_000 });
-        assert.equal((await desktop.call<{ version: string }>('status')).version, current, 'the version changed');
+        assert.equal((await desktop.call('status')).version, current, 'the version changed');
         assert.equal(await exists(join(profile, 'updates', version)), false, `files of ${version} were written`);
       });
     }
@@ -61,16 +56,16 @@ export default defineScenario({
       const version = next(refusals.length + 1);
       const release = await lab.cdnAdmin.publish({ channel: 'stable', version, variant: 'valid' });
       const mark = desktop.mark();
-      const result = await desktop.call<CheckResult>('checkForUpdate');
+      const result = await desktop.call('checkForUpdate');
       assert.equal(result.status, 'installed', `a valid release was ${result.status}: ${JSON.stringify(result)}`);
       await desktop.waitForEvent({ event: 'update.installed' }, { since: mark, timeoutMs: 10_000 });
-      assert.equal((await desktop.call<{ version: string }>('status')).version, version);
+      assert.equal((await desktop.call('status')).version, version);
       const file = result.status === 'installed' ? result.file : '';
       const sha = createHash('sha256')
         .update(await readFile(file))
         .digest('hex');
       assert.equal(sha, release.sha256, 'the installed bytes are not the published ones');
-      const again = await desktop.call<CheckResult>('checkForUpdate');
+      const again = await desktop.call('checkForUpdate');
       assert.equal(again.status, 'up-to-date', `after installing, the check says ${again.status}`);
     });
   },

@@ -83,7 +83,7 @@ export default defineScenario({
       const agentId = await ctx.agent(alice, workspaceId, await ctx.apiKey('s18'));
       const desktop = await ctx.useDesktop(HOST, alice, { workspaceId });
       await waitForAgent(desktop, agentId);
-      const { taskId } = await desktop.call<{ taskId: string }>('startTask', { agentId, prompt: 'hello from S18', steps: 1 });
+      const { taskId } = await desktop.call('startTask', { agentId, prompt: 'hello from S18', steps: 1 });
       const gateway = lab.service(`${HOST}-gateway`).handle;
       const done = await gateway.waitForLine(
         (l) => l.json?.event === 'task.status' && l.json.taskId === taskId && TERMINAL.has(String(l.json.state)),

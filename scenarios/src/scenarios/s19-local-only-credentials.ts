@@ -5,11 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPcap } from '@multiclaw-lab/infra';
 import { addressOf } from '@multiclaw-lab/network';
-import { isSealed, OPENCLAW_CONFIG_FILE, OPENCLAW_DIR, type OpenclawAgent, OpenclawConfig } from '@multiclaw-lab/protocol';
+import {
+  isSealed,
+  keyFingerprint,
+  OPENCLAW_CONFIG_FILE,
+  OPENCLAW_DIR,
+  type OpenclawAgent,
+  OpenclawConfig,
+  routes,
+} from '@multiclaw-lab/protocol';
 import { dumpDatabase } from '../canary.ts';
 import type { ScenarioContext } from '../context.ts';
 import { defineScenario } from '../define.ts';
-import { localGateway, providerFingerprint, runTask, waitForSync } from './synced-instances.ts';
+import { localGateway, runTask, waitForSync } from './synced-instances.ts';
 
 const HOST = 's1-d3';
 const GATEWAY = `${HOST}-gateway`;
@@ -49,9 +57,9 @@ export default defineScenario({
 
     const desktop = await ctx.step(`${HOST}: desktop signed out, gateway linked to no workspace`, async () => {
       const d = lab.desktop(HOST);
-      if ((await d.call<{ signedIn: boolean }>('status')).signedIn) await d.call('signOut');
+      if ((await d.call('status')).signedIn) await d.call('signOut');
       await d.call('unlinkGateway');
-      const st = await d.call<{ workspace: { linked: boolean } }>('gatewayStatus');
+      const st = await d.call('gatewayStatus');
       assert.equal(st.workspace.linked, false, 'the gateway still reports a workspace after unlinking');
       return d;
     });
@@ -143,9 +151,7 @@ export default defineScenario({
         const cloudLines = lab.history.filter((s) => s.def.id === 'cloud').flatMap((s) => s.handle.lines);
         assert.ok(cloudLines.length > 0, 'no cloud log lines to search');
         assert.equal(cloudLines.filter((l) => l.text.includes(localKey)).length, 0, 'the local-only key is in the cloud log');
-        const listed = await ctx.api.call<{ agents: Array<{ id: string }> }>('GET', `/v1/workspaces/${workspaceId}/agents`, {
-          credential: alice.bearer,
-        });
+        const listed = await ctx.api.request(routes.listAgents, { credential: alice.bearer, params: { wid: workspaceId } });
         assert.deepEqual(
           listed.agents.map((a) => a.id),
           [cloudAgentId],
@@ -208,10 +214,10 @@ export default defineScenario({
       await lab.service(GATEWAY).handle.waitForLine((l) => l.json?.event === 'ws.welcome', 30_000);
       await lab.restart(DESKTOP);
       const again = lab.desktop(HOST);
-      const status = await again.call<{ signedIn: boolean }>('status');
+      const status = await again.call('status');
       if (!status.signedIn) await ctx.useDesktop(HOST, alice, { workspaceId });
       else await again.waitForEvent({ event: 'realtime.connected' }, { timeoutMs: 30_000 });
-      assert.equal((await again.call<{ signedIn: boolean }>('status')).signedIn, true, 'the app is not signed in after restart');
+      assert.equal((await again.call('status')).signedIn, true, 'the app is not signed in after restart');
     });
   },
 });
@@ -246,7 +252,7 @@ async function expectOneCall(
   const after = (await ctx.lab.llmAdmin.calls()).slice(before);
   assert.deepEqual(
     after.map((c) => [c.fingerprint, c.model, c.status]),
-    [[providerFingerprint(key), model, 200]],
+    [[keyFingerprint(key), model, 200]],
     `the provider's call log: ${JSON.stringify(after)}`,
   );
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { routes } from '@multiclaw-lab/protocol';
 import { defineScenario } from '../define.ts';
 import { assertFramesIdentical, cloudDesktopId, labOwner, type ViewResult, view } from './webrtc-support.ts';
 
@@ -36,8 +37,9 @@ export default defineScenario({
     const outsider = await ctx.account('outsider');
     await ctx.workspace(outsider);
     const member = await ctx.account('member');
-    await api.call('POST', `/v1/workspaces/${lab.workspaceId}/members`, {
+    await api.request(routes.addMember, {
       credential: owner.bearer,
+      params: { wid: lab.workspaceId },
       body: { email: member.email, role: 'member' },
     });
     const viewer = await ctx.useDesktop(VIEWER_HOST, owner);
@@ -74,8 +76,8 @@ export default defineScenario({
       await ctx.waitForLog('cloud', { event: 'ws.refused', status: 401 }, { since, timeoutMs: 10_000 });
     });
 
-    const tryFrom = async (app: typeof viewer, frame: Record<string, unknown>): Promise<SignalAnswer> =>
-      app.call<SignalAnswer>('sendSignal', { frame, waitMs: 5_000 });
+    const tryFrom = async (app: typeof viewer, frame: { type: string } & Record<string, unknown>): Promise<SignalAnswer> =>
+      app.call('sendSignal', { frame, waitMs: 5_000 });
 
     await ctx.step('a user of another workspace: candidate and offers refused, logged with their id', async () => {
       const c = await tryFrom(outsiderApp, candidate);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type BrowserViewer, type BrowserViewMode, labBrowserHost, openBrowserViewer } from '@multiclaw-lab/core';
 import { pcapContains, readPcap } from '@multiclaw-lab/infra';
 import { addressOf, PROBE_PORTS, PUBLIC_NAMES } from '@multiclaw-lab/network';
+import { routes } from '@multiclaw-lab/protocol';
 import type { ScenarioContext } from '../context.ts';
 import { defineScenario } from '../define.ts';
 import { blockSiteUdp, DAEMON_HOST } from './webrtc-support.ts';
@@ -36,11 +37,10 @@ export default defineScenario({
     const wanAddress = lab.topology.sites.find((s) => s.id === SITE)!.wanAddress;
 
     const instanceId = await ctx.step(`the owner finds the cloud desktop ${DAEMON_HOST} through the cloud API`, async () => {
-      const { instances } = await api.call<{ instances: Array<{ id: string; name: string; connected: boolean }> }>(
-        'GET',
-        `/v1/workspaces/${lab.workspaceId}/instances`,
-        { credential: owner.bearer },
-      );
+      const { instances } = await api.request(routes.listInstances, {
+        credential: owner.bearer,
+        params: { wid: lab.workspaceId },
+      });
       const mine = instances.find((i) => i.name === DAEMON_HOST);
       assert.ok(mine, `no instance named ${DAEMON_HOST} in the lab workspace`);
       assert.equal(mine.connected, true, `the cloud desktop ${DAEMON_HOST} is not connected to the cloud`);

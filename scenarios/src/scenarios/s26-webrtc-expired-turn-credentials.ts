@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
 import { runTurnClient } from '@multiclaw-lab/infra';
 import { addressOf } from '@multiclaw-lab/network';
+import { type RouteResponse, routes } from '@multiclaw-lab/protocol';
 import { defineScenario } from '../define.ts';
 import { labOwner, view, waitForTurnEvent } from './webrtc-support.ts';
 
 const HOST = 's1-d1';
 
-interface TurnCredentials {
-  urls: string[];
-  username: string;
-  credential: string;
-  ttlSeconds: number;
-  expiresAt: string;
-}
+type TurnCredentials = RouteResponse<typeof routes.getTurnCredentials>;
 
 /**
  * TURN credentials are time-limited. Credentials the cloud issued while its clock stood two TTLs
@@ -30,7 +25,7 @@ export default defineScenario({
     const { lab, api } = ctx;
     const owner = labOwner(lab);
     const relay = addressOf(lab.topology, 'relay');
-    const credentials = () => api.call<TurnCredentials>('GET', '/v1/turn/credentials', { credential: owner.bearer });
+    const credentials = () => api.request(routes.getTurnCredentials, { credential: owner.bearer });
     const allocate = (c: TurnCredentials) =>
       runTurnClient(lab.runner(HOST), {
         server: relay,

@@ -1,16 +1,15 @@
+/**
+ * Helpers shared by scenarios (S07, S08, S12, S13): the instances that receive config sync (a
+ * site's local gateway and the cloud desktop's daemon), their openclaw.json, the provider's
+ * record of which key called it, and a gateway task run to its end.
+ */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DesktopDriver } from '@multiclaw-lab/core';
 import { OPENCLAW_CONFIG_FILE, OpenclawConfig } from '@multiclaw-lab/protocol';
 import type { ScenarioContext } from '../context.ts';
 
-/**
- * Helpers shared by scenarios (S07, S08, S12, S13): the instances that receive config sync (a
- * site's local gateway and the cloud desktop's daemon), their openclaw.json, the provider's
- * record of which key called it, and a gateway task run to its end.
- */
 export interface SyncedInstance {
   /** the lab service id, e.g. s1-d1-gateway or cd1-daemon */
   service: string;
@@ -59,11 +58,6 @@ export async function waitForSync(
   }
 }
 
-/** The lab provider's key fingerprint: the first 16 hex digits of SHA-256 of the key. */
-export function providerFingerprint(apiKey: string): string {
-  return createHash('sha256').update(apiKey).digest('hex').slice(0, 16);
-}
-
 /** Runs a task on the desktop's local gateway (no steps, one LLM call) and waits for its last status. */
 export async function runTask(
   ctx: ScenarioContext,
@@ -76,7 +70,7 @@ export async function runTask(
   // the agent reaches a freshly linked gateway with the config sync that follows the welcome
   await waitForSync(ctx, localGateway(host), gateway.lines.length, (c) => c.agents.some((a) => a.id === agentId), 'the agent');
   const from = gateway.lines.length;
-  const started = await desktop.call<{ taskId: string; conversationId: string }>('startTask', {
+  const started = await desktop.call('startTask', {
     agentId,
     prompt,
     steps: 0,
@@ -94,13 +88,10 @@ export async function runTask(
 }
 
 /** Polls the gateway's status until config sync brought `agentId` with its key. */
-export async function waitForAgent(
-  desktop: { call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> },
-  agentId: string,
-): Promise<void> {
+export async function waitForAgent(desktop: Pick<DesktopDriver, 'call'>, agentId: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const status = await desktop.call<{ agents: Array<{ id: string; hasKey: boolean }> }>('gatewayStatus');
+    const status = await desktop.call('gatewayStatus');
     if (status.agents.some((a) => a.id === agentId && a.hasKey)) return;
     assert.ok(Date.now() < deadline, `config sync did not bring agent ${agentId} with its key: ${JSON.stringify(status.agents)}`);
     await new Promise((r) => setTimeout(r, 250));

@@ -3,26 +3,15 @@ import { createHash } from 'node:crypto';
 import type { DesktopDriver, Lab } from '@multiclaw-lab/core';
 import { syntheticJpeg } from '@multiclaw-lab/gateway';
 import { type TurnEvent, TurnLogParser } from '@multiclaw-lab/infra';
-import { addressOf, type NftTableFault } from '@multiclaw-lab/network';
+import { addressOf, type Fault } from '@multiclaw-lab/network';
+import type { DesktopCommandResult } from '@multiclaw-lab/protocol';
 import type { Account, ScenarioContext } from '../context.ts';
 
 /** The cloud desktop every WebRTC scenario views, and the host its daemon runs on. */
 export const DAEMON_HOST = 'cd1';
 
 /** What the desktop simulator's `viewDesktop` command answers. */
-export interface ViewResult {
-  sessionId: string;
-  mode: 'auto' | 'turn-relay';
-  connectMs: number;
-  attempt: 'direct' | 'relay';
-  failedAttempts: Array<{ sessionId: string; attempt: string; code: string }>;
-  firstFrameMs: number;
-  pair?: { local?: string; remote?: string; relayTransport?: string; localCandidate: string; remoteCandidate: string };
-  frames: number;
-  bytes: number;
-  sha256: string[];
-  framesPerSecond?: number;
-}
+export type ViewResult = DesktopCommandResult<'viewDesktop'>;
 
 /** The lab workspace's owner (the cloud desktop belongs to that workspace) as a scenario account. */
 export function labOwner(lab: Lab): Account {
@@ -47,7 +36,7 @@ export function view(
   const timeoutMs = options.timeoutMs ?? 20_000;
   const frames = options.frames ?? 30;
   // the command waits for the connection and then for the frames, each within timeoutMs
-  return desktop.call<ViewResult>(
+  return desktop.call(
     'viewDesktop',
     {
       instanceId: cloudDesktopId(lab),
@@ -123,7 +112,7 @@ export async function blockSiteUdp(
   host: string,
   site: string,
   probePort: number,
-): Promise<{ fault: NftTableFault; udpToRelay: () => Promise<boolean> }> {
+): Promise<{ fault: Fault; udpToRelay: () => Promise<boolean> }> {
   const { lab } = ctx;
   const relayAddress = addressOf(lab.topology, 'relay');
   const echo = await lab.driver.startUdpEcho('relay', probePort);

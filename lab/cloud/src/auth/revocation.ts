@@ -1,14 +1,13 @@
+/**
+ * Every way a credential dies, and with it the sockets it opened: the database change first,
+ * then the open sessions minted from it close at once with 4003 (revoked).
+ */
 import { CLOSE_CODES, ProtocolError } from '@multiclaw-lab/protocol';
 import { type Ctx, nowDate } from '../context.ts';
 import { revokeBearer, revokeUserBearers } from '../db/bearers.ts';
 import { removeViewerEverywhere, revokeUserGateways } from '../db/instances.ts';
 import { inTransaction } from '../db/tx.ts';
 import { deleteMembership, lockOwners, roleOf } from '../db/workspaces.ts';
-
-/**
- * Every way a credential dies, and with it the sockets it opened: the database change first,
- * then the open sessions minted from it close at once with 4003 (revoked).
- */
 
 export async function signOut(ctx: Ctx, bearerId: string, userId: string): Promise<void> {
   await revokeBearer(ctx.db, bearerId, 'sign-out', nowDate(ctx));

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { LocalMasterKeyProvider, parseMasterKey } from './key-provider.ts';
-import { credentialHash, keyFingerprint, newCredential } from './tokens.ts';
+import { credentialHash, newCredential } from './tokens.ts';
 
 describe('master key provider', () => {
   const provider = new LocalMasterKeyProvider(randomBytes(32));
@@ -34,10 +34,5 @@ describe('credentials', () => {
     expect(token).toMatch(/^mci_[A-Za-z0-9_-]{43}$/);
     expect(credentialHash(token)).toHaveLength(32);
     expect(newCredential('instance')).not.toBe(token);
-  });
-
-  it('fingerprints keys as the first 16 hex of SHA-256', () => {
-    // sha256("abc") = ba7816bf8f01cfea414140de5dae2223...
-    expect(keyFingerprint('abc')).toBe('ba7816bf8f01cfea');
   });
 });

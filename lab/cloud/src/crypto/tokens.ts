@@ -16,11 +16,6 @@ export function newId(prefix: 'usr' | 'brr' | 'wsp' | 'ins' | 'agt' | 'con' | 'j
   return `${prefix}_${randomBytes(10).toString('hex')}`;
 }
 
-/** The fingerprint of an LLM key, the same one the LLM provider records: first 16 hex of SHA-256. */
-export function keyFingerprint(apiKey: string): string {
-  return createHash('sha256').update(apiKey, 'utf8').digest('hex').slice(0, 16);
-}
-
 export function constantTimeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);

@@ -1,19 +1,10 @@
-import {
-  CREDENTIAL_FOR_CHANNEL,
-  type CredentialKind,
-  ProtocolError,
-  parseOrThrow,
-  REALTIME_PATH,
-  RealtimeTokenRequest,
-} from '@multiclaw-lab/protocol';
-import { authenticate, type Principal } from '../auth/authenticate.ts';
+import { CREDENTIAL_FOR_CHANNEL, ProtocolError, REALTIME_PATH, routes } from '@multiclaw-lab/protocol';
+import type { Principal } from '../auth/authenticate.ts';
 import type { MintRequest } from '../auth/wss-tokens.ts';
 import type { Ctx } from '../context.ts';
 import { turnCredentials } from '../crypto/turn.ts';
 import type { App } from '../http/app.ts';
-import { CLOUD_VERSION } from '../version.ts';
-
-const ALL_KINDS: readonly CredentialKind[] = ['bearer', 'gateway', 'instance'];
+import { routeOn } from '../http/route.ts';
 
 /** The claims a principal's WSS token carries; `cid` ties the token to the credential that minted it. */
 function claimsFor(principal: Principal): MintRequest {
@@ -40,9 +31,9 @@ function claimsFor(principal: Principal): MintRequest {
 }
 
 export function realtimeRoutes(app: App, ctx: Ctx): void {
-  app.post('/v1/realtime/token', async (request) => {
-    const principal = await authenticate(ctx, request.headers.authorization, ALL_KINDS);
-    const { channel } = parseOrThrow(RealtimeTokenRequest, request.body);
+  const on = routeOn(app, ctx);
+
+  on(routes.mintRealtimeToken, async ({ principal, body: { channel } }) => {
     if (CREDENTIAL_FOR_CHANNEL[channel] !== principal.kind) {
       throw new ProtocolError(
         'forbidden',
@@ -57,12 +48,9 @@ export function realtimeRoutes(app: App, ctx: Ctx): void {
     return { token, channel, expiresAt: new Date(claims.exp * 1000).toISOString(), path: REALTIME_PATH[channel] };
   });
 
-  app.get('/v1/turn/credentials', async (request) => {
-    const principal = await authenticate(ctx, request.headers.authorization, ['bearer', 'instance']);
+  on(routes.getTurnCredentials, async ({ principal }) => {
     const subject = principal.kind === 'bearer' ? principal.userId : principal.instanceId;
     const { turnSecret, turnTtlSeconds, turnUrls } = ctx.settings;
     return { urls: turnUrls, ...turnCredentials(turnSecret, subject, ctx.clock.now(), turnTtlSeconds) };
   });
-
-  app.get('/healthz', async () => ({ status: 'ok', version: CLOUD_VERSION }));
 }

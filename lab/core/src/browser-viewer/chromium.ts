@@ -4,7 +4,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LabError, MissingToolError } from '@multiclaw-lab/kit';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 
 const run = promisify(execFile);
 
@@ -14,8 +14,8 @@ export const CHROMIUM = process.env.LAB_CHROMIUM ?? '/usr/bin/chromium';
 export interface LaunchOptions {
   /** a folder of this browser's own: profile, HOME with its NSS database, wrapper script */
   dir: string;
-  /** the network namespace to run in; undefined: this process's own */
-  namespace?: string | undefined;
+  /** the argv prefix that runs a command inside a lab host, keeping its fds; undefined: this process's own network */
+  inHost?: string[] | undefined;
   /** PEM of the one CA this browser trusts besides the system's (the lab CA) */
   caPem: string;
 }
@@ -28,9 +28,10 @@ export interface LaunchOptions {
  * like on a user's machine that trusts them. Ignoring certificate errors would also hide a wrong
  * certificate, which is exactly what a TLS scenario must see.
  *
- * The namespace: playwright starts `executablePath` with a debugging pipe on fds 3/4; a wrapper
- * script that execs `ip netns exec <ns> chromium` keeps those fds (both exec), so the browser and
- * every process it forks live in the host's network and see its /etc/hosts.
+ * The host: playwright starts `executablePath` with a debugging pipe on fds 3/4; a wrapper script
+ * that execs the driver's in-host prefix (for netns `ip netns exec <ns>`) and then chromium keeps
+ * those fds (both exec), so the browser and every process it forks live in the host's network and
+ * see its /etc/hosts.
  */
 export async function launchChromium(options: LaunchOptions): Promise<BrowserContext> {
   if (!existsSync(CHROMIUM)) throw new MissingToolError(CHROMIUM, 'apt-get install -y chromium (or pnpm lab doctor --install)');
@@ -38,13 +39,16 @@ export async function launchChromium(options: LaunchOptions): Promise<BrowserCon
   await mkdir(home, { recursive: true, mode: 0o700 });
   await trustInNss(home, options.caPem, join(options.dir, 'lab-ca.pem'));
   let executablePath = CHROMIUM;
-  if (options.namespace) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(options.namespace))
-      throw new LabError('LAB_BAD_NAMESPACE', `bad namespace ${options.namespace}`);
-    executablePath = join(options.dir, 'chromium-in-netns.sh');
-    await writeFile(executablePath, `#!/bin/sh\nexec ip netns exec ${options.namespace} ${CHROMIUM} "$@"\n`);
+  if (options.inHost) {
+    const unsafe = options.inHost.find((word) => !/^[A-Za-z0-9_./=:-]+$/.test(word));
+    if (unsafe !== undefined) throw new LabError('LAB_BAD_EXEC', `unsafe word in the in-host command: ${JSON.stringify(unsafe)}`);
+    executablePath = join(options.dir, 'chromium-in-host.sh');
+    await writeFile(executablePath, `#!/bin/sh\nexec ${options.inHost.join(' ')} ${CHROMIUM} "$@"\n`);
     await chmod(executablePath, 0o755);
   }
+  // loaded here, not with the module: playwright takes a few hundred ms of CPU to load, and
+  // labd (which imports this) starts on every `lab up` while few runs open a browser
+  const { chromium } = await import('playwright-core');
   return chromium.launchPersistentContext(join(options.dir, 'profile'), {
     executablePath,
     headless: true,

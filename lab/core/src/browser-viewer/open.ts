@@ -1,3 +1,8 @@
+/**
+ * The browser viewer: the page in this folder, served inside a host and opened by a real headless
+ * Chromium in that same host, connecting through the cloud's signalling and coturn like the
+ * product's WebView client would.
+ */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type HostRunner, startService } from '@multiclaw-lab/infra';
@@ -8,21 +13,21 @@ import { launchChromium } from './chromium.ts';
 import { BROWSER_VIEWER_ORIGIN, BROWSER_VIEWER_PORT } from './origin.ts';
 import { checkScreenshot, type ScreenshotCheck } from './screenshot-check.ts';
 
-/**
- * The browser viewer: the page in this folder, served inside a host and opened by a real headless
- * Chromium in that same host, connecting through the cloud's signalling and coturn like the
- * product's WebView client would.
- */
 export type BrowserViewMode = 'auto' | 'turn-relay';
 
-/** Where the page server and the browser run: a network namespace (a lab host) or this process's own network. */
+/** Where the page server and the browser run: a lab host (its in-host command prefix) or this process's own network. */
 export interface BrowserHost {
   runner: HostRunner;
-  namespace?: string | undefined;
+  inHost?: string[] | undefined;
 }
 
 export function labBrowserHost(lab: Lab, hostId: string): BrowserHost {
-  return { runner: lab.runner(hostId), namespace: lab.driver.namespaceOf(hostId) };
+  const inHost = lab.driver.inHostArgv(hostId);
+  if (!inHost)
+    throw new LabError('LAB_UNSUPPORTED', `the ${lab.driver.name} driver cannot run a browser inside host ${hostId}`, {
+      hint: 'run the browser scenarios on a driver that can (netns)',
+    });
+  return { runner: lab.runner(hostId), inHost };
 }
 
 export interface OpenBrowserViewerOptions {
@@ -134,7 +139,7 @@ export async function openBrowserViewer(options: OpenBrowserViewerOptions): Prom
     });
     context = await launchChromium({
       dir: join(options.dir, 'chromium'),
-      namespace: options.host.namespace,
+      inHost: options.host.inHost,
       caPem: options.caPem,
     });
     page = context.pages()[0] ?? (await context.newPage());

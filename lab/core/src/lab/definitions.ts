@@ -1,25 +1,36 @@
+/**
+ * How each MultiClaw component runs, defined once: its process entry, its environment and how
+ * it says it is ready. The lab starts these in its hosts (names, addresses and port 443 as the
+ * product has them); the loopback stack starts the same definitions on 127.0.0.1 with port 0 and
+ * its own URLs, so a variable added here reaches both.
+ */
 import { join } from 'node:path';
-import { faketimeEnv } from '@multiclaw-lab/kit';
+import { bridgeCommand } from '@multiclaw-lab/infra';
 import { PUBLIC_NAMES } from '@multiclaw-lab/network';
 import { BROWSER_VIEWER_ORIGIN } from '../browser-viewer/origin.ts';
-import { componentEntry } from '../components.ts';
+import { type ComponentName, componentCommand } from '../components.ts';
+import { acceptsOnSocket, desktopConnected, gatewayLocalApi, httpsGet, instanceConnected } from './health.ts';
 import type { ServiceDef } from './service.ts';
 
-/**
- * How each MultiClaw component runs in its host: the same process entries and environment
- * variables as on loopback (see LoopbackStack), with the lab's names, addresses and files.
- */
 export interface HostFiles {
   home: string;
   trustBundle: string;
   trustDir: string;
-  clockFile: string;
+  /** what makes a process follow its host's clock (libfaketime, from the driver) */
+  clockEnv: Record<string, string>;
 }
 
 export interface TlsFiles {
   certFile: string;
   keyFile: string;
 }
+
+/** The TURN URLs the cloud hands out (the lab's relay by its public name). */
+export const LAB_TURN_URLS = [
+  `stun:${PUBLIC_NAMES.turn}:3478`,
+  `turn:${PUBLIC_NAMES.turn}:3478?transport=udp`,
+  `turns:${PUBLIC_NAMES.turn}:443?transport=tcp`,
+];
 
 const baseEnv = (files: HostFiles, logLevel: string): NodeJS.ProcessEnv => ({
   PATH: process.env.PATH,
@@ -28,22 +39,25 @@ const baseEnv = (files: HostFiles, logLevel: string): NodeJS.ProcessEnv => ({
   LOG_LEVEL: logLevel,
   SSL_CERT_FILE: files.trustBundle,
   SSL_CERT_DIR: files.trustDir,
-  ...faketimeEnv(files.clockFile),
+  ...files.clockEnv,
 });
 
-const node = (component: Parameters<typeof componentEntry>[0], extra: string[] = []) => ({
-  command: process.execPath,
-  args: [componentEntry(component), ...extra],
-});
+const node = (component: ComponentName, extra: string[] = []) => componentCommand(component, extra);
 
 export function cloudDef(o: {
   host: string;
   address: string;
+  /** default 443; 0 picks a free port (the ready line names it) */
+  port?: number;
   files: HostFiles;
   tls: TlsFiles;
   databaseUrl: string;
   secrets: { tokenSecret: string; masterKey: string; turnSecret: string };
   logLevel: string;
+  turnUrls?: string[];
+  /** web origins whose pages may call the REST API; default: the lab's browser viewer page */
+  corsOrigins?: string[];
+  env?: NodeJS.ProcessEnv;
 }): ServiceDef {
   return {
     id: 'cloud',
@@ -54,17 +68,19 @@ export function cloudDef(o: {
       ...baseEnv(o.files, o.logLevel),
       DATABASE_URL: o.databaseUrl,
       CLOUD_HOST: o.address,
-      CLOUD_PORT: '443',
+      CLOUD_PORT: String(o.port ?? 443),
       CLOUD_TLS_CERT_FILE: o.tls.certFile,
       CLOUD_TLS_KEY_FILE: o.tls.keyFile,
       CLOUD_TOKEN_SECRET_FILE: o.secrets.tokenSecret,
       CLOUD_MASTER_KEY_FILE: o.secrets.masterKey,
       CLOUD_TURN_SECRET_FILE: o.secrets.turnSecret,
-      CLOUD_TURN_URLS: `stun:${PUBLIC_NAMES.turn}:3478,turn:${PUBLIC_NAMES.turn}:3478?transport=udp,turns:${PUBLIC_NAMES.turn}:443?transport=tcp`,
+      CLOUD_TURN_URLS: (o.turnUrls ?? LAB_TURN_URLS).join(','),
       // the browser viewer's page (served on 127.0.0.1 inside the viewer's host) calls the REST API
-      CLOUD_CORS_ORIGINS: BROWSER_VIEWER_ORIGIN,
+      CLOUD_CORS_ORIGINS: (o.corsOrigins ?? [BROWSER_VIEWER_ORIGIN]).join(','),
+      ...o.env,
     },
     readyTimeoutMs: 60_000,
+    health: httpsGet(`https://${PUBLIC_NAMES.api}/healthz`, (status) => status === 200),
   };
 }
 
@@ -75,6 +91,8 @@ export function llmDef(o: {
   tls: TlsFiles;
   adminSocket: string;
   logLevel: string;
+  /** default 443; 0 picks a free port */
+  port?: number;
 }): ServiceDef {
   return {
     id: 'llm',
@@ -86,9 +104,11 @@ export function llmDef(o: {
       LLM_TLS_CERT_FILE: o.tls.certFile,
       LLM_TLS_KEY_FILE: o.tls.keyFile,
       LLM_HOST: o.address,
-      LLM_PORT: '443',
+      LLM_PORT: String(o.port ?? 443),
       LLM_ADMIN_SOCKET: o.adminSocket,
     },
+    // any answer over verified TLS: the provider is serving (its routes need a key)
+    health: httpsGet(`https://${PUBLIC_NAMES.llm}/v1/models`),
   };
 }
 
@@ -99,7 +119,10 @@ export function cdnDef(o: {
   tls: TlsFiles;
   adminSocket: string;
   logLevel: string;
+  /** default 443 behind https://cdn.multiclaw.test; 0 picks a free port and the CDN names its own URL */
+  port?: number;
 }): ServiceDef {
+  const port = o.port ?? 443;
   return {
     id: 'cdn',
     kind: 'cdn',
@@ -110,10 +133,11 @@ export function cdnDef(o: {
       CDN_TLS_CERT_FILE: o.tls.certFile,
       CDN_TLS_KEY_FILE: o.tls.keyFile,
       CDN_HOST: o.address,
-      CDN_PORT: '443',
+      CDN_PORT: String(port),
       CDN_ADMIN_SOCKET: o.adminSocket,
-      CDN_PUBLIC_URL: `https://${PUBLIC_NAMES.cdn}`,
+      ...(port === 443 ? { CDN_PUBLIC_URL: `https://${PUBLIC_NAMES.cdn}` } : {}),
     },
+    health: httpsGet(`https://${PUBLIC_NAMES.cdn}/updates/none/latest.json`),
   };
 }
 
@@ -123,18 +147,26 @@ export function gatewayDef(o: {
   files: HostFiles;
   logLevel: string;
   env?: NodeJS.ProcessEnv;
-  provision?: { workspaceId: string; instanceId: string; instanceToken: string };
+  /** a daemon gateway (cloud desktop) is provisioned with its instance; default cloud: the public name */
+  provision?: { workspaceId: string; instanceId: string; instanceToken: string; cloudUrl?: string };
 }): ServiceDef {
   const env: NodeJS.ProcessEnv = { ...baseEnv(o.files, o.logLevel), GATEWAY_MODE: o.provision ? 'daemon' : 'local', ...o.env };
   if (o.provision) {
     Object.assign(env, {
-      GATEWAY_CLOUD_URL: `https://${PUBLIC_NAMES.api}`,
+      GATEWAY_CLOUD_URL: o.provision.cloudUrl ?? `https://${PUBLIC_NAMES.api}`,
       GATEWAY_WORKSPACE_ID: o.provision.workspaceId,
       GATEWAY_INSTANCE_ID: o.provision.instanceId,
       GATEWAY_INSTANCE_TOKEN: o.provision.instanceToken,
     });
   }
-  return { id: o.id, kind: o.provision ? 'daemon' : 'gateway', host: o.host, ...node('gateway'), env };
+  return {
+    id: o.id,
+    kind: o.provision ? 'daemon' : 'gateway',
+    host: o.host,
+    ...node('gateway'),
+    env,
+    health: o.provision ? instanceConnected : gatewayLocalApi,
+  };
 }
 
 export function desktopDef(o: {
@@ -144,7 +176,17 @@ export function desktopDef(o: {
   updatePublicKey: string;
   logLevel: string;
   env?: NodeJS.ProcessEnv;
+  /** defaults: the public names, the profile in HOME, the gateway beside it in the same HOME */
+  cloudUrl?: string;
+  cdnUrl?: string;
+  profileDir?: string;
+  /** false: the app has no local gateway */
+  gatewayHome?: string | false;
+  /** the lab checks connections every 2 s and gives up after 3 s, so reconnects are quick to see */
+  heartbeat?: { intervalMs: number; timeoutMs: number };
 }): ServiceDef {
+  const heartbeat = o.heartbeat ?? { intervalMs: 2_000, timeoutMs: 3_000 };
+  const gatewayHome = o.gatewayHome ?? o.files.home;
   return {
     id: o.id,
     kind: 'desktop-sim',
@@ -152,16 +194,17 @@ export function desktopDef(o: {
     ...node('desktop-sim', ['serve']),
     env: {
       ...baseEnv(o.files, o.logLevel),
-      DESKTOP_PROFILE_DIR: join(o.files.home, '.multiclaw-desktop'),
-      DESKTOP_CLOUD_URL: `https://${PUBLIC_NAMES.api}`,
-      DESKTOP_GATEWAY_HOME: o.files.home,
-      DESKTOP_CDN_URL: `https://${PUBLIC_NAMES.cdn}`,
+      DESKTOP_PROFILE_DIR: o.profileDir ?? join(o.files.home, '.multiclaw-desktop'),
+      DESKTOP_CLOUD_URL: o.cloudUrl ?? `https://${PUBLIC_NAMES.api}`,
+      ...(gatewayHome === false ? {} : { DESKTOP_GATEWAY_HOME: gatewayHome }),
+      DESKTOP_CDN_URL: o.cdnUrl ?? `https://${PUBLIC_NAMES.cdn}`,
       DESKTOP_UPDATE_PUBKEY: o.updatePublicKey,
       DESKTOP_DEVICE_NAME: o.host,
-      DESKTOP_HEARTBEAT_INTERVAL_MS: '2000',
-      DESKTOP_HEARTBEAT_TIMEOUT_MS: '3000',
+      DESKTOP_HEARTBEAT_INTERVAL_MS: String(heartbeat.intervalMs),
+      DESKTOP_HEARTBEAT_TIMEOUT_MS: String(heartbeat.timeoutMs),
       ...o.env,
     },
+    health: desktopConnected,
   };
 }
 
@@ -170,8 +213,8 @@ export function bridgeDef(o: { id: string; host: string; socketPath: string; tar
     id: o.id,
     kind: 'bridge',
     host: o.host,
-    command: process.execPath,
-    args: [join(import.meta.dirname, 'unix-bridge.ts'), o.socketPath, o.target, String(o.port)],
+    ...bridgeCommand(o.socketPath, o.target, o.port),
     env: { PATH: process.env.PATH },
+    health: acceptsOnSocket(o.socketPath),
   };
 }

@@ -1,20 +1,23 @@
+/**
+ * Health checks as values: each service definition carries one, a request in the service's own
+ * protocol that only a working service answers (a live process that does not answer — paused,
+ * wedged — is unhealthy). Lab.status() runs them; a process that exited is unhealthy before any
+ * check runs.
+ */
 import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
 import { findPostgresBin } from '@multiclaw-lab/kit';
-import { addressOf, PUBLIC_NAMES } from '@multiclaw-lab/network';
+import { routes } from '@multiclaw-lab/protocol';
 import type { Lab } from './lab.ts';
 import type { RunningService } from './service.ts';
 
-/**
- * Health checks: for every kind of service, a request in its own protocol that only a working
- * service answers (a live process that does not answer — paused, wedged — is unhealthy). The
- * desktop simulators and daemon gateways are checked by Lab.status() itself (signed in and
- * connected to the cloud).
- */
 export interface Health {
   healthy: boolean;
   detail: string;
 }
+
+/** Asks one running service whether it works, through the lab (its driver, clients and state). */
+export type HealthCheck = (lab: Lab, service: RunningService) => Promise<Health>;
 
 const TIMEOUT_MS = 5_000;
 /** the ports the on-demand site boxes listen on, on the router's LAN address (see site-controls.ts) */
@@ -57,89 +60,121 @@ async function https(lab: Lab, host: string, url: string, expect: (status: numbe
   return r.ok && expect(r.status) ? ok(`${what}: ${r.status}`) : bad(`${what}: ${r.error ?? r.status}`);
 }
 
-async function tcp(lab: Lab, host: string, address: string, port: number): Promise<Health> {
-  const r = await lab.driver.probeTcp(host, address, port, { timeoutMs: TIMEOUT_MS });
-  return r.ok ? ok(`accepts TCP on ${address}:${port}`) : bad(`no TCP on ${address}:${port}: ${r.error}`);
-}
+/** An HTTPS GET from the service's own host, verified against the host's trust store. */
+export const httpsGet =
+  (url: string, accept: (status: number) => boolean = () => true): HealthCheck =>
+  (lab, s) =>
+    https(lab, s.def.host, url, accept);
 
-export async function checkHealth(lab: Lab, s: RunningService): Promise<Health | undefined> {
+/** The service accepts TCP on address:port (probed from its own host). */
+export const acceptsTcp =
+  (address: string, port: number): HealthCheck =>
+  async (lab, s) => {
+    const r = await lab.driver.probeTcp(s.def.host, address, port, { timeoutMs: TIMEOUT_MS });
+    return r.ok ? ok(`accepts TCP on ${address}:${port}`) : bad(`no TCP on ${address}:${port}: ${r.error}`);
+  };
+
+/** A unix socket in the state folder accepts connections (the harness's bridges). */
+export const acceptsOnSocket =
+  (path: string): HealthCheck =>
+  async () =>
+    (await unixSocketAnswers(path)) ? ok(`accepts on ${path}`) : bad(`no answer on ${path}`);
+
+/** pg_isready from `fromHost` (the only host allowed in) to PostgreSQL on `address`. */
+export const pgIsReady =
+  (fromHost: string, address: string): HealthCheck =>
+  async (lab) => {
+    const isReady = join(dirname(findPostgresBin('postgres')), 'pg_isready');
+    const r = await lab.driver.exec(
+      fromHost,
+      isReady,
+      ['-h', address, '-p', '5432', '-U', 'lab', '-d', 'postgres', '-t', String(TIMEOUT_MS / 1000)],
+      { env: { PATH: process.env.PATH }, timeoutMs: TIMEOUT_MS + 5_000 },
+    );
+    const said = r.stdout.trim() || r.stderr.trim() || `exit ${r.code}`;
+    return r.code === 0 ? ok(`pg_isready from ${fromHost}: ${said}`) : bad(`pg_isready from ${fromHost}: ${said}`);
+  };
+
+/** A STUN binding request over UDP to the relay's address, from the relay's host. */
+export const stunBinding =
+  (address: string): HealthCheck =>
+  async (lab, s) => {
+    const r = await lab.driver.exec(s.def.host, 'turnutils_stunclient', ['-p', '3478', address], {
+      env: { PATH: process.env.PATH },
+      timeoutMs: TIMEOUT_MS,
+    });
+    const mapped = /UDP reflexive addr: ([\d.]+:\d+)/.exec(r.stdout)?.[1];
+    return r.code === 0 && mapped
+      ? ok(`STUN binding on ${address}:3478/udp answered (${mapped})`)
+      : bad(`STUN binding on ${address}:3478/udp unanswered (exit ${r.code})`);
+  };
+
+/** toxiproxy's API on a site router answers with the site's proxies. */
+export const toxiproxyApi =
+  (siteId: string): HealthCheck =>
+  async (lab) => {
+    const link = lab.links.get(siteId);
+    if (!link) return bad('no link registered for this site');
+    const proxies = await within(link.client.listProxies().catch((err: Error) => err));
+    if (proxies === 'timeout') return bad('its API did not answer');
+    if (proxies instanceof Error) return bad(`its API failed: ${proxies.message}`);
+    const names = Object.keys(proxies);
+    return ok(`API answers; ${names.length} proxies (${names.filter((n) => proxies[n]!.enabled).length} enabled)`);
+  };
+
+/** The gateway's local API on its host's loopback answers (401 without a session token: it is serving). */
+export const gatewayLocalApi: HealthCheck = async (lab, s) => {
+  const port = Number(s.handle.ready.port);
+  const r = await lab.driver.exec(
+    s.def.host,
+    'curl',
+    [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '--max-time',
+      String(TIMEOUT_MS / 1000),
+      `http://127.0.0.1:${port}/v1/status`,
+    ],
+    { env: { PATH: process.env.PATH }, timeoutMs: TIMEOUT_MS + 5_000 },
+  );
+  const status = Number(r.stdout.trim()) || 0;
+  return status > 0 ? ok(`local API on 127.0.0.1:${port} answers (${status})`) : bad(`local API on 127.0.0.1:${port} silent`);
+};
+
+/** The desktop app answers, is connected, and its local gateway is connected to the cloud. */
+export const desktopConnected: HealthCheck = async (lab, s) => {
+  const desktop = lab.desktop(s.def.host);
+  const st = await desktop
+    .call('status', {}, 5_000)
+    .catch((err: Error) => ({ state: `unanswered: ${err.message}`, signedIn: false }));
+  if (st.state !== 'connected') return bad(`app ${st.state}`);
+  const gw = await desktop.call('gatewayStatus', {}, 5_000).catch(() => ({ workspace: { connected: false } }));
+  const connected = gw.workspace.connected;
+  return {
+    healthy: connected,
+    detail: `app ${st.state}; local gateway ${connected ? 'connected' : 'not connected'} to the cloud`,
+  };
+};
+
+/** A daemon gateway (cloud desktop): the cloud lists its instance as connected. */
+export const instanceConnected: HealthCheck = async (lab, s) => {
+  const owner = lab.accounts[0];
+  if (!owner || !lab.workspaceId) return bad('no workspace to ask the cloud about');
+  const list = await within(
+    lab.api
+      .request(routes.listInstances, { credential: owner.bearer, params: { wid: lab.workspaceId } })
+      .catch(() => ({ instances: [] })),
+  );
+  if (list === 'timeout') return bad('the cloud did not answer whether it is connected');
+  const connected = list.instances.find((i) => i.name === s.def.host)?.connected === true;
+  return connected ? ok('connected to the cloud') : bad('not connected to the cloud');
+};
+
+/** Runs a service's own check; a process that has exited is unhealthy whatever its check would say. */
+export async function checkHealth(lab: Lab, s: RunningService): Promise<Health> {
   if (!s.handle.running) return bad(`exited (code ${s.handle.exitCode}, signal ${s.handle.signalCode})`);
-  const { def } = s;
-  switch (def.kind) {
-    case 'postgres': {
-      // from the cloud, the only host allowed in, over the cloud-private segment
-      const db = addressOf(lab.topology, def.host);
-      const isReady = join(dirname(findPostgresBin('postgres')), 'pg_isready');
-      const r = await lab.driver.exec(
-        'cloud',
-        isReady,
-        ['-h', db, '-p', '5432', '-U', 'lab', '-d', 'postgres', '-t', String(TIMEOUT_MS / 1000)],
-        { env: { PATH: process.env.PATH }, timeoutMs: TIMEOUT_MS + 5_000 },
-      );
-      const said = r.stdout.trim() || r.stderr.trim() || `exit ${r.code}`;
-      return r.code === 0 ? ok(`pg_isready from cloud: ${said}`) : bad(`pg_isready from cloud: ${said}`);
-    }
-    case 'cloud':
-      return https(lab, def.host, `https://${PUBLIC_NAMES.api}/healthz`, (status) => status === 200);
-    case 'llm':
-      return https(lab, def.host, `https://${PUBLIC_NAMES.llm}/v1/models`, () => true);
-    case 'cdn':
-      return https(lab, def.host, `https://${PUBLIC_NAMES.cdn}/updates/none/latest.json`, () => true);
-    case 'bridge': {
-      const socket = def.args[1]!;
-      return (await unixSocketAnswers(socket)) ? ok(`accepts on ${socket}`) : bad(`no answer on ${socket}`);
-    }
-    case 'coturn': {
-      // a STUN binding request over UDP to the relay's public address
-      const relay = addressOf(lab.topology, def.host);
-      const r = await lab.driver.exec(def.host, 'turnutils_stunclient', ['-p', '3478', relay], {
-        env: { PATH: process.env.PATH },
-        timeoutMs: TIMEOUT_MS,
-      });
-      const mapped = /UDP reflexive addr: ([\d.]+:\d+)/.exec(r.stdout)?.[1];
-      return r.code === 0 && mapped
-        ? ok(`STUN binding on ${relay}:3478/udp answered (${mapped})`)
-        : bad(`STUN binding on ${relay}:3478/udp unanswered (exit ${r.code})`);
-    }
-    case 'toxiproxy': {
-      const site = lab.topology.sites.find((x) => x.router === def.host);
-      const link = site && lab.links.get(site.id);
-      if (!link) return bad('no link registered for this router');
-      const proxies = await within(link.client.listProxies().catch((err: Error) => err));
-      if (proxies === 'timeout') return bad('its API did not answer');
-      if (proxies instanceof Error) return bad(`its API failed: ${proxies.message}`);
-      const names = Object.keys(proxies);
-      return ok(`API answers; ${names.length} proxies (${names.filter((n) => proxies[n]!.enabled).length} enabled)`);
-    }
-    case 'gateway': {
-      const port = Number(s.handle.ready.port);
-      const r = await lab.driver.exec(
-        def.host,
-        'curl',
-        [
-          '-s',
-          '-o',
-          '/dev/null',
-          '-w',
-          '%{http_code}',
-          '--max-time',
-          String(TIMEOUT_MS / 1000),
-          `http://127.0.0.1:${port}/v1/status`,
-        ],
-        { env: { PATH: process.env.PATH }, timeoutMs: TIMEOUT_MS + 5_000 },
-      );
-      // without the desktop's session token the local API answers 401: it is serving
-      const status = Number(r.stdout.trim()) || 0;
-      return status > 0 ? ok(`local API on 127.0.0.1:${port} answers (${status})`) : bad(`local API on 127.0.0.1:${port} silent`);
-    }
-    case 'mitmproxy':
-    case 'squid': {
-      const site = lab.topology.sites.find((x) => x.router === def.host);
-      if (!site) return bad('not on a site router');
-      return tcp(lab, def.host, site.lanAddress, def.kind === 'squid' ? SQUID_PORT : DPI_PORT);
-    }
-    case 'desktop-sim':
-    case 'daemon':
-      return undefined;
-  }
+  return s.def.health(lab, s);
 }

@@ -1,13 +1,15 @@
-import { createWriteStream } from 'node:fs';
-import { join } from 'node:path';
-import { type LogLine, ProcessHandle } from '@multiclaw-lab/kit';
-import type { LabDriver } from '@multiclaw-lab/network';
-
 /**
  * A service of the lab as data: which host it runs in, what to run, with what environment, and
  * how to tell it is ready. The Lab starts, restarts and stops services from these definitions;
  * what a service is lives here, how it runs lives in the driver.
  */
+import { createWriteStream } from 'node:fs';
+import { setPriority } from 'node:os';
+import { join } from 'node:path';
+import { type LogLine, launch, type ProcessHandle, readyEvent } from '@multiclaw-lab/kit';
+import type { HostProcesses } from '@multiclaw-lab/network';
+import type { HealthCheck } from './health.ts';
+
 export type ServiceKind =
   | 'postgres'
   | 'cloud'
@@ -33,6 +35,8 @@ export interface ServiceDef {
   /** a line that means ready; default: a JSON line with event 'ready' */
   ready?: (line: LogLine) => boolean;
   readyTimeoutMs?: number;
+  /** how the lab asks it whether it works (see health.ts) */
+  health: HealthCheck;
   /** the signal that stops it cleanly and promptly (default SIGTERM; PostgreSQL: SIGINT, its fast shutdown) */
   stopSignal?: NodeJS.Signals;
   /**
@@ -50,26 +54,45 @@ export interface RunningService {
   startMs: number;
 }
 
-const isReadyEvent = (line: LogLine) => line.json?.event === 'ready';
+export interface RunOptions {
+  /**
+   * Start at this CPU niceness and go back to normal once ready: when many processes start at
+   * once on few cores, those nothing waits for yet leave the CPU to those something waits on.
+   */
+  startNiceness?: number;
+}
 
-export async function runService(driver: LabDriver, def: ServiceDef, logsDir: string): Promise<RunningService> {
+export async function runService(
+  driver: Pick<HostProcesses, 'spawn'>,
+  def: ServiceDef,
+  logsDir: string,
+  options: RunOptions = {},
+): Promise<RunningService> {
   const started = performance.now();
   const logFile = join(logsDir, `${def.id}.log`);
-  if (def.start) {
-    const handle = await def.start();
-    tee(handle, def, logFile);
-    return { def, handle, logFile, startMs: Math.round(performance.now() - started) };
-  }
-  const child = driver.spawn(def.host, def.command, def.args, { env: def.env, ...(def.user ? { user: def.user } : {}) });
-  const handle = new ProcessHandle(def.id, child);
-  tee(handle, def, logFile);
-  try {
-    const line = await handle.waitForLine(def.ready ?? isReadyEvent, def.readyTimeoutMs ?? 30_000);
-    handle.ready = line.json ?? {};
-  } catch (err) {
-    await handle.stop(2_000);
-    throw err;
-  }
+  const nice = (pid: number | undefined, niceness: number) => {
+    if (options.startNiceness === undefined || pid === undefined) return;
+    try {
+      setPriority(pid, niceness);
+    } catch {
+      // gone already, or not ours to change: it only ever costs speed
+    }
+  };
+  const handle = def.start
+    ? await def.start()
+    : await launch({
+        name: def.id,
+        spawn: () => driver.spawn(def.host, def.command, def.args, { env: def.env, ...(def.user ? { user: def.user } : {}) }),
+        ready: def.ready ?? readyEvent,
+        readyTimeoutMs: def.readyTimeoutMs ?? 30_000,
+        // the log file gets every line, also those of a start that fails
+        onStart: (h) => {
+          nice(h.child.pid, options.startNiceness ?? 0);
+          tee(h, def, logFile);
+        },
+      });
+  if (def.start) tee(handle, def, logFile);
+  else nice(handle.child.pid, 0);
   return { def, handle, logFile, startMs: Math.round(performance.now() - started) };
 }
 

@@ -1,16 +1,16 @@
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type MitmEvent, type MitmproxyHandle, type SquidHandle, startMitmproxy, startSquid } from '@multiclaw-lab/infra';
-import { type Fault, PUBLIC_NAMES } from '@multiclaw-lab/network';
-import { DPI_PORT, SQUID_PORT } from './health.ts';
-import type { Lab } from './lab.ts';
-import { UPSTREAMS, type Upstream } from './site-link.ts';
-
 /**
  * Controls that change what a site's network does to TLS and to egress: a DPI box on the
  * router re-signing TLS (mitmproxy, transparent), and a proxy-only site (squid is the only way
  * out). Each returns a Fault whose heal() restores the site exactly.
  */
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type MitmEvent, type MitmproxyHandle, type SquidHandle, startMitmproxy, startSquid } from '@multiclaw-lab/infra';
+import { type Fault, PUBLIC_NAMES } from '@multiclaw-lab/network';
+import { acceptsTcp, DPI_PORT, SQUID_PORT } from './health.ts';
+import type { Lab } from './lab.ts';
+import { UPSTREAMS, type Upstream } from './site-link.ts';
+
 export type DpiMode = 'untrusted' | 'trusted' | 'excluded';
 
 /** The MultiClaw names (and their addresses: transparent mode sees addresses first) DPI is asked to leave alone. */
@@ -72,7 +72,15 @@ export async function enableDpi(lab: Lab, siteId: string, mode: DpiMode): Promis
     throw err;
   }
   lab.adopt({
-    def: { id: `${siteId}-mitmproxy`, kind: 'mitmproxy', host: site.router, command: 'mitmdump', args: [], env: {} },
+    def: {
+      id: `${siteId}-mitmproxy`,
+      kind: 'mitmproxy',
+      host: site.router,
+      command: 'mitmdump',
+      args: [],
+      env: {},
+      health: acceptsTcp(site.lanAddress, DPI_PORT),
+    },
     handle: mitm.process,
     logFile: join(lab.logsDir, `${siteId}-mitmproxy.log`),
     startMs: 0,
@@ -90,7 +98,7 @@ export async function enableDpi(lab: Lab, siteId: string, mode: DpiMode): Promis
       for (const b of bundles) await writeFile(b.file, b.original);
       await writeFile(join(lab.logsDir, `${siteId}-mitmproxy.log`), `${mitm.logs().join('\n')}\n`, { flag: 'a' });
       await mitm.stop();
-      lab.services.delete(`${siteId}-mitmproxy`);
+      lab.retire(`${siteId}-mitmproxy`);
     },
   };
 }
@@ -120,7 +128,15 @@ export async function enableProxyOnly(lab: Lab, siteId: string): Promise<ProxyOn
     throw err;
   }
   lab.adopt({
-    def: { id: `${siteId}-squid`, kind: 'squid', host: site.router, command: 'squid', args: [], env: {} },
+    def: {
+      id: `${siteId}-squid`,
+      kind: 'squid',
+      host: site.router,
+      command: 'squid',
+      args: [],
+      env: {},
+      health: acceptsTcp(site.lanAddress, SQUID_PORT),
+    },
     handle: squid.process,
     logFile: join(lab.logsDir, `${siteId}-squid.log`),
     startMs: 0,
@@ -136,7 +152,7 @@ export async function enableProxyOnly(lab: Lab, siteId: string): Promise<ProxyOn
       await rule.heal();
       await copyFile(squid.accessLogFile, join(lab.logsDir, `${siteId}-squid-access.log`)).catch(() => undefined);
       await squid.stop();
-      lab.services.delete(`${siteId}-squid`);
+      lab.retire(`${siteId}-squid`);
     },
   };
 }

@@ -1,14 +1,15 @@
-import { join } from 'node:path';
-import { type HostRunner, startToxiproxy, type ToxiproxyClient } from '@multiclaw-lab/infra';
-import type { Fault, NetnsDriver, Site } from '@multiclaw-lab/network';
-import type { ServiceDef } from './service.ts';
-
 /**
  * A site's link to the internet runs through toxiproxy on its router: one proxy per upstream
  * the site talks TCP to, and nftables steering that sends the site's connections to those
  * proxies transparently (the clients still dial api.multiclaw.test:443 and see its real
  * certificate). Link faults are toxics on these proxies.
  */
+import { join } from 'node:path';
+import { type HostRunner, startToxiproxy, type ToxiproxyClient } from '@multiclaw-lab/infra';
+import type { Fault, Firewall, Site } from '@multiclaw-lab/network';
+import { toxiproxyApi } from './health.ts';
+import type { ServiceDef } from './service.ts';
+
 export const UPSTREAMS = {
   api: { address: '198.18.0.10', port: 443 },
   cdn: { address: '198.18.0.30', port: 443 },
@@ -35,11 +36,11 @@ export interface LinkFaultOptions {
 export class SiteLink {
   readonly site: Site;
   readonly client: ToxiproxyClient;
-  readonly #driver: NetnsDriver;
+  readonly #driver: Firewall;
   /** upstream → the router port its proxy listens on and the steering rule in force (if any) */
   readonly #steering = new Map<Upstream, { localPort: number; rule: Fault | undefined }>();
 
-  constructor(site: Site, client: ToxiproxyClient, driver: NetnsDriver) {
+  constructor(site: Site, client: ToxiproxyClient, driver: Firewall) {
     this.site = site;
     this.client = client;
     this.#driver = driver;
@@ -115,7 +116,7 @@ export class SiteLink {
 /** toxiproxy on the router of `site`, its proxies and the steering rules. */
 export function siteLinkDef(o: {
   site: Site;
-  driver: NetnsDriver;
+  driver: Firewall;
   runner: HostRunner;
   runDir: string;
   onReady: (link: SiteLink) => void;
@@ -125,6 +126,7 @@ export function siteLinkDef(o: {
     id: `${o.site.id}-toxiproxy`,
     kind: 'toxiproxy',
     host: o.site.router,
+    health: toxiproxyApi(o.site.id),
     command: 'toxiproxy-server',
     args: ['-host', '127.0.0.1', '-port', '8474'],
     env: {},

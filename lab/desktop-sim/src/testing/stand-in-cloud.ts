@@ -1,3 +1,9 @@
+/**
+ * A stand-in for MultiClaw Cloud, for the desktop simulator's unit tests only (the real cloud is
+ * exercised by the cross-component tests in lab/core/test). It speaks just enough of the protocol — sign-in,
+ * sign-out, /me, WSS token minting, the user channel — and records every request so tests can
+ * count them and look at the credentials used.
+ */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter, once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -7,12 +13,6 @@ import { createLabCA, type LabCA } from '@multiclaw-lab/pki';
 import { REALTIME_PATH, REALTIME_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '@multiclaw-lab/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
 
-/**
- * A stand-in for MultiClaw Cloud, for the desktop simulator's unit tests only (the real cloud is
- * exercised by the lead's cross-component tests). It speaks just enough of the protocol — sign-in,
- * sign-out, /me, WSS token minting, the user channel — and records every request so tests can
- * count them and look at the credentials used.
- */
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -31,6 +31,8 @@ export interface StandInCloudOptions {
   /** answer pings (default true); false makes a silent peer */
   autoPong?: boolean;
   users?: Array<{ email: string; password: string }>;
+  /** more routes for signed-in callers, answered as given: `"POST /v1/workspaces"` → status and JSON body */
+  answers?: Record<string, { status: number; body?: unknown }>;
 }
 
 export class StandInCloud extends EventEmitter<{ connection: [StandInSocket] }> {
@@ -47,11 +49,13 @@ export class StandInCloud extends EventEmitter<{ connection: [StandInSocket] }> 
   url!: string;
   port!: number;
   #autoPong: boolean;
+  readonly #answers: Record<string, { status: number; body?: unknown }>;
 
   constructor(ca: LabCA, options: StandInCloudOptions) {
     super();
     this.ca = ca;
     this.#autoPong = options.autoPong ?? true;
+    this.#answers = options.answers ?? {};
     this.users = options.users ?? [{ email: 'ada@example.test', password: 'correct horse battery' }];
   }
 
@@ -183,6 +187,8 @@ export class StandInCloud extends EventEmitter<{ connection: [StandInSocket] }> 
         path: REALTIME_PATH.user,
       });
     }
+    const answer = this.#answers[route];
+    if (answer) return send(answer.status, answer.body);
     return send(404, { error: { code: 'not_found', message: `no route ${route}` } });
   }
 

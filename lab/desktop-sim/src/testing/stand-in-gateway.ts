@@ -37,7 +37,20 @@ export class StandInGateway {
         return json(401, { error: { code: 'unauthenticated', message: 'bad session token' } });
       }
       const route = `${req.method} ${req.url}`;
-      if (route === 'PUT /v1/workspace') return json(204);
+      if (route === 'PUT /v1/workspace' || route === 'DELETE /v1/workspace') return json(204);
+      if (route === 'GET /v1/conversations') {
+        return json(200, { conversations: [{ id: 'c1', revision: 1, updatedAt: '2026-03-31T00:00:00.000Z' }] });
+      }
+      if (route === 'GET /v1/conversations/c1') {
+        const at = '2026-03-31T00:00:00.000Z';
+        return json(200, {
+          id: 'c1',
+          agentId: 'a1',
+          revision: 1,
+          updatedAt: at,
+          messages: [{ role: 'user', content: 'hello', at }],
+        });
+      }
       if (route === 'POST /v1/tasks') return json(202, { taskId: 't1', conversationId: 'c1' });
       if (route === 'GET /v1/tasks/t1') {
         return json(200, { taskId: 't1', agentId: 'a1', conversationId: 'c1', state: 'completed', statuses: [] });

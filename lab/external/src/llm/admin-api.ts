@@ -1,9 +1,9 @@
-import { z } from 'zod';
-
 /**
  * Admin API shapes that protocol (llm.ts) leaves to the provider. GET /admin/keys lists every
  * key ever registered, by fingerprint only.
  */
+import { z } from 'zod';
+
 export const KeyRecordSchema = z.object({
   fingerprint: z.string(),
   registeredAt: z.iso.datetime(),

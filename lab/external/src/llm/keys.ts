@@ -1,9 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-
-/** First 16 hex digits of SHA-256 of the key: how the provider, its logs and the lab name a key. */
-export function keyFingerprint(apiKey: string): string {
-  return sha256(apiKey).toString('hex').slice(0, 16);
-}
+import { keyFingerprint } from '@multiclaw-lab/protocol';
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();

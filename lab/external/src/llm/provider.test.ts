@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ManualClock } from '@multiclaw-lab/kit';
-import { ChatCompletionResponse, ProviderErrorBody } from '@multiclaw-lab/protocol';
+import { ChatCompletionResponse, keyFingerprint, ProviderErrorBody } from '@multiclaw-lab/protocol';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capturingLogger, opensslHandshake, type TestTls, tempDir, testTls } from '../test-support.ts';
 import { LlmAdminClient } from './admin-client.ts';
-import { keyFingerprint } from './keys.ts';
 import { type LlmProviderHandle, startLlmProvider } from './provider.ts';
 
 // A planted key with no shape the log scrubber knows, so only our own care keeps it out of logs.

@@ -1,8 +1,3 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
-
 /**
  * A minimal TURN client that does one thing: an authenticated Allocate (RFC 5766) over UDP,
  * TCP or TLS, and reports what the server answered. It is the relay's health probe and the
@@ -10,6 +5,11 @@ import { connect as tlsConnect } from 'node:tls';
  * credential flow: an unauthenticated request earns a 401 with realm and nonce, the second
  * request carries USERNAME/REALM/NONCE and MESSAGE-INTEGRITY keyed with MD5(user:realm:pass).
  */
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+
 export interface AllocateOptions {
   host: string;
   port: number;

@@ -1,7 +1,3 @@
-import { once } from 'node:events';
-import { ProcessHandle } from '@multiclaw-lab/kit';
-import { type HostRunner, toolEnv } from '../runner.ts';
-
 /**
  * coturn's own test client, `turnutils_uclient`, in client-to-client mode (-y): it allocates
  * two relays, binds channels between them and sends a few messages through the relay. Exit
@@ -9,6 +5,10 @@ import { type HostRunner, toolEnv } from '../runner.ts';
  * "Cannot complete Allocation". Over TLS (-S) this 4.6.1 client stalls with OpenSSL 3 ("bad
  * write retry", sometimes before allocating): use turnAllocate (allocate.ts) for TLS instead.
  */
+import { once } from 'node:events';
+import { ProcessHandle } from '@multiclaw-lab/kit';
+import { type HostRunner, toolEnv } from '../runner.ts';
+
 export interface TurnClientOptions {
   server: string;
   port: number;

@@ -1,6 +1,3 @@
-import { existsSync } from 'node:fs';
-import { assertLabAddress, assertPort, InfraConfigError } from '../addresses.ts';
-
 /**
  * coturn's turnserver.conf from a typed configuration. The shape follows what MultiClaw's
  * relay needs: UDP and TCP on 3478, one TLS listener on 443 that serves both
@@ -8,6 +5,9 @@ import { assertLabAddress, assertPort, InfraConfigError } from '../addresses.ts'
  * first bytes), time-limited credentials from a secret shared with the cloud, and a wide relay
  * port range because clients that vanish without releasing their allocation exhaust a small one.
  */
+import { existsSync } from 'node:fs';
+import { assertLabAddress, assertPort, InfraConfigError } from '../addresses.ts';
+
 export interface TurnConfig {
   listeningIp: string;
   /** address relayed traffic leaves from; defaults to listeningIp */

@@ -1,3 +1,8 @@
+/**
+ * mitmproxy as the site's DPI box: `mitmdump` re-signing TLS with its own CA, with our addon
+ * (mitm/lab_events.py) printing one JSON line per event. Transparent mode is what the router
+ * uses (nftables redirects port 443 to it); regular mode is an explicit proxy, used in tests.
+ */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,11 +11,6 @@ import { assertLabAddress, assertPort, InfraConfigError } from '../addresses.ts'
 import { type HostRunner, toolEnv } from '../runner.ts';
 import { ServiceProcess, startService } from '../service.ts';
 
-/**
- * mitmproxy as the site's DPI box: `mitmdump` re-signing TLS with its own CA, with our addon
- * (mitm/lab_events.py) printing one JSON line per event. Transparent mode is what the router
- * uses (nftables redirects port 443 to it); regular mode is an explicit proxy, used in tests.
- */
 export const MITM_ADDON = fileURLToPath(new URL('../../mitm/lab_events.py', import.meta.url));
 
 export interface StartMitmproxyOptions {
@@ -85,8 +85,9 @@ export async function startMitmproxy(runner: HostRunner, options: StartMitmproxy
     name: 'mitmproxy',
     command: 'mitmdump',
     args,
-    // HOME too: nothing of mitmproxy's lands in the real ~/.mitmproxy
-    env: toolEnv({ HOME: options.confDir, PYTHONUNBUFFERED: '1' }),
+    // HOME too: nothing of mitmproxy's lands in the real ~/.mitmproxy; and no bytecode, which
+    // Python would otherwise write beside the addon, inside the repository
+    env: toolEnv({ HOME: options.confDir, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' }),
     isReady: (line) => /server listening at/i.test(line.text),
     ...(options.readyTimeoutMs ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
   });

@@ -1,10 +1,10 @@
-import { assertCidr, assertLabAddress, assertPort, InfraConfigError } from '../addresses.ts';
-
 /**
  * squid as a corporate HTTP proxy: clients from one source network may CONNECT to the TLS
  * port(s) and nothing else (plain GET/POST to port 80 only when asked), nothing is cached, and
  * every request is logged as one JSON line. Every file squid writes lives under `stateDir`.
  */
+import { assertCidr, assertLabAddress, assertPort, InfraConfigError } from '../addresses.ts';
+
 export interface SquidConfig {
   listenHost: string;
   listenPort: number;

@@ -1,6 +1,3 @@
-import { LabError } from '@multiclaw-lab/kit';
-import { Agent, type Dispatcher, request } from 'undici';
-
 /**
  * A small typed client for toxiproxy's HTTP API, over TCP or over a unix socket (the harness
  * reaches a router's toxiproxy through a socket bridge in the state folder). We do not use
@@ -9,6 +6,9 @@ import { Agent, type Dispatcher, request } from 'undici';
  * Toxics and their direction: `downstream` is upstream server → client, `upstream` is
  * client → server. Faults that must stop a conversation (reset, blackhole) act on both.
  */
+import { LabError } from '@multiclaw-lab/kit';
+import { Agent, type Dispatcher, request } from 'undici';
+
 export interface ProxyInfo {
   name: string;
   listen: string;

@@ -1,13 +1,13 @@
+/**
+ * toxiproxy is not in Debian; we build it from source with Go and install it under a clear
+ * name. The recipe is data so `lab doctor`, `lab up` and scripts/bootstrap.sh share one list.
+ */
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { MissingToolError } from '@multiclaw-lab/kit';
 
-/**
- * toxiproxy is not in Debian; we build it from source with Go and install it under a clear
- * name. The recipe is data so `lab doctor`, `lab up` and scripts/bootstrap.sh share one list.
- */
 export const TOXIPROXY_VERSION = 'v2.12.0';
 export const LAB_BIN_DIR = '/opt/multiclaw-lab/bin';
 export const TOXIPROXY_BINARY = join(LAB_BIN_DIR, 'toxiproxy-server');

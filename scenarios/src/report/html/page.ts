@@ -48,7 +48,7 @@ function header(results: RunResults, t: Totals, warnings: string[]): string {
 <dl class="meta">
 <dt>Driver</dt><dd>${html(results.driver)}</dd>
 <dt>Seed</dt><dd>${html(results.seed)}</dd>
-<dt>Started</dt><dd>${html(results.startedAt)}</dd>
+${results.shard ? `<dt>Shard</dt><dd id="shard">${html(`${results.shard.index}/${results.shard.total}`)} <span class="muted">(${html(results.scenarios.length)} of ${html(results.shard.selected)} selected scenarios; claims and canary cover this shard only)</span></dd>\n` : ''}<dt>Started</dt><dd>${html(results.startedAt)}</dd>
 <dt>Finished</dt><dd>${html(results.finishedAt)} <span class="muted">(${html(formatDuration(elapsed))})</span></dd>
 </dl>
 <div class="totals">

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommand, UsageError } from './args.ts';
+
+describe('lab command-line parsing', () => {
+  it('reads every command of the contract', () => {
+    expect(parseCommand(['up'])).toEqual({ name: 'up', driver: 'netns', sites: undefined, desktops: undefined });
+    expect(parseCommand(['up', '--sites', '2', '--desktops', '3', '--driver', 'netns'])).toEqual({
+      name: 'up',
+      driver: 'netns',
+      sites: 2,
+      desktops: 3,
+    });
+    expect(parseCommand(['status', '--json'])).toEqual({ name: 'status', json: true });
+    expect(parseCommand(['logs', 'cloud', '-f'])).toEqual({ name: 'logs', service: 'cloud', follow: true, lines: 50 });
+    expect(parseCommand(['logs', '-n', '5'])).toEqual({ name: 'logs', service: undefined, follow: false, lines: 5 });
+    expect(parseCommand(['down'])).toEqual({ name: 'down', prefix: undefined });
+    expect(parseCommand(['down', '--prefix', 't3a9'])).toEqual({ name: 'down', prefix: 't3a9' });
+    expect(parseCommand(['doctor', '--json', '--install'])).toEqual({ name: 'doctor', json: true, install: true });
+    expect(parseCommand(['report'])).toEqual({ name: 'report' });
+    expect(parseCommand([])).toEqual({ name: 'help' });
+    expect(parseCommand(['--help'])).toEqual({ name: 'help' });
+  });
+
+  it('reads run: ids, tags, seed and the shard', () => {
+    expect(parseCommand(['run'])).toEqual({ name: 'run', ids: [], tags: [] });
+    expect(parseCommand(['run', 'S01', '--tag', 'tokens', '--tag', 'tls', '--seed', '7'])).toEqual({
+      name: 'run',
+      ids: ['S01'],
+      tags: ['tokens', 'tls'],
+      seed: 7,
+    });
+    expect(parseCommand(['run', '--shard', '2/3'])).toEqual({ name: 'run', ids: [], tags: [], shard: { index: 2, total: 3 } });
+    expect(parseCommand(['run', '--tag', 'webrtc', '--shard=1/1'])).toMatchObject({ shard: { index: 1, total: 1 } });
+  });
+
+  it('hands everything after -- to exec, flags included', () => {
+    expect(parseCommand(['exec', 's1-d1', '--', 'ip', '-j', 'addr', '--', 'x'])).toEqual({
+      name: 'exec',
+      host: 's1-d1',
+      argv: ['ip', '-j', 'addr', '--', 'x'],
+    });
+  });
+
+  it.each([
+    [['bogus'], 'unknown command "bogus"'],
+    [['status', '--jsn'], "status: Unknown option '--jsn'"],
+    [['up', '--sites', '0'], '--sites takes a whole number of at least 1, not "0"'],
+    [['up', '--desktops', 'two'], '--desktops takes a whole number'],
+    [['up', '--driver', 'vmware'], '--driver is netns, docker or aws'],
+    [['up', 'now'], 'up: Unexpected argument'],
+    [['logs', 'cloud', 'relay'], 'logs: unexpected argument "relay"'],
+    [['exec', '--', 'ls'], 'exec: which host?'],
+    [['exec', 's1-d1'], 'exec: give the command after --'],
+    [['down', '--prefix', 'Bad-Prefix'], 'down: --prefix is a lab prefix'],
+    [['doctor', '--fix'], "doctor: Unknown option '--fix'"],
+    [['run', '--shard', '0/3'], 'run: --shard 0/3: i runs from 1 to 3'],
+    [['run', '--shard', '4/3'], 'run: --shard 4/3: i runs from 1 to 3'],
+    [['run', '--shard', '1/0'], 'run: --shard 1/0: n, the number of shards, is at least 1'],
+    [['run', '--shard', 'x'], 'run: --shard is i/n, part i of n (e.g. --shard 2/3), not "x"'],
+    [['run', '--shard', '2'], 'run: --shard is i/n, part i of n (e.g. --shard 2/3), not "2"'],
+    [['run', '--shard=-1/3'], 'run: --shard is i/n'],
+    [['run', '--shard'], "run: Option '--shard <value>' argument missing"],
+  ])('refuses %j with a usage error', (argv, message) => {
+    expect(() => parseCommand(argv)).toThrow(UsageError);
+    expect(() => parseCommand(argv)).toThrow(message);
+  });
+});

@@ -1,0 +1,162 @@
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+
+/** What the user asked for, checked; main.ts only dispatches on it. */
+export type Command =
+  | { name: 'up'; driver: 'netns' | 'docker' | 'aws'; sites?: number; desktops?: number }
+  | { name: 'status'; json: boolean }
+  | { name: 'logs'; service?: string; follow: boolean; lines: number }
+  | { name: 'exec'; host: string; argv: string[] }
+  | { name: 'down'; prefix?: string }
+  | { name: 'doctor'; json: boolean; install: boolean }
+  | { name: 'report' }
+  | { name: 'run'; ids: string[]; tags: string[]; seed?: number; shard?: Shard }
+  | { name: 'help' };
+
+export const USAGE = `usage: pnpm lab <command> [options]
+
+  up [--sites N] [--desktops N] [--driver netns]   bring the lab up (root; default 1 site, 3 desktops); exits 0 when every service is healthy
+  status [--json]                                  hosts, addresses, services and their health
+  logs [service] [-f] [-n N]                       a service's log (no service: every service), -f follows
+  exec <host> -- <command...>                      run a command inside a host
+  down [--prefix P]                                remove everything the lab made (also after a crash);
+                                                   --prefix: a lab this folder has no state for
+  doctor [--json] [--install]                      what is installed, what is missing, how to get it
+  run [scenario ids] [--tag T]... [--seed N]        run scenarios (all by default) on the running lab, or on a
+      [--shard i/n]                                fresh one if none is up; writes reports/<run-id>/ and
+                                                   reports/latest/; exits non-zero on any failure;
+                                                   --shard: only part i of n of the selected scenarios
+  report                                           where the latest scenario report is
+
+State lives in .lab/ at the repository root (LAB_STATE_DIR overrides).`;
+
+/** Lab prefixes name namespaces (`<prefix>-<host>`, at most 15 characters), so they stay short. */
+export const PREFIX = /^[a-z][a-z0-9]{0,7}$/;
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** `--shard i/n`: part i (1-based) of the selected scenarios split into n parts. */
+export interface Shard {
+  index: number;
+  total: number;
+}
+
+export function parseShard(value: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(value);
+  if (!m) throw new UsageError(`run: --shard is i/n, part i of n (e.g. --shard 2/3), not ${JSON.stringify(value)}`);
+  const index = Number(m[1]);
+  const total = Number(m[2]);
+  if (!Number.isSafeInteger(total) || total < 1)
+    throw new UsageError(`run: --shard ${value}: n, the number of shards, is at least 1`);
+  if (index < 1 || index > total) throw new UsageError(`run: --shard ${value}: i runs from 1 to ${total}`);
+  return { index, total };
+}
+
+/** desktop hosts per site when `lab up` is not told: the scenario suite uses three (s1-d1…d3) */
+export { DEFAULT_DESKTOPS } from '@multiclaw-lab/core';
+
+function count(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min)
+    throw new UsageError(`${flag} takes a whole number of at least ${min}, not ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+function parse<const O extends ParseArgsOptionsConfig>(command: string, args: string[], options: O, positionals: number) {
+  try {
+    const parsed = parseArgs({ args, options, allowPositionals: positionals > 0, strict: true });
+    if (parsed.positionals.length > positionals)
+      throw new UsageError(`${command}: unexpected argument ${JSON.stringify(parsed.positionals[positionals])}`);
+    return parsed;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    // node:util's messages name the flag ("Unknown option '--x'"); keep them, say which command
+    throw new UsageError(`${command}: ${(err as Error).message}`);
+  }
+}
+
+export function parseCommand(argv: string[]): Command {
+  const [name, ...rest] = argv;
+  switch (name) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      return { name: 'help' };
+    case 'up': {
+      const { values } = parse(
+        'up',
+        rest,
+        { sites: { type: 'string' }, desktops: { type: 'string' }, driver: { type: 'string' } },
+        0,
+      );
+      const driver = values.driver ?? 'netns';
+      if (driver !== 'netns' && driver !== 'docker' && driver !== 'aws')
+        throw new UsageError(`up: --driver is netns, docker or aws, not ${JSON.stringify(driver)}`);
+      return { name: 'up', driver, sites: count('--sites', values.sites, 1), desktops: count('--desktops', values.desktops, 1) };
+    }
+    case 'status': {
+      const { values } = parse('status', rest, { json: { type: 'boolean' } }, 0);
+      return { name: 'status', json: values.json ?? false };
+    }
+    case 'logs': {
+      const { values, positionals } = parse(
+        'logs',
+        rest,
+        { follow: { type: 'boolean', short: 'f' }, lines: { type: 'string', short: 'n' } },
+        1,
+      );
+      return { name: 'logs', service: positionals[0], follow: values.follow ?? false, lines: count('-n', values.lines, 0) ?? 50 };
+    }
+    case 'exec': {
+      // everything after `--` belongs to the command inside the host, flags included
+      const split = rest.indexOf('--');
+      const before = split === -1 ? rest : rest.slice(0, split);
+      const command = split === -1 ? [] : rest.slice(split + 1);
+      const { positionals } = parse('exec', before, {}, 1);
+      if (positionals.length === 0) throw new UsageError('exec: which host? e.g. pnpm lab exec s1-d1 -- ip addr');
+      if (command.length === 0) throw new UsageError('exec: give the command after --, e.g. pnpm lab exec s1-d1 -- ip addr');
+      return { name: 'exec', host: positionals[0]!, argv: command };
+    }
+    case 'down': {
+      const { values } = parse('down', rest, { prefix: { type: 'string' } }, 0);
+      if (values.prefix !== undefined && !PREFIX.test(values.prefix)) {
+        throw new UsageError(
+          `down: --prefix is a lab prefix like mcl (a letter, then up to 7 letters or digits), not ${JSON.stringify(values.prefix)}`,
+        );
+      }
+      return { name: 'down', prefix: values.prefix };
+    }
+    case 'doctor': {
+      const { values } = parse('doctor', rest, { json: { type: 'boolean' }, install: { type: 'boolean' } }, 0);
+      return { name: 'doctor', json: values.json ?? false, install: values.install ?? false };
+    }
+    case 'report':
+      parse('report', rest, {}, 0);
+      return { name: 'report' };
+    case 'run': {
+      const { values, positionals } = parse(
+        'run',
+        rest,
+        { tag: { type: 'string', multiple: true }, seed: { type: 'string' }, shard: { type: 'string' } },
+        Number.POSITIVE_INFINITY,
+      );
+      for (const id of positionals) {
+        if (!/^S\d{2}(-[a-z0-9-]+)?$/.test(id))
+          throw new UsageError(`run: a scenario id looks like S01 or S01-desktop-wss-dropped, not ${JSON.stringify(id)}`);
+      }
+      const seed = count('--seed', values.seed, 1);
+      const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+      return {
+        name: 'run',
+        ids: positionals,
+        tags: values.tag ?? [],
+        ...(seed === undefined ? {} : { seed }),
+        ...(shard === undefined ? {} : { shard }),
+      };
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(name)}`);
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * What the command line (labd and the commands) uses of the harness: core's own types, narrowed
+ * to the part of a Lab that labd touches, so the CLI's unit tests can inject a fake Lab. Nothing
+ * here is a copy of a core type.
+ */
+import type * as Core from '@multiclaw-lab/core';
+
+export type LabStatus = Core.LabStatus;
+export type ProgressStep = Core.ProgressStep;
+export type StartLabOptions = Core.StartLabOptions;
+export type ExecOutcome = Awaited<ReturnType<Core.Lab['exec']>>;
+
+/** The part of a running Lab labd serves (status, exec, logs, down); what down() leaves is not its business. */
+export type Lab = Pick<Core.Lab, 'prefix' | 'stateDir' | 'status' | 'serviceIds' | 'exec' | 'logFile'> &
+  AsyncDisposable & { down(): Promise<unknown> };
+
+export interface LabModule {
+  startLab(options: StartLabOptions): Promise<Lab>;
+  teardownLab: typeof Core.teardownLab;
+}
+
+/**
+ * Loads the harness lazily, so `lab doctor`, `lab status` and the usage text start without
+ * pulling in the whole of it (and can run on a machine where it cannot load yet).
+ */
+export async function loadLabModule(): Promise<LabModule> {
+  const core = await import('@multiclaw-lab/core');
+  return { startLab: core.startLab, teardownLab: core.teardownLab };
+}

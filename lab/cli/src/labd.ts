@@ -1,0 +1,143 @@
+/**
+ * labd, the lab's supervisor: `lab up` starts it detached (its own session, stdout into
+ * `.lab/logs/labd.log`), it owns the Lab for as long as the lab is up, and it serves the control
+ * API on `.lab/labd.sock`. It tells the waiting `lab up` how things go through its log lines:
+ *
+ *   {"event":"progress","phase":…,"detail":…}   while startLab works
+ *   {"event":"up.failed","error":…}              startLab threw; labd exits 1
+ *   {"event":"ready","healthy":…,"unhealthy":[…]} the lab is up and the socket answers
+ *   {"event":"down"}                              after POST /down or SIGTERM; labd exits 0
+ */
+import { rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { parseArgs } from 'node:util';
+import { createLogger, type Logger, logReady } from '@multiclaw-lab/kit';
+import { type Lab, type LabModule, loadLabModule } from './lab-api.ts';
+import { serveLabdApi } from './labd-api.ts';
+import { runScenariosOn } from './scenario-run.ts';
+
+export interface LabdOptions {
+  prefix: string;
+  labStateDir: string;
+  socket: string;
+  sites?: number;
+  desktops?: number;
+  /** injected so tests run labd on a fake Lab */
+  labModule: LabModule;
+  logger: Logger;
+  /** called once the lab is down (or failed to come up): the process entry exits */
+  onExit: (code: number) => void;
+}
+
+export interface LabdHandle {
+  /** takes the lab down and stops serving; idempotent */
+  stop(): Promise<void>;
+}
+
+export async function runLabd(options: LabdOptions): Promise<LabdHandle> {
+  const { logger } = options;
+  logger.info({ event: 'labd.started', pid: process.pid, prefix: options.prefix }, 'labd started');
+  let lab: Lab;
+  try {
+    lab = await options.labModule.startLab({
+      prefix: options.prefix,
+      stateDir: options.labStateDir,
+      sites: options.sites,
+      desktops: options.desktops,
+      onProgress: (step) => logger.info({ event: 'progress', ...step }, `${step.phase}: ${step.detail}`),
+    });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    logger.error({ event: 'up.failed', error: message }, 'the lab did not come up');
+    options.onExit(1);
+    return { stop: async () => undefined };
+  }
+
+  let server: Server | undefined;
+  let takingDown: Promise<void> | undefined;
+  let finishing: Promise<void> | undefined;
+  // the lab goes down once, whoever asks first (POST /down, SIGTERM, SIGINT)
+  const takeDown = () => {
+    takingDown ??= (async () => {
+      logger.info({ event: 'down.started' }, 'taking the lab down');
+      await lab.down().catch((err: unknown) => logger.error({ event: 'down.failed', error: String(err) }, 'down failed'));
+    })();
+    return takingDown;
+  };
+  const finish = () => {
+    finishing ??= (async () => {
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await rm(options.socket, { force: true });
+      logger.info({ event: 'down', prefix: options.prefix }, 'the lab is down');
+      options.onExit(0);
+    })();
+    return finishing;
+  };
+  const stop = async () => {
+    await takeDown();
+    server?.closeAllConnections(); // followers of logs would hold close() open
+    await finish();
+  };
+
+  server = await serveLabdApi({
+    lab,
+    socket: options.socket,
+    logger,
+    takeDown,
+    onDown: () => void stop(),
+    runScenarios: (request, onProgress) => runScenariosOn(lab, request, onProgress),
+  });
+  const status = await lab.status();
+  const unhealthy = status.services.filter((s) => !s.healthy).map((s) => ({ id: s.id, detail: s.detail ?? 'not healthy' }));
+  logReady(logger, {
+    socket: options.socket,
+    prefix: options.prefix,
+    hosts: status.hosts.length,
+    services: status.services.length,
+    healthy: unhealthy.length === 0,
+    unhealthy,
+  });
+  return { stop };
+}
+
+/**
+ * Process entry: `node labd.ts --prefix P --lab-state-dir D --socket S [--sites N] [--desktops N]`.
+ * `loadLab` is a parameter so the CLI tests can run a real labd process on a fake Lab.
+ */
+export async function labdMain(argv: string[], loadLab: () => Promise<LabModule>): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      prefix: { type: 'string' },
+      'lab-state-dir': { type: 'string' },
+      socket: { type: 'string' },
+      sites: { type: 'string' },
+      desktops: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values.prefix || !values['lab-state-dir'] || !values.socket) {
+    process.stderr.write('labd is started by `pnpm lab up`; it needs --prefix, --lab-state-dir and --socket\n');
+    process.exit(2);
+  }
+  const logger = createLogger({ service: 'labd' });
+  // the terminal that ran `lab up` may go away; labd stays until `lab down`. A SIGTERM before
+  // the lab is up ends labd at once (default action); `lab down` then tears down by prefix.
+  process.on('SIGHUP', () => undefined);
+  const handle = await runLabd({
+    prefix: values.prefix,
+    labStateDir: values['lab-state-dir'],
+    socket: values.socket,
+    sites: values.sites ? Number(values.sites) : undefined,
+    desktops: values.desktops ? Number(values.desktops) : undefined,
+    labModule: await loadLab().catch((err: unknown) => {
+      logger.error({ event: 'up.failed', error: String(err instanceof Error ? err.message : err) }, 'cannot load the Lab');
+      process.exit(1);
+    }),
+    logger,
+    onExit: (code) => process.exit(code),
+  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void handle.stop());
+}
+
+if (import.meta.main) await labdMain(process.argv.slice(2), loadLabModule);

@@ -1,0 +1,90 @@
+import { join, resolve } from 'node:path';
+import { type RunSummary, RunSummarySchema } from '@multiclaw-lab/scenarios';
+import { DEFAULT_DESKTOPS } from './args.ts';
+import { labdStreamPost } from './client.ts';
+import { type CliContext, progressLine } from './context.ts';
+import { refuseNotRoot } from './down.ts';
+import { runScenariosOn } from './scenario-run.ts';
+import { isLabdAlive, readState } from './state.ts';
+
+/**
+ * `lab run [ids] [--tag t]… [--seed N] [--shard i/n]`: runs scenarios (with a shard, only part i
+ * of n of the selected ones) on the running lab (inside labd, which owns it), or, with no lab up,
+ * on a fresh lab made for this run and taken down after it.
+ * Exits 1 if any scenario failed or the canary found a planted secret.
+ */
+const RUN_PREFIX = 'mcr';
+
+export async function run(
+  ctx: CliContext,
+  command: { ids: string[]; tags: string[]; seed?: number; shard?: { index: number; total: number } },
+): Promise<number> {
+  // LAB_REPORTS_DIR is read here, in the shell that asked, not in labd (started by an earlier `lab up`)
+  const reportsDir = process.env.LAB_REPORTS_DIR ? resolve(process.env.LAB_REPORTS_DIR) : undefined;
+  const request = {
+    ids: command.ids,
+    tags: command.tags,
+    ...(command.seed === undefined ? {} : { seed: command.seed }),
+    ...(command.shard === undefined ? {} : { shard: command.shard }),
+    ...(reportsDir ? { reportsDir } : {}),
+  };
+  const state = await readState(ctx.paths);
+  let summary: RunSummary | undefined;
+  if (state && isLabdAlive(state.labdPid)) {
+    progressLine(ctx, 'run', `on the running lab ${state.prefix}`);
+    let failure: string | undefined;
+    const answer = await labdStreamPost(state.socket, '/run', request, (line) => {
+      let value: { event?: unknown; text?: unknown; message?: unknown };
+      try {
+        value = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (value.event === 'progress') progressLine(ctx, 'run', String(value.text));
+      else if (value.event === 'done') {
+        const parsed = RunSummarySchema.safeParse(value);
+        if (parsed.success) summary = parsed.data;
+        else failure = `labd sent a result this CLI does not understand: ${parsed.error.message}`;
+      } else if (value.event === 'failed') failure = String(value.message);
+    });
+    if (answer.error || failure || !summary) {
+      ctx.stderr(`lab run: ${answer.error ?? failure ?? 'labd ended the run without a result; see pnpm lab logs labd'}\n`);
+      return 1;
+    }
+  } else {
+    if (state) {
+      ctx.stderr(`the lab ${state.prefix} is broken (its labd is not running); clean it up first: sudo pnpm lab down\n`);
+      return 1;
+    }
+    if (!ctx.isRoot) return refuseNotRoot(ctx, 'run');
+    progressLine(ctx, 'run', 'no lab is up: starting a fresh one for this run');
+    const { startLab, teardownLab } = await ctx.loadLab();
+    const stateDir = join(ctx.paths.root, 'run-lab');
+    await teardownLab({ prefix: RUN_PREFIX, stateDir }); // leftovers of an earlier run that was killed
+    const lab = await startLab({
+      prefix: RUN_PREFIX,
+      stateDir,
+      desktops: DEFAULT_DESKTOPS,
+      onProgress: (p) => progressLine(ctx, p.phase, p.detail),
+    });
+    try {
+      summary = await runScenariosOn(lab, request, (text) => progressLine(ctx, 'run', text));
+    } finally {
+      progressLine(ctx, 'run', 'taking the run lab down');
+      await lab.down();
+    }
+  }
+  const c = summary.claims;
+  const shard = summary.shard;
+  ctx.stdout(
+    (shard
+      ? `shard ${shard.index}/${shard.total}: ${summary.passed + summary.failed + summary.skipped} of ${shard.selected} selected scenarios (claims and canary: this shard only)\n`
+      : '') +
+      `${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped (seed ${summary.seed})\n` +
+      `claims: ${c.verified} verified, ${c.failed} failed, ${c.untested} untested, ${c.untestable} untestable\n` +
+      `secret canary: ${summary.canaryHits === 0 ? 'no planted secret found in plaintext' : `${summary.canaryHits} HITS`}\n` +
+      summary.failures.map((f) => `FAILED ${f.id}: ${f.message}\n`).join('') +
+      `report: ${join(summary.runDir, 'index.html')}\n`,
+  );
+  return summary.failed > 0 || summary.canaryHits > 0 ? 1 : 0;
+}

@@ -1,0 +1,119 @@
+/**
+ * The services of one lab, by id: starting them from their definitions (in their hosts, through
+ * the driver), stopping, restarting and pausing them, and every process the lab ever ran (the
+ * scenarios' timelines read restarted ones too). It exists before the Lab does, so the start-up
+ * can run services side by side and hand the finished registry to the Lab.
+ */
+import { join } from 'node:path';
+import { LabError } from '@multiclaw-lab/kit';
+import type { Fault, HostProcesses } from '@multiclaw-lab/network';
+import { DesktopDriver } from '../desktop-driver.ts';
+import { type RunningService, type RunOptions, runService, type ServiceDef } from './service.ts';
+
+export class ServiceRegistry {
+  readonly #driver: Pick<HostProcesses, 'spawn'>;
+  readonly logsDir: string;
+  readonly #services = new Map<string, RunningService>();
+  readonly #desktops = new Map<string, DesktopDriver>();
+  /** every service process this lab ran, including those since restarted (for timelines) */
+  readonly history: RunningService[] = [];
+
+  constructor(driver: Pick<HostProcesses, 'spawn'>, stateDir: string) {
+    this.#driver = driver;
+    this.logsDir = join(stateDir, 'logs');
+  }
+
+  /** the running services by id */
+  get services(): ReadonlyMap<string, RunningService> {
+    return this.#services;
+  }
+
+  /** a desktop simulator's driver per desktop host */
+  get desktops(): ReadonlyMap<string, DesktopDriver> {
+    return this.#desktops;
+  }
+
+  async start(def: ServiceDef, options: RunOptions = {}): Promise<RunningService> {
+    const running = await runService(this.#driver, def, this.logsDir, options);
+    this.#register(running);
+    return running;
+  }
+
+  /** Registers a service started elsewhere (e.g. a DPI box a control turned on). */
+  adopt(running: RunningService): void {
+    this.#register(running);
+  }
+
+  /** Forgets a service that was stopped for good (a DPI box or proxy whose fault was healed). */
+  retire(id: string): void {
+    this.#services.delete(id);
+  }
+
+  #register(running: RunningService): void {
+    this.#services.set(running.def.id, running);
+    this.history.push(running);
+    if (running.def.kind === 'desktop-sim') this.#desktops.set(running.def.host, new DesktopDriver(running.handle));
+  }
+
+  service(id: string): RunningService {
+    const s = this.#services.get(id);
+    if (!s) throw new LabError('LAB_UNKNOWN_SERVICE', `no service ${JSON.stringify(id)}; services: ${this.ids().join(', ')}`);
+    return s;
+  }
+
+  desktop(hostId: string): DesktopDriver {
+    const d = this.#desktops.get(hostId);
+    if (!d) throw new LabError('LAB_UNKNOWN_DESKTOP', `no desktop simulator on host ${JSON.stringify(hostId)}`);
+    return d;
+  }
+
+  ids(): string[] {
+    return [...this.#services.keys()];
+  }
+
+  /** Stops a service cleanly (its own stop signal) and leaves it stopped; `restart(id)` starts it again. */
+  async stop(id: string): Promise<void> {
+    const s = this.service(id);
+    await s.handle.stop(10_000, s.def.stopSignal);
+  }
+
+  /** Stops a service (SIGKILL when `crash`) and starts it again from the same definition. */
+  async restart(id: string, options: { crash?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunningService> {
+    const old = this.service(id);
+    if (options.crash) {
+      old.handle.signal('SIGKILL');
+      await old.handle.waitForExit();
+    } else {
+      await old.handle.stop(5_000, old.def.stopSignal);
+    }
+    let def = old.def;
+    if (options.env) {
+      // a variable given as undefined is removed
+      const env = { ...old.def.env, ...options.env };
+      for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+      def = { ...old.def, env };
+    }
+    return this.start(def);
+  }
+
+  /** Stops a service with SIGSTOP until the fault is healed (SIGCONT). */
+  pause(id: string): Fault {
+    const { handle } = this.service(id);
+    handle.signal('SIGSTOP');
+    let healed = false;
+    return {
+      description: `pause ${id} (pid ${handle.pid})`,
+      async heal() {
+        if (healed) return;
+        healed = true;
+        handle.signal('SIGCONT');
+      },
+    };
+  }
+
+  /** Stops every service (apps first get their stdin closed, as on quit). */
+  async stopAll(): Promise<void> {
+    for (const d of this.#desktops.values()) d.process.child.stdin?.end();
+    await Promise.allSettled([...this.#services.values()].map((s) => s.handle.stop(3_000, s.def.stopSignal)));
+  }
+}

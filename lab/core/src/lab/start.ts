@@ -1,0 +1,345 @@
+/**
+ * `lab up`: makes the topology real with a driver, starts every service in its host as soon as
+ * what it needs is there, provisions the demo workspace, signs the desktops in, checks every
+ * service's health, and only then builds the Lab from the finished parts. A failure anywhere
+ * takes down everything made so far and names the stage that failed.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CdnAdminClient, LlmAdminClient } from '@multiclaw-lab/external';
+import { startCoturn } from '@multiclaw-lab/infra';
+import { addressOf, buildTopology, netnsDriver, PUBLIC_NAMES } from '@multiclaw-lab/network';
+import { createLabCA, writeServerCertificate, writeTrustStore } from '@multiclaw-lab/pki';
+import { routes } from '@multiclaw-lab/protocol';
+import { CloudApi } from '../cloud-api.ts';
+import { prepareComponents } from '../components.ts';
+import { bridgeDef, cdnDef, cloudDef, desktopDef, gatewayDef, llmDef } from './definitions.ts';
+import { stunBinding } from './health.ts';
+import { hostFiles, runnerIn } from './hosts.ts';
+import { Lab, labScreen } from './lab.ts';
+import { preparePostgres } from './postgres.ts';
+import { provisionDemo } from './provision.ts';
+import { ServiceRegistry } from './registry.ts';
+import type { RunOptions } from './service.ts';
+import { type SiteLink, siteLinkDef } from './site-link.ts';
+import { removeLabState } from './teardown.ts';
+import { LabStartError, type StartLabOptions } from './types.ts';
+
+async function secretFile(dir: string, name: string, bytes: number): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, randomBytes(bytes).toString('hex'), { mode: 0o600 });
+  return file;
+}
+
+export async function startLab(options: StartLabOptions): Promise<Lab> {
+  const progress = (phase: string, detail: string, done = false) => options.onProgress?.({ phase, detail, done });
+  const prefix = options.prefix ?? 'mcl';
+  const stateDir = options.stateDir;
+  const logLevel = options.logLevel ?? 'info';
+  const startedAt = new Date().toISOString();
+  const topology = buildTopology({ sites: options.sites, desktops: options.desktops, cloudDesktops: options.cloudDesktops });
+  for (const sub of ['logs', 'run', 'pki', 'secrets']) await mkdir(join(stateDir, sub), { recursive: true });
+  await chmod(join(stateDir, 'secrets'), 0o700);
+  const runDir = join(stateDir, 'run');
+
+  progress('network', `creating ${topology.hosts.length} hosts (${prefix}-*)`);
+  // the components' bundles are checked (and rebuilt when the sources changed) meanwhile
+  const components = prepareComponents((message) => progress('components', message));
+  const makeDriver = options.driver ?? netnsDriver;
+  const driverReady = makeDriver(topology, {
+    prefix,
+    stateDir,
+    onProgress: (detail: string) => progress('network', detail),
+  });
+  // PostgreSQL's files are laid out meanwhile too (a copy of a cached empty cluster)
+  const pgDir = join(stateDir, 'pg');
+  const pgPrepared = mkdir(pgDir, { recursive: true }).then(() =>
+    preparePostgres(driverReady, { dir: pgDir, listen: addressOf(topology, 'db'), allow: '198.18.1.10' }),
+  );
+  pgPrepared.catch(() => undefined); // awaited below, once there is a lab to take down
+  const driver = await driverReady;
+  const ca = await createLabCA({ name: `MultiClaw Lab CA (${prefix})` });
+  const registry = new ServiceRegistry(driver, stateDir);
+  const links = new Map<string, SiteLink>();
+  const instances = new Map<string, string>();
+  const screen = labScreen();
+  const files = (hostId: string) => hostFiles(driver, hostId);
+  const hostsByRole = (role: string) => topology.hosts.filter((h) => h.role === role);
+  let api: CloudApi | undefined;
+  let phase = 'preparing hosts';
+  /** the first of the concurrent stages below that failed, which is what lab up reports */
+  let failed: { phase: string; err: unknown } | undefined;
+  const stage = <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    const running = run();
+    running.catch((err: unknown) => {
+      failed ??= { phase: name, err };
+    });
+    return running;
+  };
+  let lab: Lab | undefined;
+  try {
+    await Promise.all(
+      topology.hosts.map(async (host) => {
+        const f = files(host.id);
+        await mkdir(f.home, { recursive: true, mode: 0o700 });
+        await writeTrustStore(f.trustDir, [ca]);
+      }),
+    );
+    const pki = join(stateDir, 'pki');
+    const leaf = async (name: string) => writeServerCertificate(pki, name, await ca.issue([name]));
+    const tls = {
+      api: await leaf(PUBLIC_NAMES.api),
+      cdn: await leaf(PUBLIC_NAMES.cdn),
+      llm: await leaf(PUBLIC_NAMES.llm),
+      turn: await leaf(PUBLIC_NAMES.turn),
+    };
+    const secretsDir = join(stateDir, 'secrets');
+    const secrets = {
+      tokenSecret: await secretFile(secretsDir, 'token-secret', 32),
+      masterKey: await secretFile(secretsDir, 'master-key', 32),
+      turnSecret: await secretFile(secretsDir, 'turn-secret', 24),
+    };
+
+    // Services start as soon as what they need is there, not one after another: most of lab up
+    // is processes loading, and independent ones load side by side. The apps on the desktop
+    // hosts, needed only once the workspace is provisioned, start with a lower CPU priority, so on
+    // a small machine they do not slow down the path to it (PostgreSQL, the cloud, the CDN).
+    phase = 'starting services';
+    const meanwhile: RunOptions = { startNiceness: 10 };
+    const pgReady = stage('starting PostgreSQL', async () => {
+      progress('services', 'PostgreSQL on db');
+      const pg = await pgPrepared;
+      await registry.start({ id: 'postgres', host: 'db', ...pg.def });
+      return pg;
+    });
+    // The Node services start once PostgreSQL is up: until then its files are being copied
+    // (CPU-bound in the kernel), which a dozen processes loading at once would slow down.
+    const servicesMayStart = Promise.all([components, pgReady]);
+
+    const cloudReady = stage('starting the cloud', async () => {
+      const pg = await pgReady;
+      await servicesMayStart;
+      progress('services', 'MultiClaw Cloud on cloud');
+      await registry.start(
+        cloudDef({
+          host: 'cloud',
+          address: addressOf(topology, 'cloud'),
+          files: files('cloud'),
+          tls: tls.api,
+          databaseUrl: pg.databaseUrl('postgres'),
+          secrets,
+          logLevel,
+        }),
+      );
+      const apiSocket = join(runDir, 'cloud-api.sock');
+      await registry.start(
+        bridgeDef({ id: 'cloud-bridge', host: 'cloud', socketPath: apiSocket, target: addressOf(topology, 'cloud'), port: 443 }),
+      );
+      api = new CloudApi(`https://${PUBLIC_NAMES.api}`, ca.certPem, { socketPath: apiSocket });
+      return api;
+    });
+
+    const llmCdnReady = stage('starting the LLM provider and the CDN', async () => {
+      await servicesMayStart;
+      progress('services', 'LLM provider on llm, update CDN on cdn');
+      const llmSocket = join(runDir, 'llm-admin.sock');
+      const cdnSocket = join(runDir, 'cdn-admin.sock');
+      await Promise.all([
+        registry.start(
+          llmDef({
+            host: 'llm',
+            address: addressOf(topology, 'llm'),
+            files: files('llm'),
+            tls: tls.llm,
+            adminSocket: llmSocket,
+            logLevel,
+          }),
+        ),
+        registry.start(
+          cdnDef({
+            host: 'cdn',
+            address: addressOf(topology, 'cdn'),
+            files: files('cdn'),
+            tls: tls.cdn,
+            adminSocket: cdnSocket,
+            logLevel,
+          }),
+        ),
+      ]);
+      const cdnAdmin = new CdnAdminClient(cdnSocket);
+      return { llmAdmin: new LlmAdminClient(llmSocket), cdnAdmin, updatePublicKey: await cdnAdmin.publicKey() };
+    });
+
+    const coturnReady = stage('starting the TURN relay', async () => {
+      progress('services', 'coturn on relay');
+      const turnSecret = (await readFile(secrets.turnSecret, 'utf8')).trim();
+      await registry.start({
+        id: 'coturn',
+        kind: 'coturn',
+        host: 'relay',
+        health: stunBinding(addressOf(topology, 'relay')),
+        command: 'turnserver',
+        args: [],
+        env: {},
+        start: async () =>
+          (
+            await startCoturn(runnerIn(driver, 'relay'), {
+              listeningIp: addressOf(topology, 'relay'),
+              certFile: tls.turn.certFile,
+              keyFile: tls.turn.keyFile,
+              staticAuthSecret: turnSecret,
+              realm: 'multiclaw.test',
+              stateDir: join(stateDir, 'run', 'coturn'),
+            })
+          ).process,
+      });
+    });
+
+    const linksReady = stage("starting the sites' links (toxiproxy)", () =>
+      Promise.all(
+        topology.sites.map((site) => {
+          progress('services', `toxiproxy on ${site.router}: the link of site ${site.id}`);
+          return registry.start(
+            siteLinkDef({
+              site,
+              driver,
+              runner: runnerIn(driver, site.router),
+              runDir,
+              onReady: (link) => links.set(site.id, link),
+            }),
+          );
+        }),
+      ),
+    );
+
+    const appsReady = stage('starting desktops and gateways', async () => {
+      await servicesMayStart;
+      await Promise.all(
+        hostsByRole('desktop').map(async (host) => {
+          progress('services', `gateway and desktop simulator on ${host.id}`);
+          const f = files(host.id);
+          // side by side: the app reads its gateway's local API file only when it links it
+          const startDesktop = async () => {
+            // the app is built with the update key the CDN signs with
+            const { updatePublicKey } = await llmCdnReady;
+            await registry.start(
+              desktopDef({ id: `${host.id}-desktop`, host: host.id, files: f, updatePublicKey, logLevel }),
+              meanwhile,
+            );
+          };
+          await Promise.all([
+            registry.start(gatewayDef({ id: `${host.id}-gateway`, host: host.id, files: f, logLevel }), meanwhile),
+            startDesktop(),
+          ]);
+        }),
+      );
+    });
+
+    const provisioned = stage('provisioning the demo workspace', async () => {
+      const [cloudApi, { llmAdmin }] = await Promise.all([cloudReady, llmCdnReady]);
+      progress('provision', 'accounts, workspace, agent and key');
+      return provisionDemo(cloudApi, llmAdmin, hostsByRole('desktop'));
+    });
+
+    const daemonsReady = stage('starting the cloud desktops', async () => {
+      const [demo, cloudApi] = await Promise.all([provisioned, cloudReady, components]);
+      const owner = demo.accounts[0]!;
+      await Promise.all(
+        hostsByRole('cloud-desktop').map(async (host) => {
+          progress('services', `daemon gateway on cloud desktop ${host.id}`);
+          const created = await cloudApi.request(routes.createInstance, {
+            credential: owner.bearer,
+            params: { wid: demo.workspaceId },
+            body: { name: host.id },
+          });
+          instances.set(host.id, created.instance.id);
+          const daemon = await registry.start(
+            gatewayDef({
+              id: `${host.id}-daemon`,
+              host: host.id,
+              files: files(host.id),
+              logLevel,
+              provision: { workspaceId: demo.workspaceId, instanceId: created.instance.id, instanceToken: created.instanceToken },
+              // the screen over WebRTC; a cloud desktop has a public address, so STUN only: the
+              // viewer's TURN allocation carries the stream when a direct path is impossible
+              env: {
+                GATEWAY_SCREEN_STREAMER: 'webrtc',
+                GATEWAY_TURN_TRANSPORT: 'none',
+                GATEWAY_SCREEN_FPS: String(screen.framesPerSecond),
+                GATEWAY_SCREEN_FRAME_BYTES: String(screen.frameBytes),
+                GATEWAY_SCREEN_CANARY: screen.canary,
+              },
+            }),
+          );
+          // its health is the cloud listing it as connected, which follows the welcome
+          await daemon.handle.waitForLog({ event: 'ws.welcome' }, 30_000);
+        }),
+      );
+    });
+
+    const signedIn = stage('signing in desktops and linking gateways', async () => {
+      const [demo] = await Promise.all([provisioned, appsReady]);
+      await Promise.all(
+        hostsByRole('desktop').map(async (host) => {
+          const account = demo.accounts.find((a) => a.host === host.id)!;
+          const desktop = registry.desktop(host.id);
+          progress('provision', `${host.id}: sign in as ${account.email}, connect, link the gateway`);
+          await desktop.call('signIn', { email: account.email, password: account.password });
+          await desktop.call('connect');
+          await desktop.call('linkGateway', { workspaceId: demo.workspaceId });
+          await registry.service(`${host.id}-gateway`).handle.waitForLog({ event: 'ws.welcome' }, 30_000);
+        }),
+      );
+    });
+    // everything settles before a failure is reported, so teardown finds every process started
+    const stages = [pgReady, cloudReady, llmCdnReady, coturnReady, linksReady, appsReady, provisioned, daemonsReady, signedIn];
+    await Promise.allSettled(stages);
+    await Promise.all(stages);
+
+    const { llmAdmin, cdnAdmin, updatePublicKey } = await llmCdnReady;
+    lab = new Lab({
+      prefix,
+      stateDir,
+      logLevel,
+      startedAt,
+      topology,
+      driver,
+      ca,
+      registry,
+      links,
+      api: await cloudReady,
+      llmAdmin,
+      cdnAdmin,
+      updatePublicKey,
+      demo: await provisioned,
+      instances,
+      screen,
+    });
+
+    phase = 'checking health';
+    progress('health', 'every service');
+    let status = await lab.status();
+    // a check can miss on a loaded machine (each gives up after a few seconds): ask again before failing
+    for (let attempt = 2; attempt <= 3 && status.services.some((s) => !s.healthy); attempt++) {
+      const waiting = status.services.filter((s) => !s.healthy).map((s) => `${s.id} (${s.detail})`);
+      progress('health', `not healthy yet: ${waiting.join(', ')}; checking again (${attempt}/3)`);
+      status = await lab.status();
+    }
+    const sick = status.services.filter((s) => !s.healthy);
+    if (sick.length > 0) throw new Error(`not healthy: ${sick.map((s) => `${s.id} (${s.detail})`).join(', ')}`);
+    progress('health', `${status.services.length} services healthy`, true);
+    return lab;
+  } catch (err) {
+    const cause = failed ?? { phase, err };
+    progress('cleanup', `failed while ${cause.phase}; taking down what was made`);
+    if (lab) await lab.down().catch(() => undefined);
+    else {
+      await registry.stopAll();
+      await api?.close().catch(() => undefined);
+      await driver.down().catch(() => undefined);
+      await removeLabState(stateDir);
+    }
+    throw new LabStartError(cause.phase, cause.err);
+  }
+}
