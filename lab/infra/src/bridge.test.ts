@@ -41,9 +41,13 @@ describe('the socket bridge', () => {
   it('forwards a unix socket to a TCP port, keeps the socket to its owner (0600), and removes it when stopped', async () => {
     const socketPath = join(dir, 'svc.sock');
     const bridge = await socketBridge(localRunner, socketPath, '127.0.0.1', port);
-    expect(statSync(socketPath).mode & 0o777).toBe(0o600);
-    expect(await roundTrip(socketPath, 'hello through the bridge')).toBe('hello through the bridge');
-    await bridge.stop();
+    try {
+      expect(statSync(socketPath).mode & 0o777).toBe(0o600);
+      expect(await roundTrip(socketPath, 'hello through the bridge')).toBe('hello through the bridge');
+    } finally {
+      // a failed check still stops the bridge: nothing of the test outlives it
+      await bridge.stop();
+    }
     expect(() => statSync(socketPath)).toThrow(/ENOENT/);
   });
 });
