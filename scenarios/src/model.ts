@@ -98,14 +98,18 @@ export interface RunResults {
   canary: CanaryReport;
 }
 
-/** Joins claims with scenario outcomes: a claim is verified only if every scenario naming it passed. */
+/**
+ * Joins claims with scenario outcomes. A claim is verified only when every scenario of the run
+ * that names it ran and passed: one that failed makes it failed, and one that was skipped (a lab
+ * too small for it, say) leaves it untested however many others passed.
+ */
 export function claimResults(claims: Claim[], scenarios: ScenarioResult[]): ClaimResult[] {
   return claims.map((c) => {
     const behind = scenarios.filter((s) => s.claims.includes(c.id));
     const base = { id: c.id, page: c.page, section: c.section, sentence: c.sentence, scenarios: behind.map((s) => s.id) };
     if (!c.testable) return { ...base, status: 'untestable', reason: c.reason };
     if (behind.some((s) => s.status === 'failed')) return { ...base, status: 'failed' };
-    if (behind.some((s) => s.status === 'passed')) return { ...base, status: 'verified' };
+    if (behind.length > 0 && behind.every((s) => s.status === 'passed')) return { ...base, status: 'verified' };
     return { ...base, status: 'untested' };
   });
 }

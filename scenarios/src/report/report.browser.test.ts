@@ -90,7 +90,7 @@ describe.skipIf(skip)(title, () => {
     ]);
     expect(cells[1]![3]).toBe('User WSS tokens expire after 4 hours; "daemon" tokens after <24 hours>.');
     expect(cells[3]![3]).toContain("Untestable: the user's own laptop disk is outside the lab");
-    await page.locator('#claim-NS-01 a', { hasText: 'S03' }).click();
+    await page.locator('#claim-DE-03 a', { hasText: 'S03' }).click();
     expect(page.url()).toBe(`${fileUrl}#scenario-S03`);
     expect(await page.locator('#scenario-S03').innerText()).toContain('Skipped: mitmproxy is not installed');
   });
