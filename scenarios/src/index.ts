@@ -8,4 +8,5 @@ export * from './run-suite.ts';
 export * from './runner.ts';
 export * from './shard.ts';
 export * from './suite.ts';
+export * from './summary.ts';
 export * from './timeline.ts';

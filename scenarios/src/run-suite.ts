@@ -3,13 +3,13 @@
  * this machine's part of them), run them one after the other, scan for planted secrets, write reports/<run-id>/ and reports/latest/.
  */
 import type { Lab } from '@multiclaw-lab/core';
-import { z } from 'zod';
 import { loadClaims } from './claims.ts';
 import type { RunResults } from './model.ts';
 import { writeReport } from './report/index.ts';
 import { ScenarioRunner } from './runner.ts';
 import { type Shard, shardOf } from './shard.ts';
 import { selectScenarios } from './suite.ts';
+import type { RunSummary } from './summary.ts';
 
 export interface RunSuiteOptions {
   ids?: string[];
@@ -20,30 +20,6 @@ export interface RunSuiteOptions {
   reportsDir: string;
   onProgress?: (text: string) => void;
 }
-
-/**
- * A run in a few numbers: what `lab run` prints and what labd sends back over its socket. The
- * schema is the one definition of that shape; the CLI parses labd's answer with it.
- */
-export const RunSummarySchema = z.object({
-  runDir: z.string(),
-  passed: z.number().int(),
-  failed: z.number().int(),
-  skipped: z.number().int(),
-  /** planted secrets found in plaintext */
-  canaryHits: z.number().int(),
-  seed: z.number().int(),
-  /** set when the run was one shard of the selection */
-  shard: z.object({ index: z.number().int(), total: z.number().int(), selected: z.number().int() }).optional(),
-  claims: z.object({
-    verified: z.number().int(),
-    failed: z.number().int(),
-    untested: z.number().int(),
-    untestable: z.number().int(),
-  }),
-  failures: z.array(z.object({ id: z.string(), message: z.string() })),
-});
-export type RunSummary = z.infer<typeof RunSummarySchema>;
 
 export interface SuiteOutcome {
   results: RunResults;

@@ -54,7 +54,7 @@ export function parseShard(value: string): Shard {
 }
 
 /** desktop hosts per site when `lab up` is not told: the scenario suite uses three (s1-d1…d3) */
-export { DEFAULT_DESKTOPS } from '@multiclaw-lab/core';
+export { DEFAULT_DESKTOPS } from '@multiclaw-lab/core/defaults';
 
 function count(flag: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;

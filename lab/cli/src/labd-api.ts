@@ -15,7 +15,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isAbsolute } from 'node:path';
 import type { Logger } from '@multiclaw-lab/kit';
 import { ProtocolError } from '@multiclaw-lab/protocol';
-import type { RunSummary } from '@multiclaw-lab/scenarios';
+import type { RunSummary } from '@multiclaw-lab/scenarios/summary';
 import type { Lab } from './lab-api.ts';
 import { followLines, readLastLines } from './tail.ts';
 

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { type RunSummary, RunSummarySchema } from '@multiclaw-lab/scenarios';
+import { type RunSummary, RunSummarySchema } from '@multiclaw-lab/scenarios/summary';
 import { DEFAULT_DESKTOPS } from './args.ts';
 import { labdStreamPost } from './client.ts';
 import { type CliContext, progressLine } from './context.ts';

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { LabError } from '@multiclaw-lab/kit';
-import type { RunSummary } from '@multiclaw-lab/scenarios';
+import type { RunSummary } from '@multiclaw-lab/scenarios/summary';
 import type { Lab } from './lab-api.ts';
 import type { RunRequest } from './labd-api.ts';
 import { REPO_ROOT } from './state.ts';

@@ -198,7 +198,8 @@ export class LoopbackStack implements AsyncDisposable {
       partial.push(cloud);
       const llmSocket = join(dir, 'llm-admin.sock');
       const cdnSocket = join(dir, 'cdn-admin.sock');
-      const [llm, cdn] = await Promise.all([
+      // side by side; both are kept before a failure of either is thrown, so the other is stopped too
+      const both = await Promise.allSettled([
         run(
           llmDef({ host: 'loopback', address: '127.0.0.1', port: 0, files: files('llm'), tls, adminSocket: llmSocket, logLevel }),
         ),
@@ -206,7 +207,11 @@ export class LoopbackStack implements AsyncDisposable {
           cdnDef({ host: 'loopback', address: '127.0.0.1', port: 0, files: files('cdn'), tls, adminSocket: cdnSocket, logLevel }),
         ),
       ]);
-      partial.push(llm, cdn);
+      for (const r of both) if (r.status === 'fulfilled') partial.push(r.value);
+      const [llm, cdn] = both.map((r) => {
+        if (r.status === 'rejected') throw r.reason;
+        return r.value;
+      }) as [ProcessHandle, ProcessHandle];
       const cdnAdmin = new CdnAdminClient(cdnSocket);
       const stack = new LoopbackStack({
         dir,

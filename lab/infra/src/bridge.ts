@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import type { HostRunner } from './runner.ts';
 import { ServiceProcess, startService } from './service.ts';
 
@@ -7,7 +8,7 @@ import { ServiceProcess, startService } from './service.ts';
  * The socket file is reachable from every namespace, so the harness can talk to a service that
  * listens on the host's loopback without giving the host an interface towards the harness.
  */
-const BRIDGE_MAIN = new URL('./bridge-main.ts', import.meta.url).pathname;
+const BRIDGE_MAIN = fileURLToPath(new URL('./bridge-main.ts', import.meta.url));
 
 /** The command that runs a bridge (for the lab's service definitions and socketBridge alike). */
 export function bridgeCommand(socketPath: string, tcpHost: string, tcpPort: number): { command: string; args: string[] } {

@@ -154,9 +154,9 @@ export const LAB_ERROR_CODES = {
     action: 'run as root, e.g. `sudo pnpm lab up`; for installs, run the commands the message lists',
   },
   LAB_NOT_UP: {
-    from: ['lab/network'],
-    meaning: 'a network driver was used after `down()` (or before `up()`)',
-    action: 'call up() first; after down() make a new driver',
+    from: ['lab/core', 'lab/network'],
+    meaning: 'a network driver, or a lab being taken down, was asked to do something after `down()` (or before `up()`)',
+    action: 'call up() first; after down() make a new driver or bring a new lab up',
   },
   LAB_NSS_TRUST: {
     from: ['lab/core'],

@@ -10,7 +10,15 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MissingToolError } from './errors.ts';
 
+let found: string | undefined;
+
+/** Where libfaketime is (looked up once: every host's clock environment names it). */
 export function findLibfaketime(): string {
+  found ??= lookUpLibfaketime();
+  return found;
+}
+
+function lookUpLibfaketime(): string {
   for (const base of ['/usr/lib', '/usr/local/lib']) {
     if (!existsSync(base)) continue;
     for (const dir of readdirSync(base)) {

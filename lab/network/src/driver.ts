@@ -3,7 +3,8 @@
  * makes a topology real. It is split by concern (processes in hosts, probes, firewall faults,
  * captures, clocks) and joined in LabDriver; a driver is one implementation of all of it, and
  * the conformance suite (testing/conformance.ts) proves each promise below on a real one.
- * Nothing outside a driver's own folder names a concrete driver.
+ * Scenarios and checkers use only this contract; which driver makes a lab is chosen where the
+ * lab is started (startLab's `driver`, netns unless told otherwise).
  */
 import type { ChildProcess } from 'node:child_process';
 import type { AllowedDestination, Proto, Redirect } from './rules.ts';

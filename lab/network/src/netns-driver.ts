@@ -94,8 +94,13 @@ export class NetnsDriver implements LabDriver {
     }
     logger.info({ event: 'netns.up', prefix, hosts: topology.hosts.length, ms: Date.now() - started }, 'lab network up');
     const driver = new NetnsDriver(topology, prefix, options.stateDir, logger);
-    // every host starts on real time; the offset files exist before any process reads them
-    for (const host of topology.hosts) await driver.setClock(host.id, 0);
+    try {
+      // every host starts on real time; the offset files exist before any process reads them
+      for (const host of topology.hosts) await driver.setClock(host.id, 0);
+    } catch (err) {
+      await driver.down();
+      throw err;
+    }
     return driver;
   }
 

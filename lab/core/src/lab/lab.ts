@@ -289,15 +289,25 @@ export class Lab implements AsyncDisposable {
     };
   }
 
-  /** Stops every service, removes the hosts and the state that held secrets; keeps the logs. Idempotent. */
+  /**
+   * Stops every service, removes the hosts and the state that held secrets; keeps the logs.
+   * Idempotent once it succeeded; after a failure, calling it again tries again.
+   */
   down(): Promise<StoppedLab> {
     this.#stopped ??= (async () => {
-      await this.#registry.stopAll();
-      await this.api.close().catch(() => undefined);
-      await this.driver.down();
-      await removeLabState(this.stateDir);
+      try {
+        await this.#registry.stopAll();
+        await this.api.close().catch(() => undefined);
+        await this.driver.down();
+      } finally {
+        // the secrets and keys go even when the hosts could not be removed
+        await removeLabState(this.stateDir);
+      }
       return { prefix: this.prefix, stateDir: this.stateDir, logsDir: this.logsDir, history: this.history };
     })();
+    this.#stopped.catch(() => {
+      this.#stopped = undefined;
+    });
     return this.#stopped;
   }
 

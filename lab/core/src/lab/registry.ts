@@ -15,6 +15,9 @@ export class ServiceRegistry {
   readonly logsDir: string;
   readonly #services = new Map<string, RunningService>();
   readonly #desktops = new Map<string, DesktopDriver>();
+  /** starts still under way: stopAll() waits for them, so a process that gets ready late is stopped too */
+  readonly #starting = new Set<Promise<RunningService>>();
+  #stopping = false;
   /** every service process this lab ran, including those since restarted (for timelines) */
   readonly history: RunningService[] = [];
 
@@ -34,9 +37,20 @@ export class ServiceRegistry {
   }
 
   async start(def: ServiceDef, options: RunOptions = {}): Promise<RunningService> {
-    const running = await runService(this.#driver, def, this.logsDir, options);
-    this.#register(running);
-    return running;
+    if (this.#stopping)
+      throw new LabError('LAB_NOT_UP', `not starting ${def.id}: the lab is being taken down`, {
+        hint: 'bring a lab up again with pnpm lab up',
+      });
+    const starting = runService(this.#driver, def, this.logsDir, options).then((running) => {
+      this.#register(running);
+      return running;
+    });
+    this.#starting.add(starting);
+    try {
+      return await starting;
+    } finally {
+      this.#starting.delete(starting);
+    }
   }
 
   /** Registers a service started elsewhere (e.g. a DPI box a control turned on). */
@@ -111,8 +125,13 @@ export class ServiceRegistry {
     };
   }
 
-  /** Stops every service (apps first get their stdin closed, as on quit). */
+  /**
+   * Stops every service (apps first get their stdin closed, as on quit), after the starts still
+   * under way have ended, and refuses new ones from then on.
+   */
   async stopAll(): Promise<void> {
+    this.#stopping = true;
+    await Promise.allSettled([...this.#starting]);
     for (const d of this.#desktops.values()) d.process.child.stdin?.end();
     await Promise.allSettled([...this.#services.values()].map((s) => s.handle.stop(3_000, s.def.stopSignal)));
   }

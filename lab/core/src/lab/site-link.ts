@@ -64,6 +64,11 @@ export class SiteLink {
     this.#steering.set(upstream, { localPort: current.localPort, rule: undefined });
   }
 
+  /** Removes every steering rule of this link (before it is replaced, or when its start failed). */
+  async release(): Promise<void> {
+    for (const upstream of [...this.#steering.keys()]) await this.unsteer(upstream);
+  }
+
   proxyName(upstream: Upstream): string {
     return `${this.site.id}-${upstream}`;
   }
@@ -122,6 +127,7 @@ export function siteLinkDef(o: {
   onReady: (link: SiteLink) => void;
 }): ServiceDef {
   const socketPath = join(o.runDir, `${o.site.router}-toxiproxy.sock`);
+  let current: SiteLink | undefined;
   return {
     id: `${o.site.id}-toxiproxy`,
     kind: 'toxiproxy',
@@ -131,19 +137,30 @@ export function siteLinkDef(o: {
     args: ['-host', '127.0.0.1', '-port', '8474'],
     env: {},
     start: async () => {
+      // a restart replaces the link: the old one's steering rules go first, or two would compete
+      await current?.release();
       const toxiproxy = await startToxiproxy(o.runner, { apiHost: '127.0.0.1', apiPort: 8474, socketPath });
       const link = new SiteLink(o.site, toxiproxy.client, o.driver);
-      let port = FIRST_PORT;
-      for (const name of Object.keys(UPSTREAMS) as Upstream[]) {
-        const upstream = UPSTREAMS[name];
-        const localPort = port++;
-        await toxiproxy.client.createProxy(
-          link.proxyName(name),
-          `${o.site.lanAddress}:${localPort}`,
-          `${upstream.address}:${upstream.port}`,
-        );
-        await link.steer(name, localPort);
+      try {
+        let port = FIRST_PORT;
+        for (const name of Object.keys(UPSTREAMS) as Upstream[]) {
+          const upstream = UPSTREAMS[name];
+          const localPort = port++;
+          await toxiproxy.client.createProxy(
+            link.proxyName(name),
+            `${o.site.lanAddress}:${localPort}`,
+            `${upstream.address}:${upstream.port}`,
+          );
+          await link.steer(name, localPort);
+        }
+      } catch (err) {
+        // nothing of a link that failed to start stays: its rules, toxiproxy and its bridge
+        await link.release().catch(() => undefined);
+        await toxiproxy.bridge?.stop();
+        await toxiproxy.process.stop();
+        throw err;
       }
+      current = link;
       o.onReady(link);
       // the socket bridge is part of this service: stop it with toxiproxy
       toxiproxy.process.once('exit', () => void toxiproxy.bridge?.stop());

@@ -58,8 +58,14 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     preparePostgres(driverReady, { dir: pgDir, listen: addressOf(topology, 'db'), allow: '198.18.1.10' }),
   );
   pgPrepared.catch(() => undefined); // awaited below, once there is a lab to take down
-  const driver = await driverReady;
-  const ca = await createLabCA({ name: `MultiClaw Lab CA (${prefix})` });
+  // a driver whose up() fails removes what it made itself
+  const driver = await driverReady.catch((err: unknown) => {
+    throw new LabStartError('making the hosts', err);
+  });
+  const ca = await createLabCA({ name: `MultiClaw Lab CA (${prefix})` }).catch(async (err: unknown) => {
+    const left = await takeDown([() => driver.down(), () => removeLabState(stateDir)]);
+    throw new LabStartError('making the lab CA', err, left);
+  });
   const registry = new ServiceRegistry(driver, stateDir);
   const links = new Map<string, SiteLink>();
   const instances = new Map<string, string>();
@@ -333,13 +339,17 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
   } catch (err) {
     const cause = failed ?? { phase, err };
     progress('cleanup', `failed while ${cause.phase}; taking down what was made`);
-    if (lab) await lab.down().catch(() => undefined);
-    else {
-      await registry.stopAll();
-      await api?.close().catch(() => undefined);
-      await driver.down().catch(() => undefined);
-      await removeLabState(stateDir);
-    }
-    throw new LabStartError(cause.phase, cause.err);
+    const built = lab;
+    const left = built
+      ? await takeDown([() => built.down()])
+      : await takeDown([() => registry.stopAll(), async () => api?.close(), () => driver.down(), () => removeLabState(stateDir)]);
+    throw new LabStartError(cause.phase, cause.err, left);
   }
+}
+
+/** Runs every step of a teardown whatever fails; answers the failures (none: everything went). */
+async function takeDown(steps: Array<() => Promise<unknown>>): Promise<unknown[]> {
+  const failures: unknown[] = [];
+  for (const step of steps) await step().catch((err: unknown) => failures.push(err));
+  return failures;
 }

@@ -12,11 +12,7 @@ export interface ProgressStep {
   done?: boolean;
 }
 
-/**
- * Desktop hosts per site when `lab up` is not told otherwise: several scenarios need a second
- * and third user at home. (The topology's own default is one, the smallest useful lab.)
- */
-export const DEFAULT_DESKTOPS = 3;
+export { DEFAULT_DESKTOPS } from './defaults.ts';
 
 export interface StartLabOptions {
   sites?: number;
@@ -59,10 +55,16 @@ export interface DemoAccount {
   host: string;
 }
 
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
 export class LabStartError extends LabError {
-  constructor(phase: string, cause: unknown) {
-    super('LAB_START_FAILED', `lab up failed while ${phase}: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      hint: 'everything made so far was taken down; see the logs in the state folder',
+  /** `teardownFailures`: what went wrong while taking down what was made (empty: all of it went) */
+  constructor(phase: string, cause: unknown, teardownFailures: unknown[] = []) {
+    super('LAB_START_FAILED', `lab up failed while ${phase}: ${messageOf(cause)}`, {
+      hint:
+        teardownFailures.length === 0
+          ? 'everything made so far was taken down; see the logs in the state folder'
+          : `taking down what was made failed too (${teardownFailures.map(messageOf).join('; ')}): run pnpm lab down`,
       cause,
     });
   }

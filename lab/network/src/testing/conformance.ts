@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverFactory, LabDriver, TcpListenerHandle } from '../driver.ts';
 import { routerInterfaces } from '../provision.ts';
 import { addressOf, buildTopology, PROBE_PORTS, PUBLIC_NAMES } from '../topology.ts';
@@ -58,6 +58,11 @@ export function describeDriverConformance(label: string, factory: DriverFactory,
         listen(desktop, '127.0.0.1', PORT.alt), // like a gateway's local API: loopback only
         listen(desktop, at(desktop), PORT.web), // the same kind of listener on the LAN address
       ]);
+    });
+
+    // a test that failed midway leaves no fault behind for the tests after it
+    afterEach(async () => {
+      for (const fault of [...(driver?.activeFaults ?? [])]) await fault.heal();
     });
 
     afterAll(async () => {

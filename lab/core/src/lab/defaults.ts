@@ -1,0 +1,9 @@
+/**
+ * Defaults the command line needs without loading the harness (its package entry `./defaults`).
+ */
+
+/**
+ * Desktop hosts per site when `lab up` is not told otherwise: several scenarios need a second
+ * and third user at home. (The topology's own default is one, the smallest useful lab.)
+ */
+export const DEFAULT_DESKTOPS = 3;
