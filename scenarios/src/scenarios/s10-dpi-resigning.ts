@@ -191,9 +191,14 @@ export default defineScenario({
       assert.equal(other.ok, false, 'the DPI box let a non-MultiClaw name through unre-signed: is it in the path?');
       assert.match(other.error ?? '', CERT_ERROR, `the LLM probe failed, but not on the certificate: ${other.error}`);
     });
+    // the box carried the app's connection (passed through, uninspected): taking it away drops
+    // that connection, and the app must come back by itself
+    const beforeHeal = desktop.mark();
     await ctx.heal(excluded);
     await ctx.step('after heal everything works as before', async () => {
       assert.equal((await lab.httpsProbe(HOST, API)).ok, true, 'the link did not come back after the DPI box left');
+      if ((await desktop.call('status')).state !== 'connected')
+        await desktop.waitForEvent({ event: 'realtime.connected' }, { since: beforeHeal, timeoutMs: 60_000 });
       const status = await desktop.call('status');
       assert.equal(status.state, 'connected', `the app is ${status.state} after the DPI box left`);
     });
