@@ -2,12 +2,16 @@
 # Brings a fresh Debian machine (root or not) to what MultiClaw Lab needs to build and test:
 # Node 24 (from the npm registry, the only place this kind of machine reaches), pnpm, the
 # workspace's dependencies, then every system tool the lab and its tests use for real (PostgreSQL,
-# coturn, mitmproxy, squid, nftables, libfaketime, minisign, toxiproxy and actionlint built with
-# Go, ...) through `lab doctor --install`. Safe to run again: every step checks first.
+# coturn, mitmproxy, squid, nftables, libfaketime, minisign, testssl.sh, nmap, toxiproxy and
+# actionlint built with Go, ...) through `lab doctor --install`, and schemathesis (PyPI) in a venv.
+# Safe to run again: every step checks first.
 set -euo pipefail
 
 NODE_VERSION=24.21.0
 PNPM_VERSION=10.34.9
+# schemathesis, for the whole-run checker that fuzzes the cloud's API (scenarios/src/checkers/schemathesis):
+# from PyPI into a venv under node_modules/.cache, never committed; the checker names the same version
+SCHEMATHESIS_VERSION=4.32.5
 
 say() { printf '[bootstrap] %s\n' "$*" >&2; }
 die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
@@ -64,6 +68,15 @@ else pnpm install --reporter=silent; fi
 # which `pnpm lab doctor` and `pnpm lab up` use too. Not root: it prints the exact commands to run.
 say "checking and installing the lab's system tools (lab doctor --install)"
 node lab/cli/src/main.ts doctor --install >&2 || die "system tools are missing; see above for the commands to run"
+venv=node_modules/.cache/schemathesis-venv
+if [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $SCHEMATHESIS_VERSION" ]; then
+  say "installing schemathesis $SCHEMATHESIS_VERSION into $venv (PyPI)"
+  rm -rf "$venv"
+  # Debian's python3 (python3-venv comes with lab doctor --install), not whatever python3 is first on PATH
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+say "$("$venv/bin/schemathesis" --version)"
 # What scripts/ready.sh (in front of `pnpm test` and `pnpm lab`) compares to skip all of this.
 sh scripts/ready-stamp.sh > node_modules/.multiclaw-ready
 say "ready: run 'pnpm test'"

@@ -90,9 +90,14 @@ export const CREDENTIALS_AND_SECRETS_CLAIMS: CatalogueClaim[] = [
     'CS-12',
     KEYS,
     'The desktop app and gateway are designed not to log configuration values.',
-    'S08: canary scan of every desktop and gateway log for planted keys and tokens',
+    'S08: canary scan of every desktop and gateway log for planted keys and tokens (keys planted in a shape the log scrubber does not mask, so a leak shows)',
   ),
-  t('CS-13', KEYS, 'Under normal operation, keys do not appear in diagnostic logs.', 'S08: canary scan of all logs'),
+  t(
+    'CS-13',
+    KEYS,
+    'Under normal operation, keys do not appear in diagnostic logs.',
+    'S08: canary scan of all logs for a planted key the log scrubber has no pattern for',
+  ),
   t(
     'CS-14',
     KEYS,
@@ -141,7 +146,7 @@ export const CREDENTIALS_AND_SECRETS_CLAIMS: CatalogueClaim[] = [
     'CS-22',
     WORKSPACE_TOKEN,
     "The token is scoped to your user account and is not designed to permit access to another user's data.",
-    "S14: a gateway token of user A cannot read user B's workspace, conversations or tasks",
+    "S14: over user B's own gateway WSS (the channel his gateway token opens) nothing of user A's workspace arrives — her config, tasks, conversations — even while her config is pushed",
   ),
   t(
     'CS-23',
@@ -154,7 +159,7 @@ export const CREDENTIALS_AND_SECRETS_CLAIMS: CatalogueClaim[] = [
     'CS-24',
     WORKSPACE_TOKEN,
     'MultiClaw does not currently offer per-device session revocation.',
-    'S05: the cloud API has no call that revokes one device; removal revokes every device of the user',
+    "S05: the cloud's OpenAPI document lists no call that revokes one device; removal revokes every device of the user",
   ),
   t(
     'CS-25',
@@ -216,7 +221,7 @@ export const CREDENTIALS_AND_SECRETS_CLAIMS: CatalogueClaim[] = [
     'CS-34',
     SESSION,
     'Token lifetime depends on the connection type: user session tokens expire after **4 hours**, and daemon (cloud desktop) connection tokens expire after **24 hours**.',
-    'S04: with the clock moved, user tokens are refused after 4 h, daemon tokens only after 24 h',
+    'S04: with the clock moved, a user token still opens at 3 h 59 min and is refused after 4 h; a daemon token still opens at 23 h 59 min and is refused after 24 h',
   ),
   t(
     'CS-35',
@@ -252,13 +257,13 @@ export const CREDENTIALS_AND_SECRETS_CLAIMS: CatalogueClaim[] = [
     'CS-40',
     LOST,
     'MultiClaw does not currently offer per-device session revocation.',
-    'S05: no per-device revocation call exists (same promise as CS-24)',
+    "S05: the cloud's OpenAPI document lists no per-device revocation call (same promise as CS-24)",
   ),
   t(
     'CS-41',
     LOST,
     "Removing a user from the workspace revokes all of that user's tokens across every device.",
-    'S05: tokens on two devices of the user stop working, open sockets close, reconnects are refused; other users untouched',
+    'S05: tokens on two devices of the user stop working, the apps and gateways see their open sockets closed (4003), reconnects are refused; other users untouched',
   ),
   t(
     'CS-42',

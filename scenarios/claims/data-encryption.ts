@@ -140,7 +140,7 @@ export const DATA_ENCRYPTION_CLAIMS: CatalogueClaim[] = [
     'DE-23',
     CLOUD,
     'When MultiClaw Cloud syncs your configuration to a cloud desktop instance, it also encrypts API keys and credentials with AES-256-GCM in the sync payload, using a key derived from your instance token.',
-    "S08: sync payload values are `enc:` AES-256-GCM; another instance's token cannot open them",
+    "S08: the config sync read on the wire (DPI box the site trusts) carries only `enc:` AES-256-GCM values, the ones the instances wrote; another instance's token cannot open them",
   ),
   t(
     'DE-24',
@@ -158,7 +158,7 @@ export const DATA_ENCRYPTION_CLAIMS: CatalogueClaim[] = [
     'DE-26',
     TRANSIT,
     'All traffic between MultiClaw components and external services travels over encrypted connections.',
-    'S09/S18: capture on the site link shows only TLS (and DTLS for the viewer), never plaintext HTTP/WS',
+    'S09/the egress-audit checker: capture on the site link shows only TLS (and DTLS for the viewer), never plaintext HTTP/WS',
   ),
   t(
     'DE-27',
@@ -194,7 +194,7 @@ export const DATA_ENCRYPTION_CLAIMS: CatalogueClaim[] = [
     'DE-32',
     TRANSIT,
     'Local gateway → LLM provider API | **HTTPS**: TLS-encrypted',
-    'capture: gateway → api.llm.test only over TLS on 443',
+    'S09: capture: gateway → api.llm.test only over TLS on 443, offering nothing below 1.2; the gateway refuses a provider that offers only TLS 1.0/1.1',
   ),
   t(
     'DE-33',
@@ -226,7 +226,7 @@ export const DATA_ENCRYPTION_CLAIMS: CatalogueClaim[] = [
     'DE-38',
     NOT_ENCRYPTED,
     'When you connect to a workspace, conversations, agent definitions, and skill files sync to MultiClaw Cloud, where they receive AWS disk encryption.',
-    'a connected gateway: its conversations and agent definitions appear in the cloud database',
+    "S16: asked from the cloud's side, a connected gateway's conversation arrives by itself and the cloud holds the agent definition the gateway runs with",
     'skill files (not in the lab) and AWS disk encryption (no AWS storage in the lab)',
   ),
   u(
@@ -277,7 +277,7 @@ export const DATA_ENCRYPTION_CLAIMS: CatalogueClaim[] = [
     'DE-47',
     VERIFY,
     '**Transit encryption**: All connections from the desktop app and Gateway to MultiClaw Cloud use HTTPS and WSS.',
-    'S09/S18: capture: desktop and gateway reach the cloud only over TLS on 443',
+    'S09/the egress-audit checker: capture: desktop and gateway reach the cloud only over TLS on 443',
   ),
   t(
     'DE-48',

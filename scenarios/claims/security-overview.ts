@@ -30,14 +30,14 @@ export const SECURITY_OVERVIEW_CLAIMS: CatalogueClaim[] = [
     'SO-01',
     TOP,
     'MultiClaw protects your data through layered security, TLS encryption in transit, app sandboxing, and a no-telemetry policy.',
-    'summary: TLS as SO-20 (S09), no telemetry as SO-33/SO-42 (egress audit, S18)',
+    'summary: TLS as SO-20 (S09), no telemetry as SO-33/SO-42 (egress audit, the egress-audit checker)',
     'app sandboxing (Tauri), see SO-28..SO-30',
   ),
   t(
     'SO-02',
     TOP,
     'MultiClaw protects your data through multiple independent security layers: local credential storage, TLS connections, app sandboxing, and zero telemetry.',
-    'summary: local credential storage as SO-25 (S16), TLS as SO-20 (S09), zero telemetry as SO-33 (S18)',
+    'summary: local credential storage as SO-25 (S16), TLS as SO-20 (S09), zero telemetry as SO-33 (the egress-audit checker)',
     'app sandboxing (Tauri), see SO-28..SO-30',
   ),
   u(
@@ -62,7 +62,7 @@ export const SECURITY_OVERVIEW_CLAIMS: CatalogueClaim[] = [
     'SO-06',
     ZONES,
     '**Desktop app**: connects to MultiClaw Cloud over HTTPS and WSS for API calls, real-time updates, agent configuration, and session data.',
-    'capture on the site link: the desktop host talks to the cloud only over TLS on 443 (HTTPS REST + WSS); S09/S18',
+    'capture on the site link: the desktop host talks to the cloud only over TLS on 443 (HTTPS REST + WSS); S09/the egress-audit checker',
   ),
   t(
     'SO-07',
@@ -111,7 +111,7 @@ export const SECURITY_OVERVIEW_CLAIMS: CatalogueClaim[] = [
     'SO-14',
     ROLES,
     'MultiClaw uses role-based access control (RBAC) in workspaces.',
-    'S14: Owner and Member get different answers from the same workspace endpoints',
+    'S14: Owner and Member get different answers from the same workspace endpoints; S29: a role is had only by accepting an invitation',
   ),
   t(
     'SO-15',
@@ -123,7 +123,7 @@ export const SECURITY_OVERVIEW_CLAIMS: CatalogueClaim[] = [
     'SO-16',
     ROLES,
     'Permissions follow a least-privilege model: users only have access to what their role requires.',
-    'S14: a Member cannot remove users or manage keys (403); a user cannot read a workspace they do not belong to',
+    'S14: a Member cannot remove users or manage keys (403); a user cannot read a workspace they do not belong to; S29: a stranger who invited you cannot sign you out or remove you',
   ),
   t(
     'SO-17',
@@ -184,7 +184,7 @@ export const SECURITY_OVERVIEW_CLAIMS: CatalogueClaim[] = [
     'SO-26',
     CREDENTIALS,
     'The desktop app does not send stored credentials to MultiClaw Cloud.',
-    'plant a key for a local-only agent in openclaw.json: canary scan of the cloud database dump and cloud logs finds it nowhere',
+    "S19: plant a key for a local-only agent in openclaw.json and link the gateway: the cloud's database dump, its log and its agents' key fingerprints hold it nowhere",
   ),
   t(
     'SO-27',
@@ -216,13 +216,13 @@ export const SECURITY_OVERVIEW_CLAIMS: CatalogueClaim[] = [
     'SO-33',
     PRIVACY,
     'MultiClaw Desktop does not collect usage analytics or telemetry.',
-    'S18: egress audit over a whole run finds no connection outside the documented table; no analytics payloads reach the cloud',
+    'the egress-audit checker: egress audit over a whole run finds no connection outside the documented table; no analytics payloads reach the cloud',
   ),
   t(
     'SO-34',
     PRIVACY,
     'If the app crashes, the crash log stays on your machine.',
-    'crash the desktop simulator (uncaught error): capture shows no upload afterwards; the crash output stays on the desktop host',
+    'S19: crash the desktop simulator (uncaught error): the host capture shows no connection opened, the cloud logs no request meanwhile; the crash report stays on the desktop host',
   ),
   t(
     'SO-35',
@@ -234,7 +234,7 @@ export const SECURITY_OVERVIEW_CLAIMS: CatalogueClaim[] = [
     'SO-36',
     PRIVACY,
     'MultiClaw Cloud stores only the account, workspace, and session data needed to operate the service.',
-    'database dump: every table belongs to accounts, workspaces, sessions/tokens or the synced workspace data other claims name; no analytics or device-tracking tables',
+    'S08: every table and column of the database dump is on a list written from the pages (account, workspace, session data, each with the promise that needs it), not from the schema; anything else, analytics or device data, fails',
     '"needed to operate the service" is a judgement the lab cannot make; it checks what is stored, not whether it is needed',
   ),
   t(
@@ -259,20 +259,20 @@ export const SECURITY_OVERVIEW_CLAIMS: CatalogueClaim[] = [
     'SO-40',
     CONNECTIONS,
     'MultiClaw makes a fixed, documented set of outbound connections from your machine.',
-    'S18: every connection a site makes goes to a host and port of the NS table (NS-49..NS-53)',
+    'the egress-audit checker: every connection a site makes goes to a host and port of the NS table (NS-49..NS-53)',
   ),
   t(
     'SO-41',
     CONNECTIONS,
     'Each connection has a specific purpose — API calls, real-time updates, AI execution, or update checks.',
-    'S18: each connection in the egress audit maps to cloud REST, cloud WSS, LLM provider or CDN',
+    'the egress-audit checker: each connection in the egress audit maps to cloud REST, cloud WSS, LLM provider or CDN',
     'the cloud desktop relay (TURN) connections of the NS table fall outside these four purposes',
   ),
   t(
     'SO-42',
     CONNECTIONS,
     'No undocumented connections are made.',
-    'S18: egress audit finds nothing outside the documented table',
+    'the egress-audit checker: egress audit finds nothing outside the documented table',
   ),
   u(
     'SO-43',
@@ -290,8 +290,8 @@ export const SECURITY_OVERVIEW_CLAIMS: CatalogueClaim[] = [
     'SO-45',
     SHARED,
     'MultiClaw secures the infrastructure, encrypts data in transit, and hardens the app.',
-    'S09: data in transit is encrypted on every external connection',
-    '"secures the infrastructure" and "hardens the app" are too general to observe',
+    "S09: data in transit is encrypted on every external connection; S21: the TURN relay refuses the cloud's own hosts (database, cloud) as peers; S26: TURN credentials expire",
+    '"secures the infrastructure" is observed only for the TURN relay (no way into the cloud, no lasting access); "hardens the app" is too general to observe',
   ),
   u(
     'SO-46',

@@ -2,6 +2,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Lab } from '@multiclaw-lab/core';
 import { findPostgresBin } from '@multiclaw-lab/kit';
+import type { CheckerResult } from './checkers/checker.ts';
 import type { CanaryReport } from './model.ts';
 
 /**
@@ -9,6 +10,13 @@ import type { CanaryReport } from './model.ts';
  * every artifact — every file of the lab's state folder (all service logs, every host's HOME,
  * trust store and config, captures) and a dump of the cloud's database. Any hit is a failure.
  */
+/**
+ * The claims the canary judges: configuration values and keys stay out of logs and diagnostics,
+ * passwords are not retained, and API keys do not come back in what reaches the cloud. A planted
+ * secret found where it has no business fails them (a whole-run checker, not a scenario).
+ */
+export const CANARY_CLAIMS = ['CS-12', 'CS-13', 'CS-44', 'NS-42'] as const;
+
 async function* filesUnder(dir: string): AsyncGenerator<string> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
   for (const e of entries) if (e.isFile()) yield join(e.parentPath, e.name);
@@ -59,4 +67,24 @@ export async function scanForSecrets(
     }
   }
   return { planted: planted.size, filesScanned, hits };
+}
+
+/**
+ * The canary as a whole-run checker: failed on any hit; not enough evidence when the run planted
+ * nothing (there was nothing to look for, which is not a pass).
+ */
+export function canaryVerdict(canary: CanaryReport, durationMs: number): CheckerResult {
+  const base = {
+    id: 'canary',
+    title: 'Secret canary: no planted secret in plaintext anywhere',
+    claims: [...CANARY_CLAIMS],
+    durationMs,
+  };
+  const summary = `${canary.planted} planted secrets searched for in ${canary.filesScanned} files`;
+  if (canary.planted === 0) {
+    const reason = 'the run planted no secret, so the scan had nothing to look for';
+    return { ...base, status: 'not-enough-evidence', summary: reason, reason, findings: [], evidence: [] };
+  }
+  const findings = canary.hits.map((h) => ({ target: h.file, message: `plaintext ${h.label}` }));
+  return { ...base, status: findings.length > 0 ? 'failed' : 'passed', summary, findings, evidence: [] };
 }

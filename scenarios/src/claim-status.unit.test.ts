@@ -45,3 +45,32 @@ describe('a claim’s status in a run', () => {
     expect(status.E).toBe('untestable');
   });
 });
+
+describe('a claim the pages contradict', () => {
+  const claims = [claim('A'), claim('B'), claim('C')];
+  const results = claimResults(
+    claims,
+    [scenario('S1', 'passed', ['A', 'B'])],
+    [{ claim: 'A', against: ['B', 'C'], explanation: 'A says no, B and C say yes' }],
+  );
+
+  it('is a documented contradiction, never verified, even when its scenario passed', () => {
+    expect(results[0]).toMatchObject({
+      id: 'A',
+      status: 'contradiction',
+      scenarios: ['S1'],
+      contradiction: {
+        explanation: 'A says no, B and C say yes',
+        against: [
+          { id: 'B', sentence: 'sentence B' },
+          { id: 'C', sentence: 'sentence C' },
+        ],
+      },
+    });
+  });
+
+  it('leaves the sentences it disagrees with to their own scenarios', () => {
+    expect(results[1]?.status).toBe('verified');
+    expect(results[2]?.status).toBe('untested');
+  });
+});

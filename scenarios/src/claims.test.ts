@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CONTRADICTIONS } from '../claims/contradictions.ts';
 import type { CatalogueClaim } from './claims.ts';
 import { checkCatalogue, claimById, defaultPagesDir, loadClaims, normalise, PAGE_PREFIX } from './claims.ts';
 import { PAGES } from './model.ts';
@@ -34,6 +35,15 @@ describe('the claims catalogue', () => {
     const untestable = loadClaims().filter((c) => !c.testable);
     expect(untestable.length).toBeGreaterThan(0);
     for (const c of untestable) expect(c.testable === false && c.reason.length > 0, c.id).toBe(true);
+  });
+
+  it('lists contradictions only between claims it has, on different sentences, each explained', () => {
+    for (const x of CONTRADICTIONS) {
+      for (const id of [x.claim, ...x.against]) expect(() => claimById(id), id).not.toThrow();
+      expect(x.against).not.toContain(x.claim);
+      expect(x.against.length).toBeGreaterThan(0);
+      expect(x.explanation.length).toBeGreaterThan(40);
+    }
   });
 
   it('finds a claim by id and names the catalogue for an unknown id', () => {

@@ -7,6 +7,7 @@ import { type LogLine, seededRandom } from '@multiclaw-lab/kit';
 import { type Capture, type Fault, PUBLIC_NAMES } from '@multiclaw-lab/network';
 import {
   type ChannelKind,
+  inviteAndAccept,
   REALTIME_PATH,
   REALTIME_SUBPROTOCOL,
   routes,
@@ -14,6 +15,18 @@ import {
   TOKEN_SUBPROTOCOL_PREFIX,
 } from '@multiclaw-lab/protocol';
 import type { Evidence, Metric, TimelineEntry } from './model.ts';
+
+/** A check failed: the claims it judges are broken (as far as this scenario can tell). */
+export class ClaimCheckFailed extends Error {
+  readonly step: string;
+  readonly claims: readonly string[];
+  constructor(step: string, claims: readonly string[], cause: unknown) {
+    super(`${step} [${claims.join(', ')}]: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ClaimCheckFailed';
+    this.step = step;
+    this.claims = claims;
+  }
+}
 
 export interface Account {
   id: string;
@@ -40,6 +53,10 @@ export class ScenarioContext {
   readonly #evidenceDir: string;
   readonly #cleanups: Array<() => Promise<void>> = [];
   readonly startedAt = Date.now();
+  /** the claims the scenario declares it verifies */
+  readonly claims: readonly string[];
+  /** the declared claims some `check` has judged so far */
+  readonly checked = new Set<string>();
 
   /** the run-wide captures of each site router's internet side (pcap files still being written) */
   readonly egressCaptures: Array<{ site: string; file: string }>;
@@ -47,6 +64,8 @@ export class ScenarioContext {
   constructor(init: {
     lab: Lab;
     id: string;
+    /** the claims the scenario declares (default: none, so no check can run) */
+    claims?: readonly string[];
     seed: number;
     planted: Map<string, string>;
     /** secret → files where it may lie in plaintext (shared with the runner's canary scan) */
@@ -57,6 +76,7 @@ export class ScenarioContext {
     this.egressCaptures = init.egressCaptures ?? [];
     this.lab = init.lab;
     this.id = init.id;
+    this.claims = init.claims ?? [];
     this.seed = init.seed;
     this.random = seededRandom(init.seed);
     this.#planted = init.planted;
@@ -159,6 +179,11 @@ export class ScenarioContext {
     this.steps.push({ time: new Date().toISOString(), source: 'scenario', event, fields });
   }
 
+  /**
+   * A step of the scenario's own doing (setup, faults, waiting for the lab): a failure here says
+   * the scenario could not get where it checks anything, not that a promise was broken. Steps that
+   * judge a documented claim are `check`s.
+   */
   async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
     this.note('step.start', { step: name });
     const started = performance.now();
@@ -169,6 +194,27 @@ export class ScenarioContext {
     } catch (err) {
       this.note('step.failed', { step: name, error: err instanceof Error ? err.message : String(err) });
       throw err;
+    }
+  }
+
+  /**
+   * A verification of documented claims: `fn`'s assertions (and the waits that stand for them,
+   * "the app reconnects by itself") judge `claims`, which the scenario must declare. A failure here
+   * is a failure of those claims — the only kind of failure that counts as catching a mutant.
+   */
+  async check<T>(claims: readonly string[], name: string, fn: () => Promise<T>): Promise<T> {
+    const undeclared = claims.filter((c) => !this.claims.includes(c));
+    if (claims.length === 0 || undeclared.length > 0) {
+      throw new Error(
+        `check "${name}" must name claims the scenario declares (${this.claims.join(', ')}); got ${claims.length === 0 ? 'none' : undeclared.join(', ')}`,
+      );
+    }
+    for (const c of claims) this.checked.add(c);
+    try {
+      return await this.step(name, fn);
+    } catch (err) {
+      if (err instanceof ClaimCheckFailed) throw err;
+      throw new ClaimCheckFailed(name, claims, err);
     }
   }
 
@@ -258,18 +304,18 @@ export class ScenarioContext {
       body: { name: `${this.id} workspace` },
     });
     for (const m of members) {
-      await this.api.request(routes.addMember, {
-        credential: owner.bearer,
-        params: { wid: id },
-        body: { email: m.account.email, role: m.role ?? 'member' },
-      });
+      await inviteAndAccept(this.api, { ownerBearer: owner.bearer, wid: id, member: m.account, role: m.role ?? 'member' });
     }
     return id;
   }
 
-  /** A new LLM API key, registered at the provider and planted. */
+  /**
+   * A new LLM API key, registered at the provider and planted. Deliberately not in a shape the
+   * components' log scrubber masks (`sk-…`): a key that leaks into a log must show up there, so
+   * the leak checks judge the components and not the scrubber (which has unit tests of its own).
+   */
   async apiKey(label: string): Promise<string> {
-    const key = this.plant(`sk-lab-${label}-${randomBytes(16).toString('hex')}`, `LLM key ${label}`);
+    const key = this.plant(`llmkey-${label}-${randomBytes(16).toString('hex')}`, `LLM key ${label}`);
     await this.lab.llmAdmin.registerKey(key);
     return key;
   }

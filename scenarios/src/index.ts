@@ -3,6 +3,7 @@ export * from './claims.ts';
 export * from './context.ts';
 export * from './define.ts';
 export * from './model.ts';
+export * from './mutate/index.ts';
 export * from './report/index.ts';
 export * from './run-suite.ts';
 export * from './runner.ts';

@@ -3,6 +3,8 @@
  * promise), scenario results (what was done and seen), and a run (both, plus the secret canary
  * scan). Definitions are data; the runner and the report generator are implementations apart.
  */
+import type { CheckerResult } from './checkers/checker.ts';
+
 export const PAGES = ['security-overview', 'credentials-and-secrets', 'data-encryption', 'network-security'] as const;
 export type Page = (typeof PAGES)[number];
 
@@ -52,6 +54,14 @@ export interface ScenarioResult {
   needs: string[];
   seed: number;
   error?: { message: string; stack?: string };
+  /**
+   * How a failed scenario failed: a check of the named claims; before or outside every check
+   * (setup: the scenario never got to judge anything); out of time; or it passed all its checks
+   * but some claim it declares was never checked.
+   */
+  failure?: ScenarioFailure;
+  /** the declared claims a check judged (a passing scenario has judged every one) */
+  checked?: string[];
   /** why it was skipped */
   skipReason?: string;
   metrics: Metric[];
@@ -59,7 +69,20 @@ export interface ScenarioResult {
   evidence: Evidence[];
 }
 
-export type ClaimStatus = 'verified' | 'failed' | 'untested' | 'untestable';
+export type ScenarioFailure =
+  | { kind: 'check'; step: string; claims: string[] }
+  | { kind: 'setup' }
+  | { kind: 'timeout' }
+  | { kind: 'unchecked'; claims: string[] };
+
+export type ClaimStatus = 'verified' | 'failed' | 'untested' | 'untestable' | 'contradiction';
+
+/** Pages that disagree: `claim` cannot be verified because the sentences of `against` say otherwise. */
+export interface ContradictionInput {
+  claim: string;
+  against: string[];
+  explanation: string;
+}
 
 export interface ClaimResult {
   id: string;
@@ -69,8 +92,12 @@ export interface ClaimResult {
   status: ClaimStatus;
   /** for untestable claims */
   reason?: string;
+  /** for a documented contradiction: the sentences that say otherwise, and what disagrees */
+  contradiction?: { against: Array<{ id: string; sentence: string }>; explanation: string };
   /** scenario ids that name this claim */
   scenarios: string[];
+  /** whole-run checkers that judged it in this run */
+  checkers?: string[];
 }
 
 export interface CanaryReport {
@@ -96,17 +123,43 @@ export interface RunResults {
   scenarios: ScenarioResult[];
   claims: ClaimResult[];
   canary: CanaryReport;
+  /** the whole-run checkers that ran after the scenarios (testssl, nmap, schemathesis…) */
+  checkers?: CheckerResult[];
 }
 
 /**
- * Joins claims with scenario outcomes. A claim is verified only when every scenario of the run
+ * Joins claims with scenario outcomes. A claim the pages contradict elsewhere is a documented
+ * contradiction, whatever its scenarios saw (they still ran: their results stay in the report). A claim is verified only when every scenario of the run
  * that names it ran and passed: one that failed makes it failed, and one that was skipped (a lab
  * too small for it, say) leaves it untested however many others passed.
  */
-export function claimResults(claims: Claim[], scenarios: ScenarioResult[]): ClaimResult[] {
+export function claimResults(
+  claims: Claim[],
+  scenarios: ScenarioResult[],
+  contradictions: readonly ContradictionInput[] = [],
+  checkers: readonly Pick<CheckerResult, 'id' | 'claims' | 'status'>[] = [],
+): ClaimResult[] {
   return claims.map((c) => {
-    const behind = scenarios.filter((s) => s.claims.includes(c.id));
-    const base = { id: c.id, page: c.page, section: c.section, sentence: c.sentence, scenarios: behind.map((s) => s.id) };
+    // a whole-run checker that judged the claim counts like a scenario: passed, failed, or (skipped,
+    // not enough evidence) leaving the claim untested
+    const judges = checkers.filter((k) => k.claims.includes(c.id));
+    const behind = [
+      ...scenarios.filter((s) => s.claims.includes(c.id)),
+      ...judges.map((k) => ({ id: k.id, status: k.status === 'passed' || k.status === 'failed' ? k.status : 'skipped' })),
+    ];
+    const base = {
+      id: c.id,
+      page: c.page,
+      section: c.section,
+      sentence: c.sentence,
+      scenarios: behind.filter((b) => !judges.some((k) => k.id === b.id)).map((s) => s.id),
+      ...(judges.length > 0 ? { checkers: judges.map((k) => k.id) } : {}),
+    };
+    const disagreement = contradictions.find((x) => x.claim === c.id);
+    if (disagreement) {
+      const against = disagreement.against.map((id) => ({ id, sentence: claims.find((o) => o.id === id)?.sentence ?? '' }));
+      return { ...base, status: 'contradiction', contradiction: { against, explanation: disagreement.explanation } };
+    }
     if (!c.testable) return { ...base, status: 'untestable', reason: c.reason };
     if (behind.some((s) => s.status === 'failed')) return { ...base, status: 'failed' };
     if (behind.length > 0 && behind.every((s) => s.status === 'passed')) return { ...base, status: 'verified' };

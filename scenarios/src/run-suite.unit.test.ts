@@ -31,6 +31,7 @@ describe('runSuite with a shard (lab run --shard i/n)', () => {
       tags: ['webrtc'],
       shard: { index: 2, total: 3 },
       seed: 5,
+      checkers: [],
       reportsDir,
       onProgress: (t) => progress.push(t),
     });
@@ -46,7 +47,7 @@ describe('runSuite with a shard (lab run --shard i/n)', () => {
   });
 
   it('runs the whole selection without a shard, and the report names none', async () => {
-    const outcome = await runSuite(emptyLab, { ids: ['S01', 'S02'], seed: 6, reportsDir: join(dir, 'whole') });
+    const outcome = await runSuite(emptyLab, { ids: ['S01', 'S02'], seed: 6, checkers: [], reportsDir: join(dir, 'whole') });
     expect(outcome.results.scenarios.map((s) => s.id)).toEqual(selectScenarios({ ids: ['S01', 'S02'] }).map((s) => s.id));
     expect(outcome.results.shard).toBeUndefined();
     expect(await readFile(join(outcome.summary.runDir, 'junit.xml'), 'utf8')).not.toContain('name="shard"');

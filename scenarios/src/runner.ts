@@ -8,10 +8,12 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab } from '@multiclaw-lab/core';
-import { dumpDatabase, scanForSecrets } from './canary.ts';
-import { ScenarioContext } from './context.ts';
+import { CONTRADICTIONS } from '../claims/contradictions.ts';
+import { canaryVerdict, dumpDatabase, scanForSecrets } from './canary.ts';
+import type { CheckerContext, CheckerResult } from './checkers/checker.ts';
+import { ClaimCheckFailed, ScenarioContext } from './context.ts';
 import { CAPABILITIES, type Capability, type ScenarioDefinition } from './define.ts';
-import { type Claim, claimResults, type RunResults, type ScenarioResult } from './model.ts';
+import { type Claim, claimResults, type RunResults, type ScenarioFailure, type ScenarioResult } from './model.ts';
 import { mergedTimeline } from './timeline.ts';
 
 export interface RunnerOptions {
@@ -107,6 +109,7 @@ export class ScenarioRunner {
     const ctx = new ScenarioContext({
       lab: this.lab,
       id: def.id,
+      claims: def.claims,
       seed,
       planted: this.planted,
       allowedIn: this.allowedIn,
@@ -115,29 +118,44 @@ export class ScenarioRunner {
     });
     const from = Date.now();
     let error: Error | undefined;
+    let failure: ScenarioFailure | undefined;
     const timeoutMs = def.timeoutMs ?? 120_000;
     let timer: NodeJS.Timeout | undefined;
+    const outOfTime = new Error(`scenario ${def.id} did not finish within ${timeoutMs} ms`);
     try {
       await Promise.race([
         def.run(ctx),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`scenario ${def.id} did not finish within ${timeoutMs} ms`)), timeoutMs);
+          timer = setTimeout(() => reject(outOfTime), timeoutMs);
         }),
       ]);
     } catch (err) {
       error = err instanceof Error ? err : new Error(String(err));
+      failure =
+        err instanceof ClaimCheckFailed
+          ? { kind: 'check', step: err.step, claims: [...err.claims] }
+          : { kind: err === outOfTime ? 'timeout' : 'setup' };
     } finally {
       clearTimeout(timer);
     }
     const cleanupErrors = await ctx.close();
-    if (!error && cleanupErrors.length > 0)
+    if (!error && cleanupErrors.length > 0) {
       error = new Error(`cleanup failed: ${cleanupErrors.map((e) => e.message).join('; ')}`);
+      failure = { kind: 'setup' };
+    }
+    const unchecked = def.claims.filter((c) => !ctx.checked.has(c));
+    if (!error && unchecked.length > 0) {
+      error = new Error(`the scenario declares ${unchecked.join(', ')} but no check of it judged them`);
+      failure = { kind: 'unchecked', claims: unchecked };
+    }
     const to = Date.now();
     const result: ScenarioResult = {
       ...base,
       status: error ? 'failed' : 'passed',
       durationMs: to - from,
       ...(error ? { error: { message: error.message, ...(error.stack ? { stack: error.stack } : {}) } } : {}),
+      ...(failure ? { failure } : {}),
+      checked: def.claims.filter((c) => ctx.checked.has(c)),
       metrics: ctx.metrics,
       timeline: mergedTimeline(this.lab, ctx.steps, from - 200, to + 200),
       evidence: ctx.evidence,
@@ -147,14 +165,44 @@ export class ScenarioRunner {
     return result;
   }
 
-  /** The canary scan (state folder, evidence, a database dump) and the claims join. */
-  async finish(claims: Claim[]): Promise<RunResults> {
+  /**
+   * What a whole-run checker gets: the lab, the run's evidence folder, the scenarios that ran,
+   * and a scenario's toolkit for checkers that drive the lab (the egress audit), whose secrets are
+   * planted for this run's canary and whose checks see the run-wide captures.
+   */
+  checkerContext(): CheckerContext {
+    return {
+      lab: this.lab,
+      evidenceDir: this.evidenceDir,
+      scenariosRun: this.results.filter((r) => r.status !== 'skipped').map((r) => r.id),
+      onProgress: this.#progress,
+      scenarioContext: (id, claims) =>
+        new ScenarioContext({
+          lab: this.lab,
+          id,
+          claims,
+          seed: scenarioSeed(this.seed, id),
+          planted: this.planted,
+          allowedIn: this.allowedIn,
+          evidenceDir: this.evidenceDir,
+          egressCaptures: this.egressCaptures.map((c) => ({ site: c.site, file: c.file })),
+        }),
+    };
+  }
+
+  /**
+   * Stops the captures, runs the canary scan (state folder, evidence, a database dump) and joins
+   * the claims with what judged them: the scenarios and the whole-run checkers that ran.
+   */
+  async finish(claims: Claim[], checkers: CheckerResult[] = []): Promise<RunResults> {
     await mkdir(this.evidenceDir, { recursive: true });
+    const scanStarted = Date.now();
     for (const c of this.egressCaptures) await c.stop().catch(() => undefined);
     const dumped = await dumpDatabase(this.lab, join(this.evidenceDir, 'database-dump.sql')).catch(() => false);
     if (!dumped) this.#progress('warning: the database could not be dumped for the canary scan');
     const canary = await scanForSecrets(this.planted, [this.lab.stateDir, this.evidenceDir], this.allowedIn);
     if (!dumped) canary.hits.push({ file: '(database dump)', label: 'the database could not be dumped, so it was not scanned' });
+    const judges = [...checkers, canaryVerdict(canary, Date.now() - scanStarted)];
     return {
       runId: this.runId,
       startedAt: this.startedAt,
@@ -162,7 +210,8 @@ export class ScenarioRunner {
       driver: this.lab.driver.name,
       seed: this.seed,
       scenarios: this.results,
-      claims: claimResults(claims, this.results),
+      claims: claimResults(claims, this.results, CONTRADICTIONS, judges),
+      checkers: judges,
       canary,
     };
   }

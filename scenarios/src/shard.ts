@@ -4,7 +4,7 @@
  * id and dealt round robin, so the parts differ in size by at most one, neighbours in the suite
  * (such as the WebRTC scenarios S20–S26, which take longest) land on different machines, no
  * scenario is in two parts and together the parts are the selection. Within a part the scenarios
- * keep the suite's order (the egress audit, S18, stays last in whichever part has it).
+ * keep the suite's order.
  */
 export interface Shard {
   /** 1-based: which part this run is */

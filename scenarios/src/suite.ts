@@ -16,7 +16,6 @@ import s14 from './scenarios/s14-trust-zones.ts';
 import s15 from './scenarios/s15-sign-in-lockout.ts';
 import s16 from './scenarios/s16-local-files.ts';
 import s17 from './scenarios/s17-signed-updates.ts';
-import s18 from './scenarios/s18-egress-audit.ts';
 import s19 from './scenarios/s19-local-only-credentials.ts';
 import s20 from './scenarios/s20-webrtc-direct.ts';
 import s21 from './scenarios/s21-webrtc-turn-udp.ts';
@@ -25,6 +24,8 @@ import s23 from './scenarios/s23-webrtc-relay-sees-ciphertext.ts';
 import s24 from './scenarios/s24-webrtc-candidate-injection.ts';
 import s25 from './scenarios/s25-browser-viewer.ts';
 import s26 from './scenarios/s26-webrtc-expired-turn-credentials.ts';
+import s28 from './scenarios/s28-webrtc-through-dpi.ts';
+import s29 from './scenarios/s29-stranger-cannot-sign-you-out.ts';
 
 /** Every scenario of the suite, in the order they run. */
 export const SUITE: ScenarioDefinition[] = [
@@ -45,8 +46,7 @@ export const SUITE: ScenarioDefinition[] = [
   s15,
   s16,
   s17,
-  // S19 and the WebRTC scenarios run before S18: the egress audit reads the whole run's capture,
-  // so it must stay last
+  s29,
   s19,
   s20,
   s21,
@@ -55,7 +55,7 @@ export const SUITE: ScenarioDefinition[] = [
   s24,
   s25,
   s26,
-  s18,
+  s28,
 ];
 
 /** The scenarios picked by ids and/or tags (none given: all). Unknown ids or tags are an error. */

@@ -12,6 +12,8 @@ export const RunSummarySchema = z.object({
   skipped: z.number().int(),
   /** planted secrets found in plaintext */
   canaryHits: z.number().int(),
+  /** whole-run checkers (testssl, nmap, schemathesis…) that failed: each fails the run */
+  checkersFailed: z.number().int().default(0),
   seed: z.number().int(),
   /** set when the run was one shard of the selection */
   shard: z.object({ index: z.number().int(), total: z.number().int(), selected: z.number().int() }).optional(),
@@ -20,6 +22,8 @@ export const RunSummarySchema = z.object({
     failed: z.number().int(),
     untested: z.number().int(),
     untestable: z.number().int(),
+    /** claims the pages contradict elsewhere: shown with both sentences, never verified */
+    contradiction: z.number().int(),
   }),
   failures: z.array(z.object({ id: z.string(), message: z.string() })),
 });

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Lab, startLab } from '@multiclaw-lab/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CheckerResult } from '../src/checkers/checker.ts';
+import egressAudit from '../src/checkers/egress-audit.ts';
+import { runChecker } from '../src/checkers/index.ts';
 import { loadClaims } from '../src/claims.ts';
 import type { RunResults } from '../src/model.ts';
 import { writeReport } from '../src/report/index.ts';
@@ -53,8 +56,15 @@ describe('scenario suite (netns lab)', () => {
     );
   }
 
+  let egress: CheckerResult | undefined;
+  it('egress audit (whole-run checker): every connection of the run went to a documented host and port, over TLS', async () => {
+    egress = await runChecker(egressAudit, runner.checkerContext());
+    expect(egress.findings, egress.summary).toEqual([]);
+    expect(egress.status, egress.reason ?? egress.summary).toBe('passed');
+  }, 330_000);
+
   it('secret canary: no planted key or password in any log, capture, host file or the database', async () => {
-    results = await runner.finish(loadClaims());
+    results = await runner.finish(loadClaims(), egress ? [egress] : []);
     expect(results.canary.planted).toBeGreaterThan(0);
     expect(results.canary.filesScanned).toBeGreaterThan(10);
     expect(results.canary.hits).toEqual([]);

@@ -33,12 +33,35 @@ describe('lab command-line parsing', () => {
     expect(parseCommand(['run', '--tag', 'webrtc', '--shard=1/1'])).toMatchObject({ shard: { index: 1, total: 1 } });
   });
 
+  it('reads run: which whole-run checkers follow the scenarios (all by default)', () => {
+    expect(parseCommand(['run', 'S01'])).not.toHaveProperty('checkers');
+    expect(parseCommand(['run', '--no-checkers'])).toMatchObject({ checkers: [] });
+    expect(parseCommand(['run', '--checkers', 'testssl,nmap'])).toMatchObject({ checkers: ['testssl', 'nmap'] });
+    expect(parseCommand(['run', '--checkers-only'])).toEqual({ name: 'run', ids: [], tags: [], scenarios: false });
+    expect(() => parseCommand(['run', '--checkers-only', 'S01'])).toThrow(/--checkers-only runs no scenario/);
+    expect(() => parseCommand(['run', '--no-checkers', '--checkers', 'nmap'])).toThrow(/--no-checkers goes with neither/);
+    expect(() => parseCommand(['run', '--checkers', 'Nmap!'])).toThrow(/comma-separated list of checker ids/);
+  });
+
   it('hands everything after -- to exec, flags included', () => {
     expect(parseCommand(['exec', 's1-d1', '--', 'ip', '-j', 'addr', '--', 'x'])).toEqual({
       name: 'exec',
       host: 's1-d1',
       argv: ['ip', '-j', 'addr', '--', 'x'],
     });
+  });
+
+  it('parses mutate and up --mutant', () => {
+    expect(parseCommand(['mutate'])).toEqual({ name: 'mutate', ids: [], tags: [], list: false });
+    expect(parseCommand(['mutate', 'lockout-off', 'telemetry-ping', '--tag', 'tls', '--seed', '7'])).toEqual({
+      name: 'mutate',
+      ids: ['lockout-off', 'telemetry-ping'],
+      tags: ['tls'],
+      list: false,
+      seed: 7,
+    });
+    expect(parseCommand(['mutate', '--list'])).toMatchObject({ name: 'mutate', list: true });
+    expect(parseCommand(['up', '--mutant', 'lockout-off'])).toMatchObject({ name: 'up', mutant: 'lockout-off' });
   });
 
   it.each([
@@ -60,6 +83,9 @@ describe('lab command-line parsing', () => {
     [['run', '--shard', '2'], 'run: --shard is i/n, part i of n (e.g. --shard 2/3), not "2"'],
     [['run', '--shard=-1/3'], 'run: --shard is i/n'],
     [['run', '--shard'], "run: Option '--shard <value>' argument missing"],
+    [['up', '--mutant', 'Not An Id'], 'up: --mutant takes a mutant id like lockout-off'],
+    [['mutate', 'S01'], 'mutate: a mutant id looks like lockout-off, not "S01"'],
+    [['mutate', '--seed', 'x'], '--seed takes a whole number'],
   ])('refuses %j with a usage error', (argv, message) => {
     expect(() => parseCommand(argv)).toThrow(UsageError);
     expect(() => parseCommand(argv)).toThrow(message);

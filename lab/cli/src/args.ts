@@ -2,19 +2,31 @@ import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 
 /** What the user asked for, checked; main.ts only dispatches on it. */
 export type Command =
-  | { name: 'up'; driver: 'netns' | 'docker' | 'aws'; sites?: number; desktops?: number }
+  | { name: 'up'; driver: 'netns' | 'docker' | 'aws'; sites?: number; desktops?: number; mutant?: string }
   | { name: 'status'; json: boolean }
   | { name: 'logs'; service?: string; follow: boolean; lines: number }
   | { name: 'exec'; host: string; argv: string[] }
   | { name: 'down'; prefix?: string }
   | { name: 'doctor'; json: boolean; install: boolean }
   | { name: 'report' }
-  | { name: 'run'; ids: string[]; tags: string[]; seed?: number; shard?: Shard }
+  | {
+      name: 'run';
+      ids: string[];
+      tags: string[];
+      seed?: number;
+      shard?: Shard;
+      /** whole-run checkers to run after the scenarios, by id; absent: all of them */
+      checkers?: string[];
+      /** false: no scenario at all, only the checkers (--checkers-only) */
+      scenarios?: false;
+    }
+  | { name: 'mutate'; ids: string[]; tags: string[]; list: boolean; seed?: number }
   | { name: 'help' };
 
 export const USAGE = `usage: pnpm lab <command> [options]
 
   up [--sites N] [--desktops N] [--driver netns]   bring the lab up (root; default 1 site, 3 desktops); exits 0 when every service is healthy
+     [--mutant ID]                                 ... with one catalogued defect switched on (see mutate --list)
   status [--json]                                  hosts, addresses, services and their health
   logs [service] [-f] [-n N]                       a service's log (no service: every service), -f follows
   exec <host> -- <command...>                      run a command inside a host
@@ -25,15 +37,40 @@ export const USAGE = `usage: pnpm lab <command> [options]
       [--shard i/n]                                fresh one if none is up; writes reports/<run-id>/ and
                                                    reports/latest/; exits non-zero on any failure;
                                                    --shard: only part i of n of the selected scenarios
+      [--checkers ID,...] [--no-checkers]          then the whole-run checkers (testssl, nmap, schemathesis; all
+      [--checkers-only]                            by default, shard 1 only): --checkers picks some, --no-checkers
+                                                   none, --checkers-only runs them without any scenario
+  mutate [mutant ids] [--tag T]... [--list]        for each mutant (all by default): a fresh lab with that defect on,
+                                                   the scenarios that name its claims; a mutant is killed when a
+                                                   check of one of its claims fails; writes reports/mutants/;
+                                                   exits non-zero if any survived; --list: the catalogue
   report                                           where the latest scenario report is
 
 State lives in .lab/ at the repository root (LAB_STATE_DIR overrides).`;
+
+/** the shape of a mutant id (the catalogue itself is checked when a lab is made with it) */
+const MUTANT_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
 /** Lab prefixes name namespaces (`<prefix>-<host>`, at most 15 characters), so they stay short. */
 export const PREFIX = /^[a-z][a-z0-9]{0,7}$/;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** `--checkers a,b` / `--no-checkers`: which whole-run checkers (the scenarios package knows the ids). */
+function parseCheckers(list: string | undefined, none: boolean, only: boolean): string[] | undefined {
+  if (none && (list !== undefined || only))
+    throw new UsageError('run: --no-checkers goes with neither --checkers nor --checkers-only');
+  if (none) return [];
+  if (list === undefined) return undefined;
+  const ids = list.split(',').filter(Boolean);
+  const bad = ids.find((id) => !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(id));
+  if (ids.length === 0 || bad !== undefined)
+    throw new UsageError(
+      `run: --checkers is a comma-separated list of checker ids (testssl,nmap,schemathesis), not ${JSON.stringify(list)}`,
+    );
+  return ids;
 }
 
 /** `--shard i/n`: part i (1-based) of the selected scenarios split into n parts. */
@@ -88,13 +125,21 @@ export function parseCommand(argv: string[]): Command {
       const { values } = parse(
         'up',
         rest,
-        { sites: { type: 'string' }, desktops: { type: 'string' }, driver: { type: 'string' } },
+        { sites: { type: 'string' }, desktops: { type: 'string' }, driver: { type: 'string' }, mutant: { type: 'string' } },
         0,
       );
+      if (values.mutant !== undefined && !MUTANT_ID.test(values.mutant))
+        throw new UsageError(`up: --mutant takes a mutant id like lockout-off, not ${JSON.stringify(values.mutant)}`);
       const driver = values.driver ?? 'netns';
       if (driver !== 'netns' && driver !== 'docker' && driver !== 'aws')
         throw new UsageError(`up: --driver is netns, docker or aws, not ${JSON.stringify(driver)}`);
-      return { name: 'up', driver, sites: count('--sites', values.sites, 1), desktops: count('--desktops', values.desktops, 1) };
+      return {
+        name: 'up',
+        driver,
+        sites: count('--sites', values.sites, 1),
+        desktops: count('--desktops', values.desktops, 1),
+        ...(values.mutant === undefined ? {} : { mutant: values.mutant }),
+      };
     }
     case 'status': {
       const { values } = parse('status', rest, { json: { type: 'boolean' } }, 0);
@@ -139,7 +184,14 @@ export function parseCommand(argv: string[]): Command {
       const { values, positionals } = parse(
         'run',
         rest,
-        { tag: { type: 'string', multiple: true }, seed: { type: 'string' }, shard: { type: 'string' } },
+        {
+          tag: { type: 'string', multiple: true },
+          seed: { type: 'string' },
+          shard: { type: 'string' },
+          checkers: { type: 'string' },
+          'no-checkers': { type: 'boolean' },
+          'checkers-only': { type: 'boolean' },
+        },
         Number.POSITIVE_INFINITY,
       );
       for (const id of positionals) {
@@ -148,12 +200,36 @@ export function parseCommand(argv: string[]): Command {
       }
       const seed = count('--seed', values.seed, 1);
       const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+      const checkers = parseCheckers(values.checkers, values['no-checkers'] ?? false, values['checkers-only'] ?? false);
+      if (values['checkers-only'] && (positionals.length > 0 || values.tag))
+        throw new UsageError('run: --checkers-only runs no scenario; leave out the scenario ids and --tag');
       return {
         name: 'run',
         ids: positionals,
         tags: values.tag ?? [],
         ...(seed === undefined ? {} : { seed }),
         ...(shard === undefined ? {} : { shard }),
+        ...(checkers === undefined ? {} : { checkers }),
+        ...(values['checkers-only'] ? { scenarios: false as const } : {}),
+      };
+    }
+    case 'mutate': {
+      const { values, positionals } = parse(
+        'mutate',
+        rest,
+        { tag: { type: 'string', multiple: true }, list: { type: 'boolean' }, seed: { type: 'string' } },
+        Number.POSITIVE_INFINITY,
+      );
+      for (const id of positionals) {
+        if (!MUTANT_ID.test(id)) throw new UsageError(`mutate: a mutant id looks like lockout-off, not ${JSON.stringify(id)}`);
+      }
+      const seed = count('--seed', values.seed, 1);
+      return {
+        name: 'mutate',
+        ids: positionals,
+        tags: values.tag ?? [],
+        list: values.list ?? false,
+        ...(seed === undefined ? {} : { seed }),
       };
     }
     default:

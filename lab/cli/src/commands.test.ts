@@ -31,6 +31,7 @@ const completeMachine = () =>
       '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
       TOXIPROXY_SERVER,
       ACTIONLINT,
+      '/usr/lib/python3.11/venv/__init__.py',
     ],
     gos: [{ path: '/usr/local/go/bin/go', version: '1.26.8' }],
   });

@@ -99,7 +99,8 @@ export function formatStatus(status: LabStatus): string {
     bad.length === 0
       ? 'every service is healthy'
       : `${bad.length} of ${status.services.length} services unhealthy: ${bad.map((s) => s.id).join(', ')}`;
-  return `lab ${status.prefix} (${status.driver}), up since ${status.startedAt}, state in ${status.stateDir}\n\n${hosts}\n\n${services}\n\n${summary}\n`;
+  const mutant = status.mutant ? `, WITH MUTANT ${status.mutant} (a deliberately broken MultiClaw)` : '';
+  return `lab ${status.prefix} (${status.driver})${mutant}, up since ${status.startedAt}, state in ${status.stateDir}\n\n${hosts}\n\n${services}\n\n${summary}\n`;
 }
 
 /** Exit 0 when every service is healthy, 1 otherwise (no lab, broken lab, or unhealthy). */

@@ -39,10 +39,22 @@ export interface RunRequest {
   shard?: { index: number; total: number };
   /** where the report goes (the CLI's LAB_REPORTS_DIR, an absolute path); default the repository's reports/ */
   reportsDir?: string;
+  /** the whole-run checkers to run after the scenarios, by id; absent: all */
+  checkers?: string[];
+  /** false: only the checkers, no scenario */
+  scenarios?: false;
 }
 
 export function parseRun(body: unknown): RunRequest {
-  const b = (body ?? {}) as { ids?: unknown; tags?: unknown; seed?: unknown; shard?: unknown; reportsDir?: unknown };
+  const b = (body ?? {}) as {
+    ids?: unknown;
+    tags?: unknown;
+    seed?: unknown;
+    shard?: unknown;
+    reportsDir?: unknown;
+    checkers?: unknown;
+    scenarios?: unknown;
+  };
   const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string' && x.length < 100);
   if ((b.ids !== undefined && !strings(b.ids)) || (b.tags !== undefined && !strings(b.tags))) {
     throw new ProtocolError('bad_request', 'invalid request: ids and tags are arrays of strings');
@@ -65,6 +77,12 @@ export function parseRun(body: unknown): RunRequest {
   ) {
     throw new ProtocolError('bad_request', 'invalid request: shard is {index, total}, whole numbers with 1 <= index <= total');
   }
+  if (b.checkers !== undefined && !strings(b.checkers)) {
+    throw new ProtocolError('bad_request', 'invalid request: checkers is an array of checker ids');
+  }
+  if (b.scenarios !== undefined && b.scenarios !== false) {
+    throw new ProtocolError('bad_request', 'invalid request: scenarios is false or absent');
+  }
   if (b.reportsDir !== undefined && !(typeof b.reportsDir === 'string' && isAbsolute(b.reportsDir))) {
     throw new ProtocolError('bad_request', 'invalid request: reportsDir is an absolute path');
   }
@@ -74,6 +92,8 @@ export function parseRun(body: unknown): RunRequest {
     ...(b.seed === undefined ? {} : { seed: b.seed as number }),
     ...(shard === undefined ? {} : { shard: { index: shard.index as number, total: shard.total as number } }),
     ...(b.reportsDir === undefined ? {} : { reportsDir: b.reportsDir as string }),
+    ...(b.checkers === undefined ? {} : { checkers: b.checkers as string[] }),
+    ...(b.scenarios === false ? { scenarios: false as const } : {}),
   };
 }
 

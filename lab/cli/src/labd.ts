@@ -22,6 +22,8 @@ export interface LabdOptions {
   socket: string;
   sites?: number;
   desktops?: number;
+  /** a catalogued defect to run the lab's services with */
+  mutant?: string;
   /** injected so tests run labd on a fake Lab */
   labModule: LabModule;
   logger: Logger;
@@ -44,6 +46,7 @@ export async function runLabd(options: LabdOptions): Promise<LabdHandle> {
       stateDir: options.labStateDir,
       sites: options.sites,
       desktops: options.desktops,
+      ...(options.mutant === undefined ? {} : { mutant: options.mutant }),
       onProgress: (step) => logger.info({ event: 'progress', ...step }, `${step.phase}: ${step.detail}`),
     });
   } catch (err) {
@@ -113,6 +116,7 @@ export async function labdMain(argv: string[], loadLab: () => Promise<LabModule>
       socket: { type: 'string' },
       sites: { type: 'string' },
       desktops: { type: 'string' },
+      mutant: { type: 'string' },
     },
     strict: true,
   });
@@ -130,6 +134,7 @@ export async function labdMain(argv: string[], loadLab: () => Promise<LabModule>
     socket: values.socket,
     sites: values.sites ? Number(values.sites) : undefined,
     desktops: values.desktops ? Number(values.desktops) : undefined,
+    ...(values.mutant ? { mutant: values.mutant } : {}),
     labModule: await loadLab().catch((err: unknown) => {
       logger.error({ event: 'up.failed', error: String(err instanceof Error ? err.message : err) }, 'cannot load the Lab');
       process.exit(1);

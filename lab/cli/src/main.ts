@@ -7,6 +7,7 @@ import { type CliContext, systemContext } from './context.ts';
 import { doctor, report } from './doctor-command.ts';
 import { down } from './down.ts';
 import { exec, logs, status } from './inspect.ts';
+import { mutate } from './mutate.ts';
 import { run } from './run.ts';
 import { up } from './up.ts';
 
@@ -31,6 +32,8 @@ export async function runCommand(ctx: CliContext, command: Command): Promise<num
       return report(ctx);
     case 'run':
       return run(ctx, command);
+    case 'mutate':
+      return mutate(ctx, command);
   }
 }
 

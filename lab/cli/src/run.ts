@@ -11,13 +11,20 @@ import { isLabdAlive, readState } from './state.ts';
  * `lab run [ids] [--tag t]… [--seed N] [--shard i/n]`: runs scenarios (with a shard, only part i
  * of n of the selected ones) on the running lab (inside labd, which owns it), or, with no lab up,
  * on a fresh lab made for this run and taken down after it.
- * Exits 1 if any scenario failed or the canary found a planted secret.
+ * Exits 1 if any scenario failed, the canary found a planted secret, or a whole-run checker failed.
  */
 const RUN_PREFIX = 'mcr';
 
 export async function run(
   ctx: CliContext,
-  command: { ids: string[]; tags: string[]; seed?: number; shard?: { index: number; total: number } },
+  command: {
+    ids: string[];
+    tags: string[];
+    seed?: number;
+    shard?: { index: number; total: number };
+    checkers?: string[];
+    scenarios?: false;
+  },
 ): Promise<number> {
   // LAB_REPORTS_DIR is read here, in the shell that asked, not in labd (started by an earlier `lab up`)
   const reportsDir = process.env.LAB_REPORTS_DIR ? resolve(process.env.LAB_REPORTS_DIR) : undefined;
@@ -26,6 +33,8 @@ export async function run(
     tags: command.tags,
     ...(command.seed === undefined ? {} : { seed: command.seed }),
     ...(command.shard === undefined ? {} : { shard: command.shard }),
+    ...(command.checkers === undefined ? {} : { checkers: command.checkers }),
+    ...(command.scenarios === false ? { scenarios: false as const } : {}),
     ...(reportsDir ? { reportsDir } : {}),
   };
   const state = await readState(ctx.paths);
@@ -81,10 +90,11 @@ export async function run(
       ? `shard ${shard.index}/${shard.total}: ${summary.passed + summary.failed + summary.skipped} of ${shard.selected} selected scenarios (claims and canary: this shard only)\n`
       : '') +
       `${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped (seed ${summary.seed})\n` +
-      `claims: ${c.verified} verified, ${c.failed} failed, ${c.untested} untested, ${c.untestable} untestable\n` +
+      `claims: ${c.verified} verified, ${c.failed} failed, ${c.untested} untested, ${c.untestable} untestable, ${c.contradiction} documented contradictions\n` +
       `secret canary: ${summary.canaryHits === 0 ? 'no planted secret found in plaintext' : `${summary.canaryHits} HITS`}\n` +
+      (summary.checkersFailed > 0 ? `checkers: ${summary.checkersFailed} FAILED\n` : '') +
       summary.failures.map((f) => `FAILED ${f.id}: ${f.message}\n`).join('') +
       `report: ${join(summary.runDir, 'index.html')}\n`,
   );
-  return summary.failed > 0 || summary.canaryHits > 0 ? 1 : 0;
+  return summary.failed > 0 || summary.canaryHits > 0 || summary.checkersFailed > 0 ? 1 : 0;
 }

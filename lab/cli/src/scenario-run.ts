@@ -20,6 +20,8 @@ export async function runScenariosOn(lab: Lab, request: RunRequest, onProgress: 
     ...(request.tags.length ? { tags: request.tags } : {}),
     ...(request.seed === undefined ? {} : { seed: request.seed }),
     ...(request.shard === undefined ? {} : { shard: request.shard }),
+    ...(request.checkers === undefined ? {} : { checkers: request.checkers }),
+    ...(request.scenarios === false ? { scenarios: false as const } : {}),
     // LAB_REPORTS_DIR (sent by the CLI): somewhere else than the repository's reports/ (the CLI's
     // own tests use it, so a test run does not replace reports/latest with a one-scenario report)
     reportsDir: request.reportsDir ?? join(REPO_ROOT, 'reports'),

@@ -14,6 +14,8 @@ export interface UpOptions {
   driver: 'netns' | 'docker' | 'aws';
   sites?: number;
   desktops?: number;
+  /** a catalogued defect the lab's services run with */
+  mutant?: string;
 }
 
 type LabdOutcome =
@@ -159,6 +161,7 @@ export async function up(ctx: CliContext, options: UpOptions): Promise<number> {
   const args = ['--prefix', prefix, '--lab-state-dir', ctx.paths.labStateDir, '--socket', ctx.paths.socket];
   if (options.sites !== undefined) args.push('--sites', String(options.sites));
   args.push('--desktops', String(options.desktops ?? DEFAULT_DESKTOPS));
+  if (options.mutant !== undefined) args.push('--mutant', options.mutant);
   const logFd = openSync(ctx.paths.labdLog, 'a', 0o600);
   let child: ChildProcess;
   try {

@@ -1,3 +1,4 @@
+import { inviteAndAccept } from '@multiclaw-lab/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCloud, type TestCloud } from './test-helpers.ts';
 
@@ -13,7 +14,7 @@ beforeAll(async () => {
   owner = await t.user('Owner');
   member = await t.user('Member');
   wid = (await t.http('POST', '/v1/workspaces', { auth: owner.bearer, body: { name: 'W' } })).body.id;
-  await t.http('POST', `/v1/workspaces/${wid}/members`, { auth: owner.bearer, body: { email: member.email, role: 'member' } });
+  await inviteAndAccept(t, { ownerBearer: owner.bearer, wid: wid, member: member });
   const gw = await t.http('POST', `/v1/workspaces/${wid}/gateway-tokens`, { auth: member.bearer, body: { deviceName: 'pc' } });
   gateway = { id: gw.body.instanceId, token: gw.body.authToken };
   const agent = await t.http('POST', `/v1/workspaces/${wid}/agents`, {

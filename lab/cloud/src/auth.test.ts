@@ -1,4 +1,4 @@
-import { CLOSE_CODES } from '@multiclaw-lab/protocol';
+import { CLOSE_CODES, inviteAndAccept } from '@multiclaw-lab/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCloud, type TestCloud } from './test-helpers.ts';
 
@@ -11,15 +11,11 @@ afterAll(() => t?.cloud.close());
 
 const signIn = (email: string, password: string) => t.http('POST', '/v1/auth/sign-in', { body: { email, password } });
 
-async function workspaceWith(owner: { bearer: string }, ...members: { email: string }[]) {
+async function workspaceWith(owner: { bearer: string }, ...members: { email: string; bearer: string }[]) {
   const ws = await t.http('POST', '/v1/workspaces', { auth: owner.bearer, body: { name: 'Acme' } });
   expect(ws.status).toBe(201);
   for (const m of members) {
-    const added = await t.http('POST', `/v1/workspaces/${ws.body.id}/members`, {
-      auth: owner.bearer,
-      body: { email: m.email, role: 'member' },
-    });
-    expect(added.status).toBe(201);
+    await inviteAndAccept(t, { ownerBearer: owner.bearer, wid: ws.body.id, member: m });
   }
   return ws.body.id as string;
 }

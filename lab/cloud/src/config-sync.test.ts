@@ -1,4 +1,4 @@
-import { deriveInstanceKey, keyFingerprint as fingerprint, unseal } from '@multiclaw-lab/protocol';
+import { deriveInstanceKey, keyFingerprint as fingerprint, inviteAndAccept, unseal } from '@multiclaw-lab/protocol';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCloud, type TestCloud } from './test-helpers.ts';
@@ -20,7 +20,7 @@ beforeAll(async () => {
   owner = await t.user('Owner');
   member = await t.user('Member');
   wid = (await t.http('POST', '/v1/workspaces', { auth: owner.bearer, body: { name: 'W' } })).body.id;
-  await t.http('POST', `/v1/workspaces/${wid}/members`, { auth: owner.bearer, body: { email: member.email, role: 'member' } });
+  await inviteAndAccept(t, { ownerBearer: owner.bearer, wid: wid, member: member });
   const mk = async (name: string) => {
     const res = await t.http('POST', `/v1/workspaces/${wid}/instances`, { auth: owner.bearer, body: { name } });
     expect(res.status).toBe(201);

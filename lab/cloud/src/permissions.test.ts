@@ -38,6 +38,9 @@ interface Fixture {
   /** signed out before the walk */
   revoked: User;
   newcomer: User;
+  /** invited to the workspace in the setup, has not answered yet */
+  invitee: User;
+  invitationId: string;
   wid: string;
   agentId: string;
   desktopId: string;
@@ -92,7 +95,9 @@ const CASES: { [K in RouteName]: RouteCase } = {
   signOut: { as: async () => (await t.user('Leaver', PASSWORD)).bearer },
   getWorkspace: {},
   listMembers: {},
-  addMember: { body: (f) => ({ email: f.newcomer.email, role: 'member' }) },
+  inviteMember: { body: (f) => ({ email: f.newcomer.email, role: 'member' }) },
+  listInvitations: { as: (f) => f.invitee.bearer },
+  acceptInvitation: { params: (f) => ({ vid: f.invitationId }), as: (f) => f.invitee.bearer },
   createGatewayToken: { body: () => ({ deviceName: 'laptop' }) },
   createInstance: { body: () => ({ name: 'desk 2' }) },
   listInstances: {},
@@ -156,8 +161,8 @@ async function snapshot() {
 
 beforeAll(async () => {
   t = await startTestCloud();
-  const [owner, member, spare, outsider, revoked, newcomer] = await Promise.all(
-    ['Owner', 'Member', 'Spare', 'Outsider', 'Revoked', 'Newcomer'].map((n) => t.user(n, PASSWORD)),
+  const [owner, member, spare, outsider, revoked, newcomer, invitee] = await Promise.all(
+    ['Owner', 'Member', 'Spare', 'Outsider', 'Revoked', 'Newcomer', 'Invitee'].map((n) => t.user(n, PASSWORD)),
   );
   const as = (u: User) => ({ auth: u!.bearer });
   const wid = (await t.http('POST', '/v1/workspaces', { ...as(owner!), body: { name: 'Acme' } })).body.id as string;
@@ -167,10 +172,14 @@ beforeAll(async () => {
     [spare, 'member'],
     [revoked, 'member'],
   ] as const) {
-    expect(
-      (await t.http('POST', `/v1/workspaces/${wid}/members`, { ...as(owner!), body: { email: u!.email, role } })).status,
-    ).toBe(201);
+    const invited = await t.http('POST', `/v1/workspaces/${wid}/invitations`, { ...as(owner!), body: { email: u!.email, role } });
+    expect(invited.status).toBe(201);
+    expect((await t.http('POST', `/v1/invitations/${invited.body.id}/accept`, as(u!))).status).toBe(200);
   }
+  const invitation = await t.http('POST', `/v1/workspaces/${wid}/invitations`, {
+    ...as(owner!),
+    body: { email: invitee!.email, role: 'member' },
+  });
   const agent = await t.http('POST', `/v1/workspaces/${wid}/agents`, {
     ...as(owner!),
     body: { name: 'Agent', provider: 'lab', model: 'lab-model', baseUrl: 'https://llm.test/v1' },
@@ -199,6 +208,8 @@ beforeAll(async () => {
     outsider: outsider!,
     revoked: revoked!,
     newcomer: newcomer!,
+    invitee: invitee!,
+    invitationId: invitation.body.id,
     wid,
     agentId: agent.body.id,
     desktopId: desktop.body.instance.id,
@@ -299,6 +310,40 @@ describe('least privilege on every route', () => {
     }
     const agents = await t.http('GET', `/v1/workspaces/${f.wid}/agents`, { auth: f.owner.bearer });
     expect(agents.text).not.toContain(KEY);
+  });
+});
+
+describe('membership needs the invitee to say yes', () => {
+  it('an invitation makes nobody a member, gives the inviter no power over the invitee, and only the invitee can accept it', async () => {
+    const stranger = await t.user('Stranger', PASSWORD);
+    const target = await t.user('Target', PASSWORD);
+    const own = (await t.http('POST', '/v1/workspaces', { auth: stranger.bearer, body: { name: 'Trap' } })).body.id as string;
+    const invited = await t.http('POST', `/v1/workspaces/${own}/invitations`, {
+      auth: stranger.bearer,
+      body: { email: target.email, role: 'member' },
+    });
+    expect(invited.status).toBe(201);
+    expect(invited.body.status).toBe('pending');
+    const members = await t.http('GET', `/v1/workspaces/${own}/members`, { auth: stranger.bearer });
+    expect(members.body.members.map((m: { userId: string }) => m.userId)).not.toContain(target.id);
+    // neither forced sign-out nor removal reaches someone who never joined
+    for (const [method, path] of [
+      ['POST', `/v1/workspaces/${own}/members/${target.id}/sign-out`],
+      ['DELETE', `/v1/workspaces/${own}/members/${target.id}`],
+    ] as const) {
+      expect((await t.http(method, path, { auth: stranger.bearer })).status, `${method} ${path}`).toBe(404);
+    }
+    expect((await t.http('GET', '/v1/me', { auth: target.bearer })).status).toBe(200);
+    // nobody but the invitee accepts: not the inviter, not a third account
+    for (const other of [stranger, f.outsider]) {
+      expect((await t.http('POST', `/v1/invitations/${invited.body.id}/accept`, { auth: other.bearer })).status).toBe(404);
+    }
+    const waiting = await t.http('GET', '/v1/invitations', { auth: target.bearer });
+    expect(waiting.body.invitations.map((v: { id: string }) => v.id)).toContain(invited.body.id);
+    const accepted = await t.http('POST', `/v1/invitations/${invited.body.id}/accept`, { auth: target.bearer });
+    expect(accepted.status).toBe(200);
+    expect(accepted.body).toMatchObject({ id: own, role: 'member' });
+    expect((await t.http('POST', `/v1/invitations/${invited.body.id}/accept`, { auth: target.bearer })).status).toBe(409);
   });
 });
 

@@ -1,3 +1,4 @@
+import { inviteAndAccept } from '@multiclaw-lab/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCloud, type TestCloud, type TestSocket } from './test-helpers.ts';
 
@@ -21,7 +22,7 @@ beforeAll(async () => {
   const wid = (await t.http('POST', '/v1/workspaces', { auth: owner.bearer, body: { name: 'W' } })).body.id;
   workspaceId = wid;
   for (const u of [viewer, member]) {
-    await t.http('POST', `/v1/workspaces/${wid}/members`, { auth: owner.bearer, body: { email: u.email, role: 'member' } });
+    await inviteAndAccept(t, { ownerBearer: owner.bearer, wid: wid, member: u });
   }
   const desk = await t.http('POST', `/v1/workspaces/${wid}/instances`, { auth: owner.bearer, body: { name: 'desk' } });
   desktopId = desk.body.instance.id;

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createLogger, systemClock } from '@multiclaw-lab/kit';
+import { SERVER_TLS_POLICY } from '@multiclaw-lab/pki/tls-policy';
 import Fastify, { LogController } from 'fastify';
 import pg from 'pg';
 import { Passwords } from './auth/passwords.ts';
@@ -10,6 +11,7 @@ import { migrate } from './db/migrate.ts';
 import { installCors } from './http/cors.ts';
 import { installErrorHandling } from './http/errors.ts';
 import { installJsonParser } from './http/json-body.ts';
+import { mutant } from './mutant.ts';
 import type { CloudHandle, CloudOptions } from './options.ts';
 import { settingsFrom } from './options.ts';
 import { ConfigSyncer } from './realtime/config-sync.ts';
@@ -55,7 +57,11 @@ export async function startCloud(options: CloudOptions): Promise<CloudHandle> {
   ctx.rtc = new RtcRelay(ctx);
 
   const app = Fastify({
-    https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' },
+    https: {
+      cert: options.tls.cert,
+      key: options.tls.key,
+      ...(mutant('cloud-accepts-tls-1-0') ? { minVersion: 'TLSv1' as const, ciphers: 'DEFAULT:@SECLEVEL=0' } : SERVER_TLS_POLICY),
+    },
     loggerInstance: logger,
     // We log one `http.request` line per request ourselves (below), without headers.
     logController: new LogController({ disableRequestLogging: true }),

@@ -73,7 +73,7 @@ describe('reachability in a running lab', () => {
     expect(detail.llm).toMatch(/^GET https:\/\/api\.llm\.test\/v1\/models from llm: \d+$/);
     expect(detail.cdn).toBe('GET https://cdn.multiclaw.test/updates/none/latest.json from cdn: 404');
     expect(detail.coturn).toMatch(/^STUN binding on 198\.18\.0\.20:3478\/udp answered/);
-    expect(detail['s1-toxiproxy']).toBe('API answers; 5 proxies (5 enabled)');
+    expect(detail['s1-toxiproxy']).toBe('API answers; 4 proxies (4 enabled)');
     expect(detail['s1-d1-gateway']).toMatch(/^local API on 127\.0\.0\.1:\d+ answers \(401\)$/);
   });
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { routes } from '@multiclaw-lab/protocol';
+import { inviteAndAccept, routes } from '@multiclaw-lab/protocol';
 import { describe, expect, it } from 'vitest';
 import { newAccount, newWorkspace, startSite, startStack } from './support.ts';
 
@@ -18,11 +18,7 @@ describe('an owner removes a user', () => {
     const bob = await newAccount(api, 'bob');
     const workspaceId = await newWorkspace(api, owner);
     for (const member of [alice, bob]) {
-      await api.request(routes.addMember, {
-        credential: owner.bearer,
-        params: { wid: workspaceId },
-        body: { email: member.email, role: 'member' },
-      });
+      await inviteAndAccept(api, { ownerBearer: owner.bearer, wid: workspaceId, member });
     }
 
     // Alice on two devices (one with its gateway), Bob on one.

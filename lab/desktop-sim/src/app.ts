@@ -6,8 +6,9 @@ import {
   CreateInstanceResponse,
   GatewayTokenResponse,
   InstancesResponse,
+  InvitationsResponse,
+  InvitationView,
   MembersResponse,
-  MemberView,
   MeResponse,
   RealtimeTokenResponse,
   type Role,
@@ -25,6 +26,8 @@ import { CloudClient } from './cloud-client.ts';
 import { DesktopError, isUnauthorized, notSignedIn, ServiceError } from './errors.ts';
 import { GatewayClient } from './gateway-client.ts';
 import { LocalStorage } from './local-storage.ts';
+import { mutant } from './mutant.ts';
+import { keepBearerInOpenclawJson, storedPlainKeyAgents } from './mutant-defects.ts';
 import {
   type DroppedEvent,
   type HeartbeatOptions,
@@ -198,7 +201,10 @@ export class DesktopApp extends EventEmitter<Events> {
       body: { email, password },
       schema: SignInResponse,
     });
-    await this.storage.set({ [BEARER_KEY]: bearer, [USER_KEY]: JSON.stringify(user) });
+    if (mutant('bearer-in-openclaw-json') && this.options.gatewayHome) {
+      await this.storage.set({ [USER_KEY]: JSON.stringify(user) });
+      await keepBearerInOpenclawJson(this.options.gatewayHome, bearer);
+    } else await this.storage.set({ [BEARER_KEY]: bearer, [USER_KEY]: JSON.stringify(user) });
     this.#bearer = bearer;
     this.#user = user;
     this.logger.info({ event: 'signed-in', userId: user.id }, 'signed in');
@@ -226,16 +232,16 @@ export class DesktopApp extends EventEmitter<Events> {
         );
       }
     }
-    await this.#forgetBearer();
+    await this.#forgetBearer({ keepStored: mutant('sign-out-keeps-local-bearer') });
     this.logger.info({ event: 'signed-out', reason: 'user', revokedByCloud }, 'signed out');
     this.emit('signed-out', { reason: 'user' });
     return { revokedByCloud };
   }
 
-  async #forgetBearer(): Promise<void> {
+  async #forgetBearer(options: { keepStored?: boolean } = {}): Promise<void> {
     this.#bearer = undefined;
     this.#user = undefined;
-    await this.storage.delete(BEARER_KEY, USER_KEY);
+    if (!options.keepStored) await this.storage.delete(BEARER_KEY, USER_KEY);
     this.#setState('signed-out');
   }
 
@@ -321,8 +327,19 @@ export class DesktopApp extends EventEmitter<Events> {
     return this.#authed('GET', `/v1/workspaces/${enc(workspaceId)}/members`, { schema: MembersResponse });
   }
 
-  addMember(workspaceId: string, email: string, role: Role = 'member') {
-    return this.#authed('POST', `/v1/workspaces/${enc(workspaceId)}/members`, { body: { email, role }, schema: MemberView });
+  inviteMember(workspaceId: string, email: string, role: Role = 'member') {
+    return this.#authed('POST', `/v1/workspaces/${enc(workspaceId)}/invitations`, {
+      body: { email, role },
+      schema: InvitationView,
+    });
+  }
+
+  listInvitations() {
+    return this.#authed('GET', '/v1/invitations', { schema: InvitationsResponse });
+  }
+
+  acceptInvitation(invitationId: string) {
+    return this.#authed('POST', `/v1/invitations/${enc(invitationId)}/accept`, { schema: WorkspaceView });
   }
 
   removeMember(workspaceId: string, userId: string): Promise<undefined> {
@@ -475,6 +492,13 @@ export class DesktopApp extends EventEmitter<Events> {
       { event: 'gateway.linked', workspaceId: issued.workspaceId, instanceId: issued.instanceId },
       'gateway linked',
     );
+    if (mutant('desktop-sends-credentials') && this.options.gatewayHome) {
+      // "backs up" every agent of openclaw.json that has a plain key into the workspace, key and all
+      for (const { apiKey, ...agent } of await storedPlainKeyAgents(this.options.gatewayHome)) {
+        const created = await this.createAgent(issued.workspaceId, agent).catch(() => undefined);
+        if (created) await this.setAgentKey(issued.workspaceId, created.id, apiKey).catch(() => undefined);
+      }
+    }
     return { workspaceId: issued.workspaceId, instanceId: issued.instanceId };
   }
 

@@ -5,6 +5,8 @@ import { createDesktopApp, type DesktopApp } from './app.ts';
 import { OPTION_SOURCES, optionsFrom } from './config.ts';
 import { installCrashHandler } from './crash-report.ts';
 import { errorView } from './error-view.ts';
+import { mutant } from './mutant.ts';
+import { crashReportBody, listenOnEveryInterface } from './mutant-defects.ts';
 import { serveCommands } from './serve.ts';
 
 const USAGE = `usage: desktop-sim <command> [options]
@@ -103,7 +105,11 @@ async function serve(app: DesktopApp, logger: Logger): Promise<number> {
     }
   });
   // A crash leaves a report in the profile and nothing else: no upload (documented).
-  installCrashHandler(app.options.profileDir, await app.currentVersion(), logger);
+  const upload = mutant('crash-report-uploaded')
+    ? async (file: string) => app.cloud.call('POST', '/v1/crash-reports', { body: await crashReportBody(file) })
+    : undefined;
+  installCrashHandler(app.options.profileDir, await app.currentVersion(), logger, upload);
+  if (mutant('desktop-listens-inbound')) listenOnEveryInterface(logger);
   const commands = serveCommands(app, process.stdin);
   logReady(logger, { mode: 'serve', state: app.state, profileDir: app.options.profileDir, version: await app.currentVersion() });
   if (app.signedIn) {

@@ -2,6 +2,15 @@ import type { Logger } from '@multiclaw-lab/kit';
 import { EnvHttpProxyAgent } from 'undici';
 import type { z } from 'zod';
 import { requestJson } from './http.ts';
+import { mutant } from './mutant.ts';
+
+/** The TLS defects of the desktop's catalogued mutants (`pnpm lab mutate`); nothing otherwise. */
+export function tlsDefects(): { rejectUnauthorized?: false; minVersion?: 'TLSv1'; ciphers?: string } {
+  return {
+    ...(mutant('desktop-accepts-any-certificate') ? { rejectUnauthorized: false as const } : {}),
+    ...(mutant('desktop-accepts-tls-1-0') ? { minVersion: 'TLSv1' as const, ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
+  };
+}
 
 export interface CloudClientOptions {
   cloudUrl: URL;
@@ -23,9 +32,14 @@ export class CloudClient {
   constructor(options: CloudClientOptions) {
     this.cloudUrl = options.cloudUrl;
     this.#logger = options.logger;
-    const tls = { minVersion: 'TLSv1.2' as const, ...(options.ca ? { ca: options.ca } : {}) };
+    const tls = { minVersion: 'TLSv1.2' as const, ...(options.ca ? { ca: options.ca } : {}), ...tlsDefects() };
     // `connect` is used for direct connections, `requestTls` for the TLS inside a proxy's CONNECT tunnel.
-    this.dispatcher = new EnvHttpProxyAgent({ connect: tls, requestTls: tls });
+    this.dispatcher = new EnvHttpProxyAgent({
+      connect: tls,
+      requestTls: tls,
+      // the defect of `desktop-ignores-proxy`: as if no proxy variable were set
+      ...(mutant('desktop-ignores-proxy') ? { httpProxy: '', httpsProxy: '', noProxy: '*' } : {}),
+    });
   }
 
   url(path: string): URL {

@@ -33,7 +33,9 @@ export const COMMANDS = {
   },
   createWorkspace: (app, a) => app.createWorkspace(a.name),
   listMembers: (app, a) => app.listMembers(a.workspaceId),
-  addMember: (app, a) => app.addMember(a.workspaceId, a.email, a.role),
+  inviteMember: (app, a) => app.inviteMember(a.workspaceId, a.email, a.role),
+  listInvitations: (app) => app.listInvitations(),
+  acceptInvitation: (app, a) => app.acceptInvitation(a.invitationId),
   removeMember: async (app, a) => {
     await app.removeMember(a.workspaceId, a.userId);
     return {};

@@ -35,7 +35,13 @@ export function writeCrashReport(profileDir: string, err: unknown, version: stri
  * The app's last resort: an uncaught exception or unhandled rejection writes a local crash
  * report, logs where it is (never its content beyond the scrubbed message) and exits non-zero.
  */
-export function installCrashHandler(profileDir: string, version: string, logger: Logger): void {
+export function installCrashHandler(
+  profileDir: string,
+  version: string,
+  logger: Logger,
+  /** only the mutant 'crash-report-uploaded' passes one */
+  upload?: (file: string) => Promise<unknown>,
+): void {
   const crash = (err: unknown) => {
     let file: string | null = null;
     try {
@@ -44,7 +50,11 @@ export function installCrashHandler(profileDir: string, version: string, logger:
       logger.error({ event: 'app.crash_report_failed', err: writeErr }, 'could not write the crash report');
     }
     logger.fatal({ event: 'app.crashed', file, err }, 'the app crashed; the crash report stays on this machine');
-    process.exit(CRASH_EXIT_CODE);
+    if (upload && file)
+      void upload(file)
+        .catch(() => undefined)
+        .finally(() => process.exit(CRASH_EXIT_CODE));
+    else process.exit(CRASH_EXIT_CODE);
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);

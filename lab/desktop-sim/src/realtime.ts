@@ -14,7 +14,9 @@ import {
 } from '@multiclaw-lab/protocol';
 import WebSocket from 'ws';
 import type { z } from 'zod';
+import { tlsDefects } from './cloud-client.ts';
 import { isUnauthorized } from './errors.ts';
+import { mutant } from './mutant.ts';
 import { proxyAgentFor } from './ws-proxy.ts';
 
 type TokenResponse = z.infer<typeof RealtimeTokenResponse>;
@@ -218,6 +220,7 @@ export class RealtimeConnection extends EventEmitter<Events> {
       if (signal.aborted) return;
       if (outcome.welcomed) droppedAt = clock.now();
       this.emit('dropped', { code: outcome.code, reason: outcome.reason });
+      if (mutant('desktop-no-reconnect') && outcome.welcomed) return;
       // 4001: the token expired, mint a new one and come back at once. 4003: the credential may be
       // gone; exactly one mint decides (401 → signed out). Anything else is an outage: back off.
       waitFirst = !(outcome.code === CLOSE_CODES.tokenExpired || outcome.code === CLOSE_CODES.revoked);
@@ -238,6 +241,7 @@ export class RealtimeConnection extends EventEmitter<Events> {
       minVersion: 'TLSv1.2',
       perMessageDeflate: false,
       ...(ca ? { ca } : {}),
+      ...tlsDefects(),
       ...(agent ? { agent } : {}),
     });
     this.#socket = socket;

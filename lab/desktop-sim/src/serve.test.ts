@@ -25,6 +25,14 @@ import { appFor, tempDir } from './testing/helpers.ts';
 import { StandInCloud } from './testing/stand-in-cloud.ts';
 import { StandInGateway } from './testing/stand-in-gateway.ts';
 
+const INVITATION = {
+  id: 'inv1',
+  workspaceId: 'w1',
+  workspaceName: 'lab',
+  email: 'bob@example.test',
+  role: 'member',
+  status: 'pending',
+};
 const EMAIL = 'ada@example.test';
 const PASSWORD = 'PLANTED-password-serve-5c21';
 const AT = '2026-03-31T00:00:00.000Z';
@@ -53,10 +61,12 @@ const CLOUD_ANSWERS: Record<string, { status: number; body?: unknown }> = {
     status: 200,
     body: { members: [{ userId: 'u1', email: EMAIL, name: 'Ada', role: 'owner' }] },
   },
-  'POST /v1/workspaces/w1/members': {
+  'POST /v1/workspaces/w1/invitations': {
     status: 201,
-    body: { userId: 'u2', email: 'bob@example.test', name: 'Bob', role: 'member' },
+    body: INVITATION,
   },
+  'GET /v1/invitations': { status: 200, body: { invitations: [INVITATION] } },
+  'POST /v1/invitations/inv1/accept': { status: 200, body: { id: 'w1', name: 'lab', role: 'member' } },
   'DELETE /v1/workspaces/w1/members/u2': { status: 204 },
   'POST /v1/workspaces/w1/members/u2/sign-out': { status: 204 },
   'POST /v1/workspaces/w1/agents': { status: 201, body: AGENT },
@@ -165,7 +175,9 @@ describe('serve mode: each result is what the command table says', () => {
 
       await run('createWorkspace', { name: 'lab' });
       await run('listMembers', { workspaceId: 'w1' });
-      await run('addMember', { workspaceId: 'w1', email: 'bob@example.test' });
+      await run('inviteMember', { workspaceId: 'w1', email: 'bob@example.test' });
+      await run('listInvitations', {});
+      await run('acceptInvitation', { invitationId: 'inv1' });
       await run('removeMember', { workspaceId: 'w1', userId: 'u2' });
       await run('forceSignOut', { workspaceId: 'w1', userId: 'u2' });
       const agent = { name: 'helper', provider: 'openai', model: 'gpt-lab', baseUrl: AGENT.baseUrl };

@@ -1,6 +1,7 @@
 import type { Agent } from 'node:http';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
+import { mutant } from './mutant.ts';
 
 /**
  * `ws` ignores HTTP(S)_PROXY by itself. The proxy for a wss:// URL is looked up as for the
@@ -11,7 +12,7 @@ import { getProxyForUrl } from 'proxy-from-env';
 export function proxyAgentFor(wsUrl: URL): Agent | undefined {
   const asHttp = new URL(wsUrl);
   asHttp.protocol = wsUrl.protocol === 'ws:' ? 'http:' : 'https:';
-  const proxy = getProxyForUrl(asHttp.toString());
+  const proxy = mutant('desktop-ignores-proxy') ? '' : getProxyForUrl(asHttp.toString());
   if (!proxy) return undefined;
   return new HttpsProxyAgent(proxy);
 }

@@ -17,7 +17,8 @@ import {
 } from '@multiclaw-lab/protocol';
 import { type Dispatcher, fetch } from 'undici';
 import WebSocket from 'ws';
-import { type TlsTrust, wsProxyAgent } from './network.ts';
+import { mutant } from './mutant.ts';
+import { anyCertificate, type TlsTrust, wsProxyAgent } from './network.ts';
 
 export type LinkChannel = 'gateway' | 'daemon';
 export type OutgoingFrame = GatewayClientFrame | DaemonClientFrame;
@@ -43,12 +44,16 @@ export interface CloudLinkOptions {
   onClose: () => void;
   onRevoked: (reason: string) => void;
   onState: (state: GatewayLinkState) => void;
+  /** called only by the mutant 'gateway-session-token-on-disk', with each session's token */
+  onSessionToken?: (token: string) => void;
 }
 
 class CredentialRevoked extends Error {}
 
 /** How long stop() waits for the cloud's close frame before dropping the TCP connection. */
 const STOP_GRACE_MS = 1_000;
+/** the mutant 'gateway-reconnect-no-backoff' retries on this fixed, unjittered beat */
+const NO_BACKOFF_MS = 100;
 
 interface SessionEnd {
   code: number;
@@ -103,11 +108,15 @@ export class CloudLink {
     const { logger, channel } = this.#o;
     let attempt = 0;
     let lastCode: number | undefined;
+    // only the mutant 'gateway-reuses-session-token' keeps a session's token past its session
+    let previousToken: string | undefined;
     while (!this.#stop.signal.aborted) {
       this.#o.onState('connecting');
       let end: SessionEnd;
       try {
-        const token = await this.#mint();
+        const token = mutant('gateway-reuses-session-token') && previousToken ? previousToken : await this.#mint();
+        if (mutant('gateway-reuses-session-token')) previousToken = token;
+        if (mutant('gateway-session-token-on-disk')) this.#o.onSessionToken?.(token);
         end = await this.#session(token);
       } catch (err) {
         if (err instanceof CredentialRevoked) return this.#revoked('the cloud refused the workspace credential (401)');
@@ -127,7 +136,7 @@ export class CloudLink {
         continue;
       }
       lastCode = end.code;
-      const delayMs = backoffDelay(attempt, this.#o.backoff);
+      const delayMs = mutant('gateway-reconnect-no-backoff') ? NO_BACKOFF_MS : backoffDelay(attempt, this.#o.backoff);
       logger.info({ event: 'ws.reconnect_scheduled', delayMs, attempt });
       attempt += 1;
       try {
@@ -173,6 +182,7 @@ export class CloudLink {
     logger.info({ event: 'ws.connecting', channel, host: url.host, proxied: agent !== undefined });
     const socket = new WebSocket(url, [REALTIME_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX + token], {
       ...(this.#o.trust.ca ? { ca: this.#o.trust.ca } : {}),
+      ...anyCertificate(),
       ...(agent ? { agent } : {}),
       maxPayload: MAX_FRAME_BYTES,
       handshakeTimeout: 30_000,
@@ -216,7 +226,10 @@ export class CloudLink {
         if (isBinary) return logger.warn({ event: 'ws.binary_ignored' });
         let frame: IncomingFrame;
         try {
-          frame = parseServerFrame(channel, data as Buffer) as IncomingFrame;
+          // the defect of `sync-key-sealed-by-gateway` takes plaintext keys, which the schema refuses
+          frame = mutant('sync-key-sealed-by-gateway')
+            ? (JSON.parse(data.toString()) as IncomingFrame)
+            : (parseServerFrame(channel, data as Buffer) as IncomingFrame);
         } catch (err) {
           const message = err instanceof ProtocolError ? err.message : 'unreadable frame';
           return logger.warn({ event: 'ws.malformed_frame', message });

@@ -1,7 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { LabError } from '@multiclaw-lab/kit';
 import { type GatewayMode, OpenclawConfig } from '@multiclaw-lab/protocol';
-import { assertPrivate, ensurePrivateDir, writeFileAtomic } from './secure-fs.ts';
+import { mutant } from './mutant.ts';
+import { assertPrivate, ensurePrivateDir, PRIVATE_FILE_MODE, writeFileAtomic } from './secure-fs.ts';
+import { decryptTokenAtRest, encryptTokenAtRest } from './token-at-rest-defect.ts';
 
 export type Workspace = NonNullable<OpenclawConfig['workspace']>;
 
@@ -13,6 +15,8 @@ export class ConfigStore {
   readonly path: string;
   #config: OpenclawConfig;
   #writes: Promise<void> = Promise.resolve();
+  /** set only by the mutant 'gateway-session-token-on-disk': written into the file with the config */
+  sessionToken: string | undefined;
 
   private constructor(path: string, config: OpenclawConfig) {
     this.path = path;
@@ -24,8 +28,14 @@ export class ConfigStore {
    * a folder or file open to group/others, and a file that is not a valid openclaw.json.
    */
   static async open(dir: string, path: string, mode: GatewayMode): Promise<ConfigStore> {
-    await ensurePrivateDir(dir);
-    const exists = await assertPrivate(path, 'file');
+    if (mutant('openclaw-dir-world-readable')) await mkdir(dir, { recursive: true }).then(() => chmod(dir, 0o755));
+    else await ensurePrivateDir(dir);
+    const exists = mutant('config-world-readable')
+      ? await stat(path).then(
+          () => true,
+          () => false,
+        )
+      : await assertPrivate(path, 'file');
     if (!exists) {
       const store = new ConfigStore(path, OpenclawConfig.parse({ version: 1, mode }));
       await store.#write();
@@ -40,7 +50,7 @@ export class ConfigStore {
         hint: 'fix or remove the file; the gateway recreates an empty one',
       });
     }
-    const parsed = OpenclawConfig.safeParse(json);
+    const parsed = OpenclawConfig.safeParse(mutant('workspace-token-encoded-at-rest') ? decryptTokenAtRest(json) : json);
     if (!parsed.success) {
       const first = parsed.error.issues[0];
       throw new LabError(
@@ -73,6 +83,9 @@ export class ConfigStore {
   }
 
   #write(): Promise<void> {
-    return writeFileAtomic(this.path, `${JSON.stringify(this.#config, null, 2)}\n`);
+    const config = this.sessionToken ? { ...this.#config, sessionToken: this.sessionToken } : this.#config;
+    const mode = mutant('config-world-readable') ? 0o644 : PRIVATE_FILE_MODE;
+    const onDisk = mutant('workspace-token-encoded-at-rest') ? encryptTokenAtRest(config) : config;
+    return writeFileAtomic(this.path, `${JSON.stringify(onDisk, null, 2)}\n`, mode);
   }
 }

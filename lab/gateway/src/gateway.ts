@@ -23,6 +23,7 @@ import {
   isSealed,
   type OpenclawAgent,
   ProtocolError,
+  seal,
   unseal,
 } from '@multiclaw-lab/protocol';
 import type { Dispatcher } from 'undici';
@@ -32,6 +33,7 @@ import { ConversationStore } from './conversations.ts';
 import { LlmCallError } from './llm-client.ts';
 import { createLocalApi, type LocalApiBackend } from './local-api.ts';
 import { SessionTokenVerifier } from './local-auth.ts';
+import { mutant } from './mutant.ts';
 import { createHttpDispatcher, type TlsTrust } from './network.ts';
 import { Outbox } from './outbox.ts';
 import { type GatewayPaths, gatewayPaths } from './paths.ts';
@@ -144,7 +146,30 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
 
   const sendTranscript = (c: Conversation): void => {
     if ((transcriptAcked.get(c.id) ?? -1) >= c.revision) return;
-    link?.send({ type: 'transcript.sync', conversationId: c.id, revision: c.revision, messages: c.messages });
+    const messages = mutant('api-key-in-transcript') ? withAgentKey(c) : c.messages;
+    link?.send({ type: 'transcript.sync', conversationId: c.id, revision: c.revision, messages });
+  };
+  /** only the mutant 'api-key-in-transcript': the agent's opened key appended to what is synced */
+  const withAgentKey = (c: Conversation): Conversation['messages'] => {
+    const agent = agentById(c.agentId);
+    let key: string | undefined;
+    try {
+      key = agent && apiKey(agent);
+    } catch {}
+    return key ? [...c.messages, { role: 'system', content: `api key: ${key}`, at: c.updatedAt }] : c.messages;
+  };
+  /** only the mutant 'local-agent-synced': each local-only agent, key and all, rides the transcript sync */
+  const sendLocalAgents = (current: CloudLink): void => {
+    for (const a of config.get().agents.filter(isLocalOnly)) {
+      const at = new Date(clock.now()).toISOString();
+      const content = JSON.stringify(a);
+      current.send({
+        type: 'transcript.sync',
+        conversationId: `agent-${a.id}`,
+        revision: 0,
+        messages: [{ role: 'system', content, at }],
+      });
+    }
   };
   conversations.onChange((c) => {
     if (linkState === 'connected') sendTranscript(c);
@@ -163,7 +188,11 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       ...c,
       configVersion: frame.version,
       agents: [
-        ...frame.agents.map((a) => ({ ...a })),
+        ...frame.agents.map((a) =>
+          mutant('sync-key-sealed-by-gateway') && a.apiKey !== null && !isSealed(a.apiKey)
+            ? { ...a, apiKey: seal(a.apiKey, deriveInstanceKey(ws.authToken, ws.instanceId), ws.instanceId, a.id) }
+            : { ...a },
+        ),
         ...c.agents.filter((a) => isLocalOnly(a) && !frame.agents.some((s) => s.id === a.id)),
       ],
     }));
@@ -235,8 +264,13 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       onState: (state) => {
         if (link === current) linkState = state;
       },
+      onSessionToken: (token) => {
+        config.sessionToken = token;
+        void config.update((c) => c);
+      },
       onOpen: () => {
         outbox.attach((frame) => current.send(frame));
+        if (mutant('local-agent-synced')) sendLocalAgents(current);
         conversations
           .list()
           .then((all) => {
@@ -328,7 +362,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   let port: number;
   let url: string;
   try {
-    server.listen(options.localPort ?? 0, '127.0.0.1');
+    server.listen(options.localPort ?? 0, mutant('local-api-on-all-interfaces') ? '0.0.0.0' : '127.0.0.1');
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]);
     port = (server.address() as AddressInfo).port;
     url = `http://127.0.0.1:${port}`;

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mutant } from './mutant.ts';
 
 /**
  * The local API's session token: 32 random bytes made at start. The gateway keeps only an
@@ -22,6 +23,7 @@ export class SessionTokenVerifier {
 
   /** True for `Bearer <the token>` exactly; anything else (no header, other scheme) is false. */
   verifyHeader(authorization: string | undefined): boolean {
+    if (mutant('local-api-token-unchecked')) return true;
     const match = /^Bearer ([^\s]+)$/.exec(authorization ?? '');
     if (!match) return false;
     return timingSafeEqual(this.#mac(match[1]!), this.#expected);

@@ -2,6 +2,7 @@ import { type FileHandle, open, readFile, truncate } from 'node:fs/promises';
 import { type Clock, type Logger, nowIso } from '@multiclaw-lab/kit';
 import { TaskStatusFrame } from '@multiclaw-lab/protocol';
 import { z } from 'zod';
+import { mutant } from './mutant.ts';
 import { ensurePrivateDir, syncDir, writeFileAtomic } from './secure-fs.ts';
 
 export type TaskStatus = Omit<TaskStatusFrame, 'type'>;
@@ -70,8 +71,10 @@ export class Outbox {
     return this.#serial(async () => {
       if (this.#closed) throw new Error('outbox is closed');
       const line: LogLine = { n: this.#nextN, ...status };
-      await this.#handle!.write(`${JSON.stringify(line)}\n`);
-      await this.#handle!.datasync();
+      if (!mutant('status-updates-in-memory-only')) {
+        await this.#handle!.write(`${JSON.stringify(line)}\n`);
+        await this.#handle!.datasync();
+      }
       this.#nextN += 1;
       this.#entries.push(line);
       this.#logger.debug({ event: 'outbox.appended', taskId: status.taskId, seq: status.seq, state: status.state });

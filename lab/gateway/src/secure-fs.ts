@@ -61,11 +61,11 @@ export async function assertPrivate(path: string, kind: 'folder' | 'file'): Prom
  * Writes `data` so a reader (or a crash) sees the old file or the new one, never half of one:
  * a 0600 temp file beside it, fsync, rename over, fsync the folder.
  */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+export async function writeFileAtomic(path: string, data: string, mode = PRIVATE_FILE_MODE): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx', PRIVATE_FILE_MODE);
   try {
-    await handle.chmod(PRIVATE_FILE_MODE);
+    await handle.chmod(mode);
     await handle.writeFile(data, 'utf8');
     await handle.sync();
   } catch (err) {

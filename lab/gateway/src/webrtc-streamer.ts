@@ -193,6 +193,12 @@ export class WebrtcScreenStreamer implements ScreenStreamer {
   async candidate(frame: RtcCandidateFrame): Promise<void> {
     const session = this.#sessions.get(frame.sessionId);
     if (!session) return;
+    // on record: every address the desktop was asked to try, so a candidate nobody should have sent shows
+    this.#options.logger.info({
+      event: 'rtc.candidate.received',
+      sessionId: frame.sessionId,
+      candidate: frame.candidate.candidate,
+    });
     try {
       await session.ready;
       await session.pc.addIceCandidate({

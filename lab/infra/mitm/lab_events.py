@@ -5,7 +5,8 @@ says whether one was present and carries its SHA-256, so a test can prove that a
 credential did (or did not) reach the box in plaintext.
 
 Events: mitm.client_connected, mitm.tls_established / mitm.tls_failed (side client|server,
-with the error text), mitm.request, mitm.ws_message, mitm.ws_end. Runs on mitmproxy 8.
+with the error text), mitm.request, mitm.ws_message (a config sync frame with how each agent's
+key travelled), mitm.ws_end. Runs on mitmproxy 8.
 """
 
 import hashlib
@@ -40,6 +41,28 @@ def tokens_in(*blobs):
             for match in pattern.finditer(blob):
                 found.append({"kind": kind, "sha256": sha256(match.group(0))})
     return found
+
+
+def config_sync_summary(content):
+    """For a config sync frame (cloud -> instance): per agent, whether its key value is sealed
+    (`enc:`) and the value's SHA-256, so a test can tell how the key travelled without the value
+    being written down. None for any other message."""
+    try:
+        frame = json.loads(content)
+    except ValueError:
+        return None
+    if not isinstance(frame, dict) or frame.get("type") != "config.sync":
+        return None
+    agents = []
+    for agent in frame.get("agents") or []:
+        key = agent.get("apiKey")
+        agents.append(
+            {
+                "id": agent.get("id"),
+                "key": None if key is None else {"sealed": str(key).startswith("enc:"), "sha256": sha256(str(key))},
+            }
+        )
+    return {"instanceId": frame.get("instanceId"), "agents": agents}
 
 
 def emit(event, **fields):
@@ -112,6 +135,7 @@ class LabEvents:
             length=len(message.content),
             sha256=sha256(message.content),
             tokens=tokens_in(message.content),
+            configSync=config_sync_summary(message.content) if message.is_text else None,
         )
 
     def websocket_end(self, flow):

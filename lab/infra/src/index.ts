@@ -7,6 +7,7 @@ export * from './coturn/config.ts';
 export * from './coturn/coturn.ts';
 export * from './coturn/credentials.ts';
 export * from './coturn/events.ts';
+export { TURN_PROBE } from './coturn/turn-probe.ts';
 export * from './mitmproxy/mitmproxy.ts';
 export * from './ports.ts';
 export * from './runner.ts';

@@ -4,6 +4,7 @@ export * from './error-codes.ts';
 export * from './errors.ts';
 export * from './faketime.ts';
 export * from './logger.ts';
+export * from './mutant.ts';
 export * from './postgres.ts';
 export * from './process.ts';
 export * from './trust.ts';

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, REDACTED, scrubSecrets } from './logger.ts';
+import { createLogger, REDACTED, SECRET_KEYS, scrubSecrets } from './logger.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -48,5 +48,40 @@ describe('logger redaction', () => {
 
   it('leaves ordinary text alone', () => {
     expect(scrubSecrets('task t1 completed in 3 steps')).toBe('task t1 completed in 3 steps');
+  });
+
+  it('removes the value under every secret field name, top level and nested', () => {
+    for (const key of SECRET_KEYS) {
+      const { lines, logger } = capture();
+      const value = `planted-${key}-value-0123456789`;
+      logger.info({ [key]: value, wrapper: { [key]: value } }, 'fields');
+      const out = lines.join('');
+      expect(out, key).not.toContain(value);
+      expect(JSON.parse(out)[key], key).toBe(REDACTED);
+    }
+  });
+
+  it('masks every credential shape the lab hands out, also inside an error cause chain', () => {
+    const shapes = [
+      'mcb_bearer0123456789',
+      'mcg_gateway0123456789',
+      'mci_instance0123456789',
+      'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJlMTIz',
+      'sk-provider0123456789',
+      'token.subprotocol0123456789abcdef',
+      `enc:${'A'.repeat(24)}`,
+    ];
+    for (const shape of shapes) {
+      const { lines, logger } = capture();
+      logger.error({ err: new Error('outer', { cause: new Error(`inner ${shape}`) }), note: `saw ${shape}` }, shape);
+      expect(lines.join(''), shape).not.toContain(shape);
+    }
+  });
+
+  it('does not mask a value of no known shape under an ordinary field: leak checks must plant such values', () => {
+    const { lines, logger } = capture();
+    const unknownShape = 'llmkey-unknown-shape-0123456789abcdef';
+    logger.info({ note: unknownShape }, `value ${unknownShape}`);
+    expect(lines.join('')).toContain(unknownShape);
   });
 });

@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { mutantOn } from './mutant.ts';
 
 /**
  * Every component logs structured JSON through this logger. Secrets are removed here, by
@@ -88,6 +89,7 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions): Logger {
+  if (mutantOn('logger-redaction-off')) return createUnredactedLogger(options);
   return pino(
     {
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
@@ -107,6 +109,20 @@ export function createLogger(options: LoggerOptions): Logger {
           method.apply(this, cleaned as Parameters<typeof method>);
         },
       },
+    },
+    options.destination ?? pino.destination({ dest: 1, sync: true }),
+  );
+}
+
+/** The defect of mutant `logger-redaction-off`: the same JSON lines with nothing redacted. */
+function createUnredactedLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+      base: { service: options.service, pid: process.pid, ...options.base },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      messageKey: 'msg',
+      formatters: { level: (label) => ({ level: label }) },
     },
     options.destination ?? pino.destination({ dest: 1, sync: true }),
   );

@@ -1,2 +1,3 @@
 export * from './ca.ts';
 export * from './files.ts';
+export * from './tls-policy.ts';

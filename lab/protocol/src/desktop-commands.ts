@@ -22,8 +22,9 @@ import {
   AgentView,
   GatewayTokenResponse,
   InstancesResponse,
+  InvitationsResponse,
+  InvitationView,
   MembersResponse,
-  MemberView,
   MeResponse,
   Role,
   TaskStatusesResponse,
@@ -183,10 +184,16 @@ export const DESKTOP_COMMANDS = defineDesktopCommands({
   },
   createWorkspace: { summary: 'Create a workspace', args: z.object({ name: z.string() }), result: WorkspaceView },
   listMembers: { summary: "A workspace's members", args: z.object({ workspaceId: wid }), result: MembersResponse },
-  addMember: {
-    summary: 'Add an existing account to a workspace',
+  inviteMember: {
+    summary: 'Invite an existing account to a workspace (a member once they accept)',
     args: z.object({ workspaceId: wid, email: z.string(), role: Role.default('member') }),
-    result: MemberView,
+    result: InvitationView,
+  },
+  listInvitations: { summary: 'The invitations waiting for this user', args: none, result: InvitationsResponse },
+  acceptInvitation: {
+    summary: 'Accept an invitation addressed to this user',
+    args: z.object({ invitationId: z.string().min(1) }),
+    result: WorkspaceView,
   },
   removeMember: {
     summary: 'Remove a member (revokes every token of theirs)',

@@ -9,7 +9,7 @@ import {
   isDesktopCommandName,
 } from './desktop-commands.ts';
 import { GatewayStatus, TaskView } from './gateway-api.ts';
-import { AgentView, MembersResponse, MemberView, MeResponse } from './rest.ts';
+import { AgentView, InvitationView, MembersResponse, MeResponse } from './rest.ts';
 
 describe('the desktop command table', () => {
   it('names each command by its key', () => {
@@ -23,7 +23,7 @@ describe('the desktop command table', () => {
   it('passes on the REST and local gateway answers with their own schemas', () => {
     expect(DESKTOP_COMMANDS.me.result).toBe(MeResponse);
     expect(DESKTOP_COMMANDS.listMembers.result).toBe(MembersResponse);
-    expect(DESKTOP_COMMANDS.addMember.result).toBe(MemberView);
+    expect(DESKTOP_COMMANDS.inviteMember.result).toBe(InvitationView);
     expect(DESKTOP_COMMANDS.setAgentKey.result).toBe(AgentView);
     expect(DESKTOP_COMMANDS.gatewayStatus.result).toBe(GatewayStatus);
     expect(DESKTOP_COMMANDS.getTask.result).toBe(TaskView);
@@ -33,7 +33,7 @@ describe('the desktop command table', () => {
     expect(DESKTOP_COMMANDS.status.args.safeParse({}).success).toBe(true);
     expect(DESKTOP_COMMANDS.status.args.safeParse({ extra: 1 }).success).toBe(false);
     expect(DESKTOP_COMMANDS.signIn.args.safeParse({ email: 5 }).success).toBe(false);
-    expect(DESKTOP_COMMANDS.addMember.args.parse({ workspaceId: 'w1', email: 'b@x.test' })).toMatchObject({ role: 'member' });
+    expect(DESKTOP_COMMANDS.inviteMember.args.parse({ workspaceId: 'w1', email: 'b@x.test' })).toMatchObject({ role: 'member' });
     expect(DESKTOP_COMMANDS.viewDesktop.args.parse({ instanceId: 'i1' })).toEqual({
       instanceId: 'i1',
       mode: 'auto',
@@ -65,7 +65,7 @@ describe('the desktop command table', () => {
     expectTypeOf<DesktopCommandResult<'status'>['state']>().toEqualTypeOf<
       'signed-out' | 'signed-in' | 'connecting' | 'connected' | 'reconnecting'
     >();
-    expectTypeOf<DesktopCommandArgs<'addMember'>>().toEqualTypeOf<{
+    expectTypeOf<DesktopCommandArgs<'inviteMember'>>().toEqualTypeOf<{
       workspaceId: string;
       email: string;
       role?: 'owner' | 'member' | undefined;

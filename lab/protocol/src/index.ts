@@ -5,6 +5,7 @@ export * from './fingerprint.ts';
 export * from './gateway-api.ts';
 export * from './llm.ts';
 export * from './minisign.ts';
+export * from './mutants.ts';
 export * from './openapi.ts';
 export * from './openclaw-config.ts';
 export * from './provision.ts';

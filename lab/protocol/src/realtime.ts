@@ -10,6 +10,8 @@ import { Id, IsoTime, TaskState, TranscriptMessage } from './rest.ts';
  */
 
 const SessionId = z.string().min(8).max(64);
+/** A counter the cloud keeps in a PostgreSQL integer column, so at most 2^31 - 1. */
+const StoredCounter = z.number().int().max(2_147_483_647);
 const Sdp = z.string().min(1).max(64_000);
 const Candidate = z.object({
   candidate: z.string().max(2_000),
@@ -40,7 +42,7 @@ export const ErrorFrame = z.object({
 export const TaskStatusFrame = z.object({
   type: z.literal('task.status'),
   taskId: Id,
-  seq: z.number().int().positive(),
+  seq: StoredCounter.positive(),
   state: TaskState,
   detail: z.string().max(2000),
   at: IsoTime,
@@ -59,7 +61,7 @@ export const TaskStatusNack = z.object({
 export const TranscriptSync = z.object({
   type: z.literal('transcript.sync'),
   conversationId: Id,
-  revision: z.number().int().nonnegative(),
+  revision: StoredCounter.nonnegative(),
   messages: z.array(TranscriptMessage).max(10_000),
 });
 export const TranscriptAck = z.object({ type: z.literal('transcript.ack'), conversationId: Id, revision: z.number().int() });
@@ -87,7 +89,7 @@ export const ConfigSync = z.object({
   agents: z.array(SyncedAgent),
 });
 export type ConfigSync = z.infer<typeof ConfigSync>;
-export const ConfigAck = z.object({ type: z.literal('config.ack'), version: z.number().int().nonnegative() });
+export const ConfigAck = z.object({ type: z.literal('config.ack'), version: StoredCounter.nonnegative() });
 
 // --- server → user: real-time events ---------------------------------------------------------
 

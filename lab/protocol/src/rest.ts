@@ -50,8 +50,24 @@ export type WorkspaceView = z.infer<typeof WorkspaceView>;
 export const MemberView = z.object({ userId: Id, email: z.string(), name: z.string(), role: Role });
 export const MembersResponse = z.object({ members: z.array(MemberView) });
 
-/** POST /v1/workspaces/:wid/members (bearer, owner): adds an existing account. */
-export const AddMemberRequest = z.object({ email: Email, role: Role });
+/**
+ * POST /v1/workspaces/:wid/invitations (bearer, owner): invites an existing account. Nobody
+ * becomes a member without saying yes: until the invitee accepts, the inviter can neither remove
+ * nor sign out that user (which would revoke every token of theirs on every device).
+ */
+export const InviteMemberRequest = z.object({ email: Email, role: Role });
+export const InvitationView = z.object({
+  id: Id,
+  workspaceId: Id,
+  workspaceName: z.string(),
+  email: z.string(),
+  role: Role,
+  status: z.enum(['pending', 'accepted']),
+});
+export type InvitationView = z.infer<typeof InvitationView>;
+/** GET /v1/invitations (bearer): the invitations addressed to the caller that wait for an answer. */
+export const InvitationsResponse = z.object({ invitations: z.array(InvitationView) });
+/** POST /v1/invitations/:vid/accept (bearer, the invitee only) → the workspace, now with the caller as a member. */
 
 /**
  * DELETE /v1/workspaces/:wid/members/:uid (bearer, owner) → 204. Revokes every token of that

@@ -1,8 +1,10 @@
 /**
  * JUnit XML in the shape Jenkins, GitLab, GitHub test reporters and Azure read: a <testsuites>
- * root with ONE <testsuite> (the run), one <testcase> per scenario, and one more for the secret
- * canary scan so that a leaked secret fails the run in CI's own view too.
+ * root with ONE <testsuite> (the run), one <testcase> per scenario, one more for the secret
+ * canary scan so that a leaked secret fails the run in CI's own view too, and one per whole-run
+ * checker (testssl, nmap, schemathesis).
  */
+import type { CheckerResult } from '../checkers/checker.ts';
 import type { RunResults, ScenarioResult } from '../model.ts';
 import { xmlAttr, xmlText } from './text.ts';
 
@@ -69,11 +71,37 @@ function canaryTestcase(results: RunResults): string {
   return `${head}${body}    </testcase>\n`;
 }
 
+/** One testcase per whole-run checker: failed, or skipped (with why) when it had nothing to judge. */
+function checkerTestcase(c: CheckerResult): string {
+  const head = `    <testcase${attrs({ classname: 'checker', name: `${c.id}: ${c.title}`, time: seconds(c.durationMs) })}>\n`;
+  let body = properties(
+    [
+      ...c.claims.map((claim): [string, string] => ['claim', claim]),
+      ['summary', c.summary],
+      ...c.evidence.map((e): [string, string] => ['evidence', e.path]),
+    ],
+    '      ',
+  );
+  if (c.status === 'failed') {
+    const detail = c.findings.map((f) => `${f.target}: ${f.message}${f.severity ? ` [${f.severity}]` : ''}`).join('\n');
+    body += `      <failure${attrs({ message: c.summary, type: 'CheckerFinding' })}>${xmlText(detail)}</failure>\n`;
+  } else if (c.status !== 'passed') {
+    body += `      <skipped${attrs({ message: `${c.status}: ${c.reason ?? c.summary}` })}/>\n`;
+  }
+  return `${head}${body}    </testcase>\n`;
+}
+
 export function renderJunit(results: RunResults): string {
-  const failures = results.scenarios.filter((s) => s.status === 'failed').length + (results.canary.hits.length > 0 ? 1 : 0);
-  const skipped = results.scenarios.filter((s) => s.status === 'skipped').length;
+  const checkers = results.checkers ?? [];
+  const failures =
+    results.scenarios.filter((s) => s.status === 'failed').length +
+    (results.canary.hits.length > 0 ? 1 : 0) +
+    checkers.filter((c) => c.status === 'failed').length;
+  const skipped =
+    results.scenarios.filter((s) => s.status === 'skipped').length +
+    checkers.filter((c) => c.status === 'skipped' || c.status === 'not-enough-evidence').length;
   const counts = {
-    tests: results.scenarios.length + 1,
+    tests: results.scenarios.length + 1 + checkers.length,
     failures,
     errors: 0,
     skipped,
@@ -97,6 +125,7 @@ export function renderJunit(results: RunResults): string {
     runProperties,
     ...results.scenarios.map(scenarioTestcase),
     canaryTestcase(results),
+    ...checkers.map(checkerTestcase),
     '  </testsuite>\n',
     '</testsuites>\n',
   ].join('');

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LabError } from '@multiclaw-lab/kit';
 import type { RunResults } from '../model.ts';
+import type { MutationRun } from '../mutate/model.ts';
 import { gatherEvidence } from './evidence.ts';
 import { renderHtml } from './html/page.ts';
 import { renderJunit } from './junit.ts';
@@ -14,6 +15,8 @@ export interface WriteReportOptions {
   evidenceFrom?: Record<string, string>;
   /** a folder copied whole to `<run>/evidence/` (the runner's evidence folder; Evidence paths are `evidence/<file>`) */
   evidenceDir?: string;
+  /** the newest mutation run, for the report's mutants section */
+  mutation?: MutationRun;
 }
 
 export interface WrittenReport {
@@ -42,7 +45,7 @@ export async function writeReport(results: RunResults, options: WriteReportOptio
   const { warnings } = evidence;
   await writeFile(join(runDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(join(runDir, 'junit.xml'), renderJunit(results));
-  await writeFile(join(runDir, 'index.html'), renderHtml(results, evidence));
+  await writeFile(join(runDir, 'index.html'), renderHtml(results, evidence, options.mutation));
   const latestDir = await refreshLatest(reportsDir, runDir, results.runId);
   return { runDir, latestDir, warnings };
 }

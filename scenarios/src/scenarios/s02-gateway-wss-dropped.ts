@@ -11,8 +11,9 @@ const API = 'https://api.multiclaw.test/healthz';
 
 /**
  * The gateway's own WSS is cut on the site link while a task runs. The task must go on locally
- * (through to its LLM call, which takes another path), and once the link is back every status
- * update must reach the cloud exactly once and in order, over a session with a new token. The
+ * (through to its LLM call, which takes another path) while the gateway retries with growing,
+ * jittered delays; the gateway is restarted during the outage, and once the link is back every
+ * status update must reach the cloud exactly once and in order, over a session with a new token. The
  * token of the earlier session is then shown refused once it has expired.
  */
 export default defineScenario({
@@ -30,8 +31,9 @@ export default defineScenario({
     const since = Date.now();
     const desktop = await ctx.useDesktop(HOST, alice, { workspaceId });
 
-    const { instanceId, earlyToken, firstJti } = await ctx.step(
-      'the gateway connects with the token from openclaw.json alone',
+    const { instanceId, earlyToken, firstJti } = await ctx.check(
+      ['NS-21', 'CS-18', 'CS-30', 'SO-07', 'NS-05', 'CS-32'],
+      'the gateway connects with the token from openclaw.json alone; only that token mints its session tokens',
       async () => {
         const file = join(lab.hostFiles(HOST).home, OPENCLAW_CONFIG_FILE);
         // openclaw.json is documented to hold the workspace token in plaintext, so reading it here
@@ -74,7 +76,7 @@ export default defineScenario({
       },
     );
 
-    await ctx.step('the desktop app disconnects: the gateway keeps its own WSS', async () => {
+    await ctx.check(['NS-19', 'NS-05'], 'the desktop app disconnects: the gateway keeps its own WSS', async () => {
       const before = ctx.events('cloud', { event: 'ws.opened', channel: 'gateway', instanceId }, since).at(-1);
       assert.ok(before, 'the cloud saw no gateway session of this instance');
       const off = Date.now();
@@ -111,7 +113,7 @@ export default defineScenario({
 
     const mark = Date.now();
     const fault = await ctx.fault(lab.linkFault('s1', 'down', { upstreams: ['api'] }));
-    const duringOutage = await ctx.step('link down: the WSS drops, the task goes on locally to the end', async () => {
+    const duringOutage = await ctx.check(['NS-25'], 'link down: the WSS drops, the task goes on locally to the end', async () => {
       const probe = await lab.httpsProbe(HOST, API, { timeoutMs: 1_500 });
       assert.equal(probe.ok, false, 'the cloud was still reachable from the site with the link down');
       await ctx.waitForLog(GATEWAY, { event: 'ws.closed' }, { since: mark, timeoutMs: 30_000 });
@@ -137,11 +139,40 @@ export default defineScenario({
       return local;
     });
 
+    await ctx.check(['NS-24'], 'during the outage the gateway retries with growing, jittered delays', async () => {
+      // The gateway announces each retry's delay. Full jitter under a doubling ceiling: the delays
+      // differ, and the last three of the first seven outweigh the first three (a fixed or
+      // unjittered retry loop fails either; a correct backoff fails the second about once in 3,000).
+      const retries = () =>
+        ctx
+          .events(GATEWAY, { event: 'ws.reconnect_scheduled' }, mark)
+          .filter((e) => e.reason === undefined)
+          .map((e) => Number(e.delayMs));
+      await ctx.until(async () => retries().length >= 7, 'seven reconnect attempts of the gateway during the outage', 60_000);
+      const delays = retries().slice(0, 7);
+      ctx.note('gateway.retry_delays', { delays });
+      assert.ok(new Set(delays).size > 1, `every retry waited the same ${delays[0]} ms: no jitter`);
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+      assert.ok(sum(delays.slice(4)) > sum(delays.slice(0, 3)), `the retry delays do not grow: ${JSON.stringify(delays)} ms`);
+    });
+
+    await ctx.step('the gateway restarts during the outage (the computer is rebooted)', async () => {
+      const before = await desktop.call('gatewayStatus');
+      assert.ok(before.outbox.pending > 0, 'no status was waiting for the cloud before the restart');
+      await lab.restart(GATEWAY);
+    });
+
     await ctx.heal(fault);
-    await ctx.step('after heal: a new session, every status stored once, in order', async () => {
+    const reconnectedAt = Date.now();
+    await ctx.step('the link is back', async () => {
       assert.equal((await lab.httpsProbe(HOST, API)).ok, true, 'the link did not come back after heal');
-      const welcome = await ctx.waitForLog(GATEWAY, { event: 'ws.welcome' }, { since: mark, timeoutMs: 60_000 });
-      ctx.metric('gateway reconnect after heal', welcome.receivedAt - mark, 'ms');
+    });
+    await ctx.check(['NS-24'], 'after heal the gateway reconnects by itself', async () => {
+      const welcome = await ctx.waitForLog(GATEWAY, { event: 'ws.welcome' }, { since: reconnectedAt, timeoutMs: 60_000 });
+      ctx.metric('gateway reconnect after heal', welcome.receivedAt - reconnectedAt, 'ms');
+      await ctx.waitForLog('cloud', { event: 'ws.opened', channel: 'gateway', instanceId }, { since: reconnectedAt });
+    });
+    await ctx.check(['NS-25'], 'every status recorded offline reaches the cloud once, in order', async () => {
       await ctx.until(
         async () => (await cloudStatuses(ctx, workspaceId, taskId, alice.bearer)).length >= duringOutage.statuses.length,
         'every status to reach the cloud',
@@ -163,7 +194,7 @@ export default defineScenario({
       assert.equal(pending.outbox.pending, 0, 'statuses are still waiting in the outbox');
     });
 
-    await ctx.step('the new session token is a different one', async () => {
+    await ctx.check(['NS-23', 'NS-24', 'SO-08', 'CS-32'], 'the new session token is a different one', async () => {
       const mints = ctx.events('cloud', { event: 'realtime.token_minted', channel: 'gateway', cid: instanceId }, since);
       const afterDrop = ctx.events('cloud', { event: 'realtime.token_minted', channel: 'gateway', cid: instanceId }, mark);
       assert.ok(afterDrop.length >= 1, 'the gateway did not mint a new WSS token to reconnect');
@@ -174,34 +205,38 @@ export default defineScenario({
       assert.equal(new Set(mints.map((m) => m.jti)).size, mints.length, 'two mints carried the same token id');
     });
 
-    await ctx.step('a token that already opened a session is refused', async () => {
-      // The harness's token from before the drop opens its one session (which replaces the
-      // gateway's connection: one per instance; the gateway comes back by itself)…
-      const now = Date.now();
-      const first = await ctx.tryRealtime('gateway', earlyToken);
-      assert.equal(first.accepted, true, `an unused, valid gateway token was refused (HTTP ${first.status})`);
-      await ctx.waitForLog(GATEWAY, { event: 'ws.welcome' }, { since: now, timeoutMs: 60_000 });
-      // …and can never open another, although it is still within its 4 h
-      const replay = await ctx.tryRealtime('gateway', earlyToken);
-      assert.deepEqual(
-        { accepted: replay.accepted, status: replay.status },
-        { accepted: false, status: 401 },
-        'a WSS token that had already opened a session was accepted again',
-      );
-      const moved = Date.now();
-      await lab.setClock('cloud', WSS_TOKEN_TTL_SECONDS.gateway + 60);
-      ctx.onCleanup(() => lab.setClock('cloud', 0));
-      const expired = await ctx.tryRealtime('gateway', earlyToken);
-      assert.deepEqual(
-        { accepted: expired.accepted, status: expired.status, code: expired.code },
-        { accepted: false, status: 401, code: 'token_expired' },
-        'the earlier session token was not refused after its 4 h',
-      );
-      // the live session's token expired too: the gateway renews it with the workspace token
-      await ctx.waitForLog(GATEWAY, { event: 'ws.closed', code: 4001 }, { since: moved, timeoutMs: 30_000 });
-      await ctx.waitForLog(GATEWAY, { event: 'ws.welcome' }, { since: moved, timeoutMs: 60_000 });
-      await lab.setClock('cloud', 0);
-    });
+    await ctx.check(
+      ['SO-08', 'CS-32', 'NS-23'],
+      'a token that already opened a session is refused, and so is an expired one',
+      async () => {
+        // The harness's token from before the drop opens its one session (which replaces the
+        // gateway's connection: one per instance; the gateway comes back by itself)…
+        const now = Date.now();
+        const first = await ctx.tryRealtime('gateway', earlyToken);
+        assert.equal(first.accepted, true, `an unused, valid gateway token was refused (HTTP ${first.status})`);
+        await ctx.waitForLog(GATEWAY, { event: 'ws.welcome' }, { since: now, timeoutMs: 60_000 });
+        // …and can never open another, although it is still within its 4 h
+        const replay = await ctx.tryRealtime('gateway', earlyToken);
+        assert.deepEqual(
+          { accepted: replay.accepted, status: replay.status },
+          { accepted: false, status: 401 },
+          'a WSS token that had already opened a session was accepted again',
+        );
+        const moved = Date.now();
+        await lab.setClock('cloud', WSS_TOKEN_TTL_SECONDS.gateway + 60);
+        ctx.onCleanup(() => lab.setClock('cloud', 0));
+        const expired = await ctx.tryRealtime('gateway', earlyToken);
+        assert.deepEqual(
+          { accepted: expired.accepted, status: expired.status, code: expired.code },
+          { accepted: false, status: 401, code: 'token_expired' },
+          'the earlier session token was not refused after its 4 h',
+        );
+        // the live session's token expired too: the gateway renews it with the workspace token
+        await ctx.waitForLog(GATEWAY, { event: 'ws.closed', code: 4001 }, { since: moved, timeoutMs: 30_000 });
+        await ctx.waitForLog(GATEWAY, { event: 'ws.welcome' }, { since: moved, timeoutMs: 60_000 });
+        await lab.setClock('cloud', 0);
+      },
+    );
   },
 });
 

@@ -62,21 +62,28 @@ export default defineScenario({
         'the task to record statuses during the outage',
       );
     });
-    await ctx.step('the cloud starts again: both clients come back by themselves, nothing lost', async () => {
-      const restartedAt = Date.now();
+    const restartedAt = await ctx.step('the cloud starts again', async () => {
+      const at = Date.now();
       await lab.restart('cloud');
       ctx.note('fault.healed', { fault: 'cloud process started again' });
       assert.equal((await lab.httpsProbe(HOST, API)).ok, true, 'the restarted cloud does not answer');
+      return at;
+    });
+    await ctx.check(['NS-17'], 'the desktop app comes back by itself with its bearer, no sign-in', async () => {
       const reconnected = await desktop.waitForEvent(
         { event: 'realtime.reconnected' },
         { since: desktopMark, timeoutMs: 60_000 },
       );
       ctx.metric('desktop reconnect after cloud restart', Number(reconnected.json?.downtimeMs), 'ms');
-      const welcome = await ctx.waitForLog(GATEWAY, { event: 'ws.welcome' }, { since: restartedAt, timeoutMs: 60_000 });
-      ctx.metric('gateway back after cloud restart', welcome.receivedAt - restartedAt, 'ms');
-      await allStatusesArrive(ctx, desktop, workspaceId, first, alice.bearer, since);
       assert.equal(ctx.events('cloud', { event: 'auth.signed_in' }, killedAt).length, 0, 'the desktop signed in again');
     });
+    await ctx.check(['NS-24'], 'the gateway comes back by itself', async () => {
+      const welcome = await ctx.waitForLog(GATEWAY, { event: 'ws.welcome' }, { since: restartedAt, timeoutMs: 60_000 });
+      ctx.metric('gateway back after cloud restart', welcome.receivedAt - restartedAt, 'ms');
+    });
+    await ctx.check(['NS-25'], 'every status recorded while the cloud was down reaches it once, in order', () =>
+      allStatusesArrive(ctx, desktop, workspaceId, first, alice.bearer, since),
+    );
 
     // --- the database is restarted ----------------------------------------------------------
     const second = await startTask(ctx, desktop, workspaceId, agentId, alice.bearer);
@@ -96,7 +103,7 @@ export default defineScenario({
       assert.equal(stored, undefined, 'the cloud served task statuses with its database down');
       ctx.metric('database outage observed', Date.now() - stoppedAt, 'ms');
     });
-    await ctx.step('the database starts again: the cloud and the clients recover, nothing lost', async () => {
+    await ctx.step('the database starts again and the cloud serves requests', async () => {
       await lab.restart('postgres');
       ctx.note('fault.healed', { fault: 'database started again' });
       await ctx.until(
@@ -104,12 +111,20 @@ export default defineScenario({
         'the cloud to serve requests again',
         60_000,
       );
-      await allStatusesArrive(ctx, desktop, workspaceId, second, alice.bearer, since);
-      const status = await desktop.call('status');
-      assert.deepEqual({ state: status.state, signedIn: status.signedIn }, { state: 'connected', signedIn: true });
-      const gw = await desktop.call('gatewayStatus');
-      assert.equal(gw.workspace.connected, true, 'the gateway is not connected after the database came back');
     });
+    await ctx.check(['NS-25'], 'every status recorded while the database was down reaches the cloud once, in order', () =>
+      allStatusesArrive(ctx, desktop, workspaceId, second, alice.bearer, since),
+    );
+    await ctx.check(
+      ['NS-17', 'NS-24'],
+      'the desktop app and the gateway are connected after the database came back',
+      async () => {
+        const status = await desktop.call('status');
+        assert.deepEqual({ state: status.state, signedIn: status.signedIn }, { state: 'connected', signedIn: true });
+        const gw = await desktop.call('gatewayStatus');
+        assert.equal(gw.workspace.connected, true, 'the gateway is not connected after the database came back');
+      },
+    );
   },
 });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { deriveInstanceKey, isSealed, keyFingerprint, routePath, routes, unseal } from '@multiclaw-lab/protocol';
+import { deriveInstanceKey, inviteAndAccept, isSealed, keyFingerprint, routePath, routes, unseal } from '@multiclaw-lab/protocol';
 import { defineScenario } from '../define.ts';
 import { CLOUD_DESKTOP, localGateway, readOpenclaw, runTask, type SyncedInstance, waitForSync } from './synced-instances.ts';
 
@@ -27,11 +27,7 @@ export default defineScenario({
     });
     const workspaceId = lab.workspaceId;
     const bob = await ctx.account('bob');
-    await ctx.api.request(routes.addMember, {
-      credential: ownerBearer,
-      params: { wid: workspaceId },
-      body: { email: bob.email, role: 'member' },
-    });
+    await inviteAndAccept(ctx.api, { ownerBearer, wid: workspaceId, member: bob });
     const desktop = await ctx.useDesktop('s1-d1', bob, { workspaceId });
     const instances: SyncedInstance[] = [localGateway('s1-d1'), CLOUD_DESKTOP];
     const oldKey = await ctx.apiKey('old');
@@ -81,15 +77,19 @@ export default defineScenario({
         body: { apiKey },
       });
 
-    await ctx.step('key set in the agent settings → every instance holds it as enc:', async () => {
-      const m = marks();
-      const view = await setKey(oldKey);
-      assert.equal(view.key.set, true, 'the agent view does not show a key after PUT');
-      assert.equal(view.key.fingerprint !== null, true, 'no fingerprint in the agent view');
-      await syncedTo(m, oldKey, 'the first key');
-    });
+    await ctx.check(
+      ['CS-14', 'CS-15', 'CS-10', 'CS-04', 'NS-39', 'NS-05'],
+      'key set in the agent settings → every instance holds it as enc:',
+      async () => {
+        const m = marks();
+        const view = await setKey(oldKey);
+        assert.equal(view.key.set, true, 'the agent view does not show a key after PUT');
+        assert.equal(view.key.fingerprint !== null, true, 'no fingerprint in the agent view');
+        await syncedTo(m, oldKey, 'the first key');
+      },
+    );
 
-    await ctx.step('a task decrypts the key in memory and calls the provider with it', async () => {
+    await ctx.check(['CS-11', 'NS-41'], 'a task decrypts the key in memory and calls the provider with it', async () => {
       const calls = (await lab.llmAdmin.calls()).length;
       const task = await runTask(ctx, desktop, 's1-d1', agentId, 'first call');
       assert.equal(task.state, 'completed', `the task ended ${task.state}`);
@@ -101,15 +101,19 @@ export default defineScenario({
     });
 
     const rotatedAt = Date.now();
-    await ctx.step('key rotated → the next sync carries the new key to every instance', async () => {
-      const m = marks();
-      const view = await setKey(newKey);
-      assert.equal(view.key.fingerprint !== null && view.key.set, true, 'the agent view shows no key after rotation');
-      await syncedTo(m, newKey, 'the rotated key');
-      ctx.metric('rotation to every instance synced', Date.now() - rotatedAt, 'ms');
-    });
+    await ctx.check(
+      ['CS-15', 'NS-44', 'NS-43', 'CS-14'],
+      'key rotated → the next sync carries the new key to every instance',
+      async () => {
+        const m = marks();
+        const view = await setKey(newKey);
+        assert.equal(view.key.fingerprint !== null && view.key.set, true, 'the agent view shows no key after rotation');
+        await syncedTo(m, newKey, 'the rotated key');
+        ctx.metric('rotation to every instance synced', Date.now() - rotatedAt, 'ms');
+      },
+    );
 
-    await ctx.step('from then on the provider sees only the new key', async () => {
+    await ctx.check(['NS-44', 'CS-11'], 'from then on the provider sees only the new key', async () => {
       const calls = (await lab.llmAdmin.calls()).length;
       for (const prompt of ['after rotation 1', 'after rotation 2']) {
         const task = await runTask(ctx, desktop, 's1-d1', agentId, prompt);
@@ -126,7 +130,8 @@ export default defineScenario({
       );
     });
 
-    await ctx.step(
+    await ctx.check(
+      ['NS-43', 'NS-44', 'CS-15'],
       'provider changed in the agent settings (new provider, model, key) → next sync; the next task uses them',
       async () => {
         const change = { provider: 'lab-llm-switched', model: 'lab-model-2' };
@@ -162,25 +167,33 @@ export default defineScenario({
       },
     );
 
-    await ctx.step('key removed → no instance keeps an enc: copy; the cloud no longer has it', async () => {
-      const before = await Promise.all(instances.map((i) => readOpenclaw(ctx, i)));
-      const copies = before.map((b) => b.config.agents.find((a) => a.id === agentId)?.apiKey);
-      const m = marks();
-      const view = await ctx.api.request(routes.removeAgentKey, {
-        credential: ownerBearer,
-        params: { wid: workspaceId, aid: agentId },
-      });
-      assert.deepEqual(view.key, { set: false, fingerprint: null, updatedAt: view.key.updatedAt }, 'the agent still shows a key');
-      await syncedTo(m, null, 'the removal');
-      for (const [i, instance] of instances.entries()) {
-        const { text } = await readOpenclaw(ctx, instance);
-        assert.equal(text.includes(copies[i]!), false, `${instance.service} still holds its old enc: copy`);
-      }
-      const listed = await ctx.api.request(routes.listAgents, { credential: bob.bearer, params: { wid: workspaceId } });
-      assert.equal(listed.agents.find((a) => a.id === agentId)?.key.set, false, 'a member still sees a key set');
-    });
+    await ctx.check(
+      ['CS-16', 'CS-03', 'CS-04', 'CS-14'],
+      'key removed → no instance keeps an enc: copy; the cloud no longer has it',
+      async () => {
+        const before = await Promise.all(instances.map((i) => readOpenclaw(ctx, i)));
+        const copies = before.map((b) => b.config.agents.find((a) => a.id === agentId)?.apiKey);
+        const m = marks();
+        const view = await ctx.api.request(routes.removeAgentKey, {
+          credential: ownerBearer,
+          params: { wid: workspaceId, aid: agentId },
+        });
+        assert.deepEqual(
+          view.key,
+          { set: false, fingerprint: null, updatedAt: view.key.updatedAt },
+          'the agent still shows a key',
+        );
+        await syncedTo(m, null, 'the removal');
+        for (const [i, instance] of instances.entries()) {
+          const { text } = await readOpenclaw(ctx, instance);
+          assert.equal(text.includes(copies[i]!), false, `${instance.service} still holds its old enc: copy`);
+        }
+        const listed = await ctx.api.request(routes.listAgents, { credential: bob.bearer, params: { wid: workspaceId } });
+        assert.equal(listed.agents.find((a) => a.id === agentId)?.key.set, false, 'a member still sees a key set');
+      },
+    );
 
-    await ctx.step('a task after removal cannot call the provider', async () => {
+    await ctx.check(['CS-16', 'CS-03'], 'a task after removal cannot call the provider', async () => {
       const calls = (await lab.llmAdmin.calls()).length;
       const task = await runTask(ctx, desktop, 's1-d1', agentId, 'after removal');
       assert.equal(task.state, 'failed', `a task without a key ended ${task.state}`);

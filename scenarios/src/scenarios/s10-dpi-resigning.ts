@@ -72,45 +72,53 @@ export default defineScenario({
       assert.match(probe.error ?? '', CERT_ERROR, `the probe failed, but not on the certificate: ${probe.error}`);
     });
 
-    await ctx.step('the desktop: HTTPS fails closed with a certificate error, the WSS does not come back', async () => {
-      // a fresh app process: connections it pooled before the DPI box arrived do not count
-      await lab.restart(`${HOST}-desktop`);
-      desktop = lab.desktop(HOST);
-      const mark = desktop.mark();
-      const refused = await desktop.call('me').then(
-        () => undefined,
-        (err: Error) => err,
-      );
-      assert.ok(refused, 'an HTTPS call of the app succeeded through the untrusted DPI box');
-      assert.match(refused.message, CERT_ERROR, `the app's HTTPS call failed, but not on the certificate: ${refused.message}`);
-      // The restarted app, still signed in, opens its WSS by itself: its first attempt's outcome
-      // is the evidence. A `connect` command would only answer at a welcome that cannot come.
-      const failed = await desktop.waitForEvent({ event: 'realtime.token_failed' }, { since: mark, timeoutMs: 30_000 });
-      assert.match(
-        JSON.stringify(failed.json),
-        CERT_ERROR,
-        `the WSS token mint failed, but not on the certificate: ${JSON.stringify(failed.json)}`,
-      );
-      ctx.note('desktop.realtime_failed', { attempt: failed.json?.attempt });
-      assert.equal(desktop.events({ event: 'realtime.connected' }, mark).length, 0, 'the WSS connected through the DPI box');
-    });
+    await ctx.check(
+      ['NS-59', 'NS-61'],
+      'the desktop: HTTPS fails closed with a certificate error, the WSS does not come back',
+      async () => {
+        // a fresh app process: connections it pooled before the DPI box arrived do not count
+        await lab.restart(`${HOST}-desktop`);
+        desktop = lab.desktop(HOST);
+        const mark = desktop.mark();
+        const refused = await desktop.call('me').then(
+          () => undefined,
+          (err: Error) => err,
+        );
+        assert.ok(refused, 'an HTTPS call of the app succeeded through the untrusted DPI box');
+        assert.match(refused.message, CERT_ERROR, `the app's HTTPS call failed, but not on the certificate: ${refused.message}`);
+        // The restarted app, still signed in, opens its WSS by itself: its first attempt's outcome
+        // is the evidence. A `connect` command would only answer at a welcome that cannot come.
+        const failed = await desktop.waitForEvent({ event: 'realtime.token_failed' }, { since: mark, timeoutMs: 30_000 });
+        assert.match(
+          JSON.stringify(failed.json),
+          CERT_ERROR,
+          `the WSS token mint failed, but not on the certificate: ${JSON.stringify(failed.json)}`,
+        );
+        ctx.note('desktop.realtime_failed', { attempt: failed.json?.attempt });
+        assert.equal(desktop.events({ event: 'realtime.connected' }, mark).length, 0, 'the WSS connected through the DPI box');
+      },
+    );
 
-    await ctx.step("the gateway's cloud link (HTTPS token, then WSS) fails closed with a certificate error", async () => {
-      const gateway = (await lab.restart(`${HOST}-gateway`)).handle;
-      const failed = await gateway.waitForLog({ event: 'token.mint_failed' }, 30_000);
-      assert.match(
-        JSON.stringify(failed.json),
-        CERT_ERROR,
-        `the gateway failed, but not on the certificate: ${JSON.stringify(failed.json)}`,
-      );
-      assert.equal(
-        gateway.lines.some((l) => l.json?.event === 'ws.welcome'),
-        false,
-        'the gateway reached the cloud through the DPI box',
-      );
-    });
+    await ctx.check(
+      ['NS-59', 'NS-61'],
+      "the gateway's cloud link (HTTPS token, then WSS) fails closed with a certificate error",
+      async () => {
+        const gateway = (await lab.restart(`${HOST}-gateway`)).handle;
+        const failed = await gateway.waitForLog({ event: 'token.mint_failed' }, 30_000);
+        assert.match(
+          JSON.stringify(failed.json),
+          CERT_ERROR,
+          `the gateway failed, but not on the certificate: ${JSON.stringify(failed.json)}`,
+        );
+        assert.equal(
+          gateway.lines.some((l) => l.json?.event === 'ws.welcome'),
+          false,
+          'the gateway reached the cloud through the DPI box',
+        );
+      },
+    );
 
-    await ctx.step('no credential reached the DPI box in plaintext', async () => {
+    await ctx.check(['NS-61'], 'no credential reached the DPI box in plaintext', async () => {
       const events = untrusted.events();
       const refusals = events.filter(
         (e) => e.event === 'mitm.tls_failed' && e.side === 'client' && e.sni === 'api.multiclaw.test',
@@ -140,17 +148,23 @@ export default defineScenario({
       // the trust store is put back by the fault's heal; the apps must read it again
       if (!restored) await lab.restartSiteApps('s1');
     });
-    await ctx.step('the DPI CA in the host trust store, apps restarted: desktop and gateway work through it', async () => {
+    await ctx.step('the DPI CA is in the host trust store; the apps restart to read it', async () => {
       const probe = await lab.httpsProbe(HOST, API);
       assert.equal(probe.ok, true, `the host does not trust the DPI CA: ${probe.error}`);
       await lab.restartSiteApps('s1');
-      desktop = lab.desktop(HOST);
-      await waitConnected(ctx, desktop, 0, 0);
-      const task = await runTask(ctx, desktop, HOST, agentId, 'through the DPI box');
-      assert.equal(task.state, 'completed', `a task through the trusted DPI box ended ${task.state}`);
     });
+    await ctx.check(
+      ['NS-59', 'NS-60'],
+      'with the DPI CA in the OS trust store, desktop and gateway work through it',
+      async () => {
+        desktop = lab.desktop(HOST);
+        await waitConnected(ctx, desktop, 0, 0);
+        const task = await runTask(ctx, desktop, HOST, agentId, 'through the DPI box');
+        assert.equal(task.state, 'completed', `a task through the trusted DPI box ended ${task.state}`);
+      },
+    );
 
-    await ctx.step('the DPI box really inspected it: no pinning, the OS trust store decides', async () => {
+    await ctx.check(['NS-60', 'NS-59'], 'the DPI box really inspected it: no pinning, the OS trust store decides', async () => {
       const events = trusted.events();
       const inspected = events.filter((e) => e.event === 'mitm.request' && e.host === 'api.multiclaw.test');
       assert.ok(inspected.length > 0, 'the DPI box read no request to the cloud: the traffic was not intercepted');
@@ -170,7 +184,7 @@ export default defineScenario({
 
     // --- MultiClaw names excluded from DPI ---------------------------------------------------------
     const excluded: DpiFault = await ctx.fault(enableDpi(lab, 's1', 'excluded'));
-    await ctx.step('MultiClaw names excluded from DPI: desktop and gateway connect, uninspected', async () => {
+    await ctx.check(['NS-62'], 'MultiClaw names excluded from DPI: desktop and gateway connect, uninspected', async () => {
       const mark = desktop.mark();
       await desktop.call('disconnect');
       await desktop.call('connect');

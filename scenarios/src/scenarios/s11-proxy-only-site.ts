@@ -42,6 +42,8 @@ export default defineScenario({
       assert.equal(viaProxy.ok, true, `the request through squid failed: ${viaProxy.error}`);
     });
 
+    // what a person sets, and nothing else: the harness's own sanity check, not a verdict (the
+    // verdict is that the apps then work with direct egress blocked, and squid saw their tunnels)
     await ctx.step('the site apps restarted with only HTTP_PROXY / HTTPS_PROXY / NO_PROXY set', async () => {
       await lab.restartSiteApps('s1', { HTTP_PROXY: proxy.proxyUrl, HTTPS_PROXY: proxy.proxyUrl, NO_PROXY });
       for (const id of [`${HOST}-gateway`, `${HOST}-desktop`]) {
@@ -52,34 +54,42 @@ export default defineScenario({
     });
 
     const started = Date.now();
-    const desktop = await ctx.step('sign-in, the WSS and the gateway link, through squid', () =>
-      ctx.useDesktop(HOST, alice, { workspaceId }),
+    const desktop = await ctx.check(
+      ['NS-63', 'NS-64'],
+      'with direct egress blocked and only the proxy variables set: sign-in, the WSS and the gateway link work',
+      () => ctx.useDesktop(HOST, alice, { workspaceId }),
     );
     ctx.metric('sign-in to gateway linked through the proxy', Date.now() - started, 'ms');
 
-    await ctx.step('a gateway task calls the LLM provider through squid', async () => {
+    await ctx.check(['NS-63', 'NS-64'], "a gateway task's LLM call works with direct egress blocked", async () => {
       const task = await runTask(ctx, desktop, HOST, agentId, 'hello through the proxy');
       assert.equal(task.state, 'completed', `the task ended ${task.state}`);
     });
 
-    await ctx.step("squid's access log shows the apps' CONNECT tunnels", async () => {
-      // squid logs a tunnel when it ends: put the apps back without the proxy, which closes them
+    await ctx.step('the apps restart without proxy variables, which ends their tunnels', async () => {
+      // squid logs a tunnel when it ends
       await lab.restartSiteApps('s1', WITHOUT_PROXY);
       restored = true;
-      const client = addressOf(lab.topology, HOST);
-      for (const name of ['api.multiclaw.test:443', 'api.llm.test:443']) {
-        const entry = await proxy.squid.waitForAccess(
-          (e) => e.method === 'CONNECT' && e.client === client && e.url === name && e.status === 200,
-          30_000,
-        );
-        ctx.note('squid.tunnel', { ...entry });
-      }
-      const log = await proxy.squid.accessLog();
-      const fromHost = log.filter((e) => e.client === client);
-      const notConnect = fromHost.filter((e) => e.method !== 'CONNECT');
-      assert.deepEqual(notConnect, [], 'the apps sent plain HTTP through the proxy instead of tunnelling TLS');
-      ctx.metric('CONNECT tunnels from the desktop host', fromHost.length, 'tunnels');
     });
+    await ctx.check(
+      ['NS-63'],
+      "squid's access log shows the apps' CONNECT tunnels to the cloud and the LLM provider",
+      async () => {
+        const client = addressOf(lab.topology, HOST);
+        for (const name of ['api.multiclaw.test:443', 'api.llm.test:443']) {
+          const entry = await proxy.squid.waitForAccess(
+            (e) => e.method === 'CONNECT' && e.client === client && e.url === name && e.status === 200,
+            30_000,
+          );
+          ctx.note('squid.tunnel', { ...entry });
+        }
+        const log = await proxy.squid.accessLog();
+        const fromHost = log.filter((e) => e.client === client);
+        const notConnect = fromHost.filter((e) => e.method !== 'CONNECT');
+        assert.deepEqual(notConnect, [], 'the apps sent plain HTTP through the proxy instead of tunnelling TLS');
+        ctx.metric('CONNECT tunnels from the desktop host', fromHost.length, 'tunnels');
+      },
+    );
 
     await ctx.heal(proxy);
     await ctx.step('direct egress back: the apps, now without proxy variables, reconnect', async () => {

@@ -63,27 +63,31 @@ export default defineScenario({
     };
 
     const first = await readLocalApi();
-    await ctx.step('missing or wrong session token → 401 on every endpoint (curl inside the host)', async () => {
-      const wrong = {
-        none: undefined,
-        'random bearer': `Bearer ${randomBytes(32).toString('base64url')}`,
-        'cloud bearer of the user': `Bearer ${alice.bearer}`,
-        'Basic scheme': `Basic ${Buffer.from('user:pass').toString('base64')}`,
-        'empty bearer': 'Bearer ',
-      };
-      for (const e of ENDPOINTS) {
-        for (const [label, header] of Object.entries(wrong)) {
-          const status = await curl(first.url, e, header);
-          assert.equal(status, 401, `${e.method} ${e.path} with ${label}: expected 401, got ${status}`);
+    await ctx.check(
+      ['NS-28', 'NS-29', 'NS-06', 'NS-02', 'NS-30'],
+      'missing or wrong session token → 401 on every endpoint; the token opens it over plain HTTP (curl inside the host)',
+      async () => {
+        const wrong = {
+          none: undefined,
+          'random bearer': `Bearer ${randomBytes(32).toString('base64url')}`,
+          'cloud bearer of the user': `Bearer ${alice.bearer}`,
+          'Basic scheme': `Basic ${Buffer.from('user:pass').toString('base64')}`,
+          'empty bearer': 'Bearer ',
+        };
+        for (const e of ENDPOINTS) {
+          for (const [label, header] of Object.entries(wrong)) {
+            const status = await curl(first.url, e, header);
+            assert.equal(status, 401, `${e.method} ${e.path} with ${label}: expected 401, got ${status}`);
+          }
         }
-      }
-      const ok = await curl(first.url, ENDPOINTS[0]!, `Bearer ${first.token}`);
-      assert.equal(ok, 200, `GET /v1/status with the session token over plain HTTP: expected 200, got ${ok}`);
-    });
+        const ok = await curl(first.url, ENDPOINTS[0]!, `Bearer ${first.token}`);
+        assert.equal(ok, 200, `GET /v1/status with the session token over plain HTTP: expected 200, got ${ok}`);
+      },
+    );
 
-    await ctx.step('the session token never leaves the host while the app uses its gateway (captures)', async () => {
-      const hostCap = await ctx.capture(HOST, 'eth0');
-      const lanCap = await ctx.capture(site.router, 'lan');
+    const hostCap = await ctx.capture(HOST, 'eth0');
+    const lanCap = await ctx.capture(site.router, 'lan');
+    await ctx.step('the app uses its gateway (a task, conversations, status) while the host and LAN are captured', async () => {
       const gateway = lab.service(`${HOST}-gateway`).handle;
       await waitForAgent(desktop, agentId);
       const { taskId, conversationId } = await desktop.call('startTask', {
@@ -101,19 +105,27 @@ export default defineScenario({
       await desktop.call('gatewayStatus');
       const used = ctx.events(`${HOST}-gateway`, { event: 'api.unauthenticated' }).length;
       ctx.metric('local API requests refused (401) so far', used, 'requests');
-      for (const [cap, where] of [
-        [hostCap, `${HOST} eth0`],
-        [lanCap, `${site.router} LAN`],
-      ] as const) {
-        const file = await cap.stopAndAttach(`${where} while the app used its gateway`);
-        assert.ok((await readPcap(file)).length > 0, `the capture on ${where} is empty: it proves nothing`);
-        assert.equal(await pcapContains(file, first.token), false, `the session token appeared on ${where}`);
-      }
     });
+    await ctx.check(
+      ['NS-29', 'NS-06'],
+      'the session token never leaves the host while the app uses its gateway (captures)',
+      async () => {
+        for (const [cap, where] of [
+          [hostCap, `${HOST} eth0`],
+          [lanCap, `${site.router} LAN`],
+        ] as const) {
+          const file = await cap.stopAndAttach(`${where} while the app used its gateway`);
+          assert.ok((await readPcap(file)).length > 0, `the capture on ${where} is empty: it proves nothing`);
+          assert.equal(await pcapContains(file, first.token), false, `the session token appeared on ${where}`);
+        }
+      },
+    );
 
-    await ctx.step('a gateway restart makes a new session token; the old one is refused', async () => {
+    await ctx.step('the gateway restarts and is back on the cloud', async () => {
       await lab.restart(`${HOST}-gateway`);
       await lab.service(`${HOST}-gateway`).handle.waitForLog({ event: 'ws.welcome' }, 60_000);
+    });
+    await ctx.check(['NS-28'], 'a gateway restart makes a new session token; the old one is refused', async () => {
       const second = await readLocalApi();
       assert.notEqual(second.token, first.token, 'the restarted gateway kept the old session token');
       // the old token is gone from disk now, so the canary scan may look for it everywhere
@@ -126,7 +138,7 @@ export default defineScenario({
       assert.equal(status.workspace.connected, true, 'the app could not use the restarted gateway');
     });
 
-    await ctx.step('not linked to a workspace: a conversation stays on the machine', async () => {
+    const unlinked = await ctx.step('the gateway is unlinked and the app offline; a conversation runs', async () => {
       const gateway = lab.service(`${HOST}-gateway`).handle;
       await desktop.call('unlinkGateway');
       await gateway.waitForLog({ event: 'workspace.unlinked' }, 30_000);
@@ -146,6 +158,10 @@ export default defineScenario({
         (l) => l.json?.event === 'task.status' && l.json.taskId === taskId && TERMINAL.has(String(l.json.state)),
         60_000,
       );
+      return { cap, phrase, conversationId };
+    });
+    await ctx.check(['SO-23', 'SO-35'], 'not linked to a workspace: the conversation stays on the machine', async () => {
+      const { cap, phrase, conversationId } = unlinked;
       const onDisk = Conversation.parse(
         JSON.parse(await readFile(join(home, '.openclaw', 'conversations', `${conversationId}.json`), 'utf8')),
       );

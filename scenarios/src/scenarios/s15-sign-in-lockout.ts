@@ -37,7 +37,7 @@ export default defineScenario({
     const signIn = (password: string) => api.raw('POST', '/v1/auth/sign-in', { body: { email: bob.email, password } });
     ctx.onCleanup(() => lab.setClock('cloud', 0));
 
-    await ctx.step(`${policy.maxFailures} wrong passwords lock the account`, async () => {
+    await ctx.check(['SO-13'], `${policy.maxFailures} wrong passwords lock the account`, async () => {
       for (let i = 1; i < policy.maxFailures; i++) {
         const r = await signIn(wrong);
         assert.equal(r.status, 401, `wrong password #${i}: expected 401 invalid_credentials, got ${r.status}`);
@@ -54,36 +54,42 @@ export default defineScenario({
       assert.equal(locked.length, 1, 'the cloud logged the lock more than once');
     });
 
-    await ctx.step('while locked, the right password is refused — by the API and in the desktop app', async () => {
-      const r = await signIn(bob.password);
-      assert.equal(r.status, 423, `right password while locked: expected 423, got ${r.status}`);
-      const body = r.body as { error?: { code?: string; retryAfterSeconds?: number } };
-      assert.equal(body.error?.code, 'account_locked');
-      ctx.metric('retry-after given while locked', Number(body.error?.retryAfterSeconds), 's');
-      const desktop = lab.desktop(HOST);
-      const status = await desktop.call('status');
-      if (status.signedIn) await desktop.call('signOut');
-      const refused = await desktop.call('signIn', { email: bob.email, password: bob.password }).then(
-        () => undefined,
-        (err: unknown) => err,
-      );
-      assert.ok(refused instanceof DesktopCommandError, 'the desktop app signed in to a locked account');
-      assert.equal(refused.remoteCode, 'account_locked', `the app reported ${refused.remoteCode}`);
-      assert.equal((await desktop.call('status')).signedIn, false);
-      // the existing session is not what the lockout is about: the bearer bob already has still works
-      assert.equal((await api.raw('GET', '/v1/me', { credential: bob.bearer })).status, 200);
-    });
+    await ctx.check(
+      ['SO-13', 'SO-11'],
+      'while locked, the right password is refused — by the cloud, for the API and the desktop app',
+      async () => {
+        const r = await signIn(bob.password);
+        assert.equal(r.status, 423, `right password while locked: expected 423, got ${r.status}`);
+        const body = r.body as { error?: { code?: string; retryAfterSeconds?: number } };
+        assert.equal(body.error?.code, 'account_locked');
+        ctx.metric('retry-after given while locked', Number(body.error?.retryAfterSeconds), 's');
+        const desktop = lab.desktop(HOST);
+        const status = await desktop.call('status');
+        if (status.signedIn) await desktop.call('signOut');
+        const refused = await desktop.call('signIn', { email: bob.email, password: bob.password }).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        assert.ok(refused instanceof DesktopCommandError, 'the desktop app signed in to a locked account');
+        assert.equal(refused.remoteCode, 'account_locked', `the app reported ${refused.remoteCode}`);
+        assert.equal((await desktop.call('status')).signedIn, false);
+        // the existing session is not what the lockout is about: the bearer bob already has still works
+        assert.equal((await api.raw('GET', '/v1/me', { credential: bob.bearer })).status, 200);
+      },
+    );
 
-    await ctx.step('a minute before the lockout ends it still holds', async () => {
+    await ctx.step('the cloud clock moves to a minute before the lockout ends', async () => {
       await lab.setClock('cloud', policy.lockSeconds - 60);
       const moved = (await lab.hostNow('cloud')) - Date.now();
       assert.ok(moved > (policy.lockSeconds - 120) * 1000, `the cloud clock did not move (${moved} ms)`);
+    });
+    await ctx.check(['SO-13'], 'a minute before the lockout ends it still holds', async () => {
       const r = await signIn(bob.password);
       assert.equal(r.status, 423, `right password ${policy.lockSeconds - 60} s later: expected 423, got ${r.status}`);
     });
 
-    await ctx.step('after the lockout the right password works again, in the API and the app', async () => {
-      await lab.setClock('cloud', policy.lockSeconds + 60);
+    await ctx.step('the cloud clock moves past the end of the lockout', () => lab.setClock('cloud', policy.lockSeconds + 60));
+    await ctx.check(['SO-13', 'SO-11'], 'after the lockout the right password works again, in the API and the app', async () => {
       const r = await signIn(bob.password);
       assert.equal(r.status, 200, `right password after the lockout: expected 200, got ${r.status}`);
       const desktop = lab.desktop(HOST);
@@ -92,28 +98,32 @@ export default defineScenario({
       await desktop.call('signOut');
     });
 
-    await ctx.step('the passwords are nowhere in plaintext: database (bcrypt only), cloud logs, desktop profile', async () => {
-      const dir = await mkdtemp(join(tmpdir(), 's15-'));
-      try {
-        const file = join(dir, 'db.sql');
-        assert.equal(await dumpDatabase(lab, file), true, 'the database could not be dumped');
-        const dump = await readFile(file, 'utf8');
-        for (const pw of [bob.password, wrong]) assert.ok(!dump.includes(pw), 'a password is in the database in plaintext');
-        assert.match(dump, /\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}/, 'no bcrypt hash in the database');
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-      const cloudLines = lab.history.filter((s) => s.def.host === 'cloud').flatMap((s) => s.handle.lines);
-      const desktopLines = lab.history.filter((s) => s.def.host === HOST).flatMap((s) => s.handle.lines);
-      for (const l of [...cloudLines, ...desktopLines]) {
-        assert.ok(!l.text.includes(bob.password) && !l.text.includes(wrong), 'a password appears in a log line');
-      }
-      const profile = join(lab.hostFiles(HOST).home, '.multiclaw-desktop');
-      for (const e of await readdir(profile, { recursive: true, withFileTypes: true })) {
-        if (!e.isFile()) continue;
-        const text = await readFile(join(e.parentPath, e.name), 'utf8');
-        assert.ok(!text.includes(bob.password), `the password is in the desktop profile (${e.name})`);
-      }
-    });
+    await ctx.check(
+      ['CS-42'],
+      'the passwords are nowhere in plaintext: database (bcrypt only), cloud logs, desktop profile',
+      async () => {
+        const dir = await mkdtemp(join(tmpdir(), 's15-'));
+        try {
+          const file = join(dir, 'db.sql');
+          assert.equal(await dumpDatabase(lab, file), true, 'the database could not be dumped');
+          const dump = await readFile(file, 'utf8');
+          for (const pw of [bob.password, wrong]) assert.ok(!dump.includes(pw), 'a password is in the database in plaintext');
+          assert.match(dump, /\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}/, 'no bcrypt hash in the database');
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+        const cloudLines = lab.history.filter((s) => s.def.host === 'cloud').flatMap((s) => s.handle.lines);
+        const desktopLines = lab.history.filter((s) => s.def.host === HOST).flatMap((s) => s.handle.lines);
+        for (const l of [...cloudLines, ...desktopLines]) {
+          assert.ok(!l.text.includes(bob.password) && !l.text.includes(wrong), 'a password appears in a log line');
+        }
+        const profile = join(lab.hostFiles(HOST).home, '.multiclaw-desktop');
+        for (const e of await readdir(profile, { recursive: true, withFileTypes: true })) {
+          if (!e.isFile()) continue;
+          const text = await readFile(join(e.parentPath, e.name), 'utf8');
+          assert.ok(!text.includes(bob.password), `the password is in the desktop profile (${e.name})`);
+        }
+      },
+    );
   },
 });

@@ -39,9 +39,11 @@ export default defineScenario({
       { variant: 'wrong-key', code: 'key_mismatch' },
     ] as const;
     for (const [i, { variant, code }] of refusals.entries()) {
-      await ctx.step(`${variant} release → refused (${code}), nothing installed`, async () => {
-        const version = next(i + 1);
-        await lab.cdnAdmin.publish({ channel: 'stable', version, variant });
+      const version = next(i + 1);
+      await ctx.step(`a ${variant} release ${version} is published`, () =>
+        lab.cdnAdmin.publish({ channel: 'stable', version, variant }),
+      );
+      await ctx.check(['SO-38'], `the updater refuses a ${variant} release (${code}) and installs nothing`, async () => {
         const mark = desktop.mark();
         const result = await desktop.call('checkForUpdate');
         assert.equal(result.status, 'rejected', `a ${variant} release was ${result.status}`);
@@ -52,9 +54,11 @@ export default defineScenario({
       });
     }
 
-    await ctx.step('validly signed release → installed and current', async () => {
-      const version = next(refusals.length + 1);
-      const release = await lab.cdnAdmin.publish({ channel: 'stable', version, variant: 'valid' });
+    const version = next(refusals.length + 1);
+    const release = await ctx.step(`a release ${version} validly signed with the published key`, () =>
+      lab.cdnAdmin.publish({ channel: 'stable', version, variant: 'valid' }),
+    );
+    await ctx.check(['SO-37', 'SO-38'], 'a release with a valid minisign signature is installed and current', async () => {
       const mark = desktop.mark();
       const result = await desktop.call('checkForUpdate');
       assert.equal(result.status, 'installed', `a valid release was ${result.status}: ${JSON.stringify(result)}`);

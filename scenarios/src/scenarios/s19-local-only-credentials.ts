@@ -79,33 +79,42 @@ export default defineScenario({
       }));
     });
 
-    await ctx.step('a task with the local-only agent reaches the provider with the plaintext key', async () => {
+    await ctx.check(['DE-17'], 'a task with the local-only agent reaches the provider with the key as typed', async () => {
       await expectOneCall(ctx, localKey, 'lab-model-1', () => runTask(ctx, desktop, HOST, LOCAL_AGENT_ID, 'local only, first'));
     });
 
-    await ctx.step('a model edited by hand in openclaw.json is what the next task uses', async () => {
+    await ctx.step('the user edits the model of the local agent in openclaw.json by hand', async () => {
       await editConfigByHand(ctx, configFile, (c) => ({
         ...c,
         agents: c.agents.map((a) => (a.id === LOCAL_AGENT_ID ? { ...a, model: HAND_EDITED_MODEL } : a)),
       }));
+    });
+
+    await ctx.check(['DE-17'], 'a model edited by hand in openclaw.json is what the next task uses', async () => {
       await expectOneCall(ctx, localKey, HAND_EDITED_MODEL, () =>
         runTask(ctx, desktop, HOST, LOCAL_AGENT_ID, 'local only, after the hand edit'),
       );
     });
 
-    await ctx.step(
-      'signed in and linked to a workspace: config syncs; the local agent and its key stay on the host',
+    const synced = await ctx.step('signed in and linked to a workspace: the workspace agent syncs down', async () => {
+      const before = (await stat(configFile)).mtimeMs;
+      await ctx.useDesktop(HOST, alice, { workspaceId });
+      const { config } = await waitForSync(
+        ctx,
+        localGateway(HOST),
+        0,
+        (c) => c.workspace?.workspaceId === workspaceId && c.agents.some((a) => a.id === cloudAgentId && a.apiKey !== null),
+        'the workspace agent',
+      );
+      assert.ok((await stat(configFile)).mtimeMs > before, 'the gateway did not rewrite openclaw.json when syncing');
+      return config;
+    });
+
+    await ctx.check(
+      ['DE-17'],
+      'after the sync the local agent and its key are in openclaw.json as the user wrote them, and still work',
       async () => {
-        const before = (await stat(configFile)).mtimeMs;
-        await ctx.useDesktop(HOST, alice, { workspaceId });
-        const { config } = await waitForSync(
-          ctx,
-          localGateway(HOST),
-          0,
-          (c) => c.workspace?.workspaceId === workspaceId && c.agents.some((a) => a.id === cloudAgentId && a.apiKey !== null),
-          'the workspace agent',
-        );
-        assert.ok((await stat(configFile)).mtimeMs > before, 'the gateway did not rewrite openclaw.json when syncing');
+        const config = synced;
         const local = config.agents.find((a) => a.id === LOCAL_AGENT_ID);
         assert.equal(local?.apiKey, localKey, 'the sync dropped or changed the local-only agent');
         // the key is used while linked too, and still goes to the provider only
@@ -115,48 +124,59 @@ export default defineScenario({
       },
     );
 
-    await ctx.step('every file the gateway wrote is plain JSON; the only sealed values are the synced enc: keys', async () => {
-      const text = await readFile(configFile, 'utf8');
-      const config = OpenclawConfig.parse(JSON.parse(text));
-      assert.equal(config.agents.find((a) => a.id === LOCAL_AGENT_ID)?.model, HAND_EDITED_MODEL, 'the hand edit was lost');
-      for (const a of config.agents) {
-        if (a.apiKey === null) continue;
-        if (a.id === LOCAL_AGENT_ID) assert.equal(a.apiKey, localKey, 'the local key is not kept as the user wrote it');
-        else assert.ok(isSealed(a.apiKey), `agent ${a.id}: a synced key that is not enc:`);
-      }
-      const entries = await readdir(join(home, OPENCLAW_DIR), { recursive: true, withFileTypes: true });
-      let files = 0;
-      // an atomic write's temporary file (`.<name>.<hex>.tmp`) is transient and may be partial: skipped
-      for (const e of entries.filter((x) => x.isFile() && !/^\..+\.[0-9a-f]+\.tmp$/.test(x.name))) {
-        const path = join(e.parentPath, e.name);
-        const body = await readFile(path, 'utf8');
-        const docs = path.endsWith('.jsonl') ? body.split('\n').filter((l) => l.trim()) : [body];
-        for (const d of docs) assert.doesNotThrow(() => JSON.parse(d), `${path} is not plain JSON`);
-        files++;
-      }
-      ctx.metric(`plain JSON files under ~/.openclaw on ${HOST}`, files, 'files');
+    await ctx.check(
+      ['DE-17'],
+      'every file the gateway wrote is plain JSON; the only sealed values are the synced enc: keys',
+      async () => {
+        const text = await readFile(configFile, 'utf8');
+        const config = OpenclawConfig.parse(JSON.parse(text));
+        assert.equal(config.agents.find((a) => a.id === LOCAL_AGENT_ID)?.model, HAND_EDITED_MODEL, 'the hand edit was lost');
+        for (const a of config.agents) {
+          if (a.apiKey === null) continue;
+          if (a.id === LOCAL_AGENT_ID) assert.equal(a.apiKey, localKey, 'the local key is not kept as the user wrote it');
+          else assert.ok(isSealed(a.apiKey), `agent ${a.id}: a synced key that is not enc:`);
+        }
+        const entries = await readdir(join(home, OPENCLAW_DIR), { recursive: true, withFileTypes: true });
+        let files = 0;
+        // an atomic write's temporary file (`.<name>.<hex>.tmp`) is transient and may be partial: skipped
+        for (const e of entries.filter((x) => x.isFile() && !/^\..+\.[0-9a-f]+\.tmp$/.test(x.name))) {
+          const path = join(e.parentPath, e.name);
+          const body = await readFile(path, 'utf8');
+          const docs = path.endsWith('.jsonl') ? body.split('\n').filter((l) => l.trim()) : [body];
+          for (const d of docs) assert.doesNotThrow(() => JSON.parse(d), `${path} is not plain JSON`);
+          files++;
+        }
+        ctx.metric(`plain JSON files under ~/.openclaw on ${HOST}`, files, 'files');
+      },
+    );
+
+    const dump = await ctx.step("a dump of the cloud's database, holding this run's data", async () => {
+      const file = join(await mkdtemp(join(tmpdir(), 's19-dump-')), 'database.sql');
+      assert.equal(await dumpDatabase(lab, file), true, 'the database could not be dumped');
+      const text = await readFile(file, 'utf8');
+      assert.ok(
+        text.includes(workspaceId) && text.includes(alice.email),
+        'the dump does not hold this run’s data: it proves nothing',
+      );
+      return text;
     });
 
-    await ctx.step(
-      'the cloud has no trace of the local key: not in a database dump, not in its log, not in its API',
+    // SO-26 ("The desktop app does not send stored credentials to MultiClaw Cloud") is a promise
+    // about what the cloud ends up holding, so the cloud is searched: its database, its log and
+    // what its API says of every agent's key. Whether the local agent's *definition* may reach the
+    // cloud is not asked here: data-encryption says agent definitions sync once connected, while
+    // the security overview names only transcripts as syncing and keeps agents local by default.
+    await ctx.check(
+      ['SO-26'],
+      'the cloud has no trace of the local key: not in a database dump, not in its log, not as any agent’s key',
       async () => {
-        const file = join(await mkdtemp(join(tmpdir(), 's19-dump-')), 'database.sql');
-        assert.equal(await dumpDatabase(lab, file), true, 'the database could not be dumped');
-        const dump = await readFile(file, 'utf8');
-        assert.ok(
-          dump.includes(workspaceId) && dump.includes(alice.email),
-          'the dump does not hold this run’s data: it proves nothing',
-        );
         assert.equal(dump.includes(localKey), false, 'the local-only key is in the cloud database');
         const cloudLines = lab.history.filter((s) => s.def.id === 'cloud').flatMap((s) => s.handle.lines);
         assert.ok(cloudLines.length > 0, 'no cloud log lines to search');
         assert.equal(cloudLines.filter((l) => l.text.includes(localKey)).length, 0, 'the local-only key is in the cloud log');
         const listed = await ctx.api.request(routes.listAgents, { credential: alice.bearer, params: { wid: workspaceId } });
-        assert.deepEqual(
-          listed.agents.map((a) => a.id),
-          [cloudAgentId],
-          'the cloud lists agents besides the workspace agent',
-        );
+        const carrying = listed.agents.filter((a) => a.key.fingerprint === keyFingerprint(localKey));
+        assert.deepEqual(carrying, [], 'the cloud holds the local key as an agent’s key');
       },
     );
 
@@ -165,10 +185,10 @@ export default defineScenario({
       assert.equal((await readFile(configFile, 'utf8')).includes(localKey), false);
     });
 
-    await ctx.step('the desktop app crashes: the crash report stays in the profile; the host opens no connection', async () => {
-      const hostAddress = addressOf(lab.topology, HOST);
-      const crashDir = join(home, '.multiclaw-desktop', 'crash-reports');
-      const earlier = new Set(await readdir(crashDir).catch(() => [] as string[]));
+    const hostAddress = addressOf(lab.topology, HOST);
+    const crashDir = join(home, '.multiclaw-desktop', 'crash-reports');
+    const earlier = new Set(await readdir(crashDir).catch(() => [] as string[]));
+    const crash = await ctx.step('the desktop app crashes while its host is captured (the gateway stopped)', async () => {
       // the gateway is stopped meanwhile so that every packet of the host is the desktop app's
       ctx.onCleanup(async () => {
         if (!lab.service(GATEWAY).handle.running) await lab.restart(GATEWAY);
@@ -177,21 +197,43 @@ export default defineScenario({
       await lab.stop(GATEWAY);
       const capture = await ctx.capture(HOST, 'eth0', 'tcp or udp');
       const app = lab.service(DESKTOP).handle;
+      const cloudLog = lab.service('cloud').handle;
+      const cloudFrom = cloudLog.lines.length;
       await lab.desktop(HOST).call('crash', { message: 'S19 simulated crash' });
       const exit = await app.waitForExit();
       assert.notEqual(exit.code, 0, `the crashed app exited with ${exit.code}`);
       const pcap = await capture.stopAndAttach(`${HOST} eth0 while the desktop app crashed`);
-
-      const fromHost = (await readPcap(pcap)).filter((p) => p.src === hostAddress);
+      // a request of the harness's own after the exit: once the cloud has logged it, it has logged
+      // every request that reached it while the app went down
+      const marker = await ctx.api.raw('GET', '/healthz');
+      assert.equal(marker.status, 200, 'the cloud does not answer the marker request');
+      await cloudLog.waitForLine(
+        (l) => cloudLog.lines.indexOf(l) >= cloudFrom && l.json?.event === 'http.request' && l.json.route === '/healthz',
+        10_000,
+      );
+      const requests = cloudLog.lines
+        .slice(cloudFrom)
+        .filter((l) => l.json?.event === 'http.request')
+        .map((l) => l.json!)
+        .slice(0, -1);
       const closes = await readPcap(pcap, { filter: `ip.src == ${hostAddress} && (tcp.flags.fin == 1 || tcp.flags.reset == 1)` });
       assert.ok(closes.length > 0, 'the capture did not even see the app’s connection close: it proves nothing');
-      const opened = await readPcap(pcap, { filter: `ip.src == ${hostAddress} && tcp.flags.syn == 1 && tcp.flags.ack == 0` });
+      return { pcap, requests };
+    });
+
+    await ctx.check(['SO-34'], 'the crash log stays on the machine: nothing is sent, the cloud receives nothing', async () => {
+      const fromHost = (await readPcap(crash.pcap)).filter((p) => p.src === hostAddress);
+      const opened = await readPcap(crash.pcap, {
+        filter: `ip.src == ${hostAddress} && tcp.flags.syn == 1 && tcp.flags.ack == 0`,
+      });
       assert.deepEqual(opened, [], 'the host opened a connection while the app crashed');
       assert.deepEqual(
-        await readPcap(pcap, { filter: `ip.src == ${hostAddress} && udp` }),
+        await readPcap(crash.pcap, { filter: `ip.src == ${hostAddress} && udp` }),
         [],
         'the host sent UDP while crashing',
       );
+      // over a connection the app already had open, an upload would show no SYN: the cloud's side
+      assert.deepEqual(crash.requests, [], 'the cloud received requests while the app crashed');
       ctx.metric('packets from the host while the app crashed (closing only)', fromHost.length, 'packets');
 
       const reports = (await readdir(crashDir)).filter((f) => !earlier.has(f));

@@ -29,14 +29,14 @@ export default defineScenario({
     const wan = await ctx.capture(`${SITE}-rtr`, 'wan', `host ${daemonAddress} or udp`);
     const since = Date.now();
 
-    const result = await ctx.step('the app views the cloud desktop in mode auto', () =>
+    const result = await ctx.check(['NS-33', 'NS-32'], 'the app views the cloud desktop in mode auto', () =>
       view(lab, desktop, 'auto', { frames: 45, directTimeoutMs: DIRECT_BOUND_MS, timeoutMs: 25_000 }),
     );
     ctx.note('webrtc.view', { ...result, sha256: `${result.sha256.length} hashes` });
     viewMetrics(ctx, 'direct', result);
     const file = await wan.stopAndAttach('site WAN during a direct viewing session');
 
-    await ctx.step('the selected ICE pair is direct: no relay candidate on either side', async () => {
+    await ctx.check(['NS-33'], 'the selected ICE pair is direct: no relay candidate on either side', async () => {
       assert.equal(result.attempt, 'direct', `the viewer connected on its ${result.attempt} attempt`);
       assert.deepEqual(result.failedAttempts, [], 'the direct attempt failed first');
       assert.ok(result.pair, 'the viewer reported no selected candidate pair');
@@ -45,17 +45,17 @@ export default defineScenario({
       assert.match(result.pair.remoteCandidate, new RegExp(` ${daemonAddress.replaceAll('.', '\\.')} `));
     });
 
-    await ctx.step('coturn made no allocation during the session (STUN at most)', async () => {
+    await ctx.check(['NS-33'], 'coturn made no allocation during the session (STUN at most)', async () => {
       const allocations = turnEvents(lab, since).filter((e) => e.event === 'turn.allocation');
       assert.deepEqual(allocations, [], 'coturn allocated a relay for a session that had a direct path');
     });
 
-    await ctx.step('every frame arrived byte-identical; the desktop applied the input event', async () => {
+    await ctx.check(['NS-32'], 'every frame arrived byte-identical; the desktop applied the input event', async () => {
       assertFramesIdentical(lab, result);
       await ctx.waitForLog(daemon, { event: 'rtc.input', sessionId: result.sessionId }, { since, timeoutMs: 10_000 });
     });
 
-    await ctx.step('signalling went only through the cloud WSS: the cloud relayed this session', async () => {
+    await ctx.check(['NS-36'], 'signalling went only through the cloud WSS: the cloud relayed this session', async () => {
       const opened = await ctx.waitForLog('cloud', { event: 'rtc.session_opened', sessionId: result.sessionId }, { since });
       assert.equal(opened.json?.viewerUserId, lab.accounts[0]!.userId, 'the cloud relayed it for another user');
       assert.equal(ctx.events('cloud', { event: 'rtc.session_opened', sessionId: result.sessionId }, since).length, 1);
@@ -71,7 +71,7 @@ export default defineScenario({
       assert.deepEqual(mine, [], 'the desktop app still has UDP sockets after the viewing session closed');
     });
 
-    await ctx.step('on the wire: DTLS between the site and the desktop, no frame in plaintext', async () => {
+    await ctx.check(['DE-33', 'NS-32'], 'on the wire: DTLS between the site and the desktop, no frame in plaintext', async () => {
       const direct = await readPcap(file, { filter: `udp && ip.addr == ${daemonAddress}` });
       const bytes = direct.reduce((n, p) => n + p.length, 0);
       assert.ok(

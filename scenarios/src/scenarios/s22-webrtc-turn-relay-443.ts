@@ -13,7 +13,8 @@ const PROBE_PORT = PROBE_PORTS.max - 1;
  * Every UDP packet of the viewer's site is dropped. Mode auto cannot connect and says so within
  * its bound, pointing at the TURN relay mode; with mode `turn-relay` the app connects through
  * coturn over TLS on 443, every frame arrives byte-identical, coturn logs the TLS session on
- * 443, and the site's WAN carries the viewing only as TCP to the relay's 443 — no UDP at all.
+ * 443, the site's WAN carries the viewing only as TCP to the relay's 443, and the app sends no
+ * UDP at all: seen on the router's LAN side, before the router's UDP block could hide it.
  */
 export default defineScenario({
   id: 'S22-webrtc-turn-relay-443',
@@ -27,9 +28,10 @@ export default defineScenario({
     const desktop = await ctx.useDesktop(HOST, labOwner(lab));
     const relayAddress = addressOf(lab.topology, 'relay');
     const wanAddress = lab.topology.sites.find((s) => s.id === SITE)!.wanAddress;
+    const hostAddress = addressOf(lab.topology, HOST);
     const { fault: blocked, udpToRelay } = await blockSiteUdp(ctx, HOST, SITE, PROBE_PORT);
 
-    await ctx.step('mode auto cannot connect and fails within its bound, naming the TURN relay mode', async () => {
+    await ctx.check(['NS-55'], 'mode auto cannot connect and fails within its bound, naming the TURN relay mode', async () => {
       const failed = await view(lab, desktop, 'auto', { frames: 1, timeoutMs: 10_000, directTimeoutMs: 4_000 }).then(
         () => undefined,
         (err: unknown) => err,
@@ -42,25 +44,28 @@ export default defineScenario({
     });
 
     const wan = await ctx.capture(`${SITE}-rtr`, 'wan', `host ${wanAddress}`);
+    // the router drops UDP on its way out: only its LAN side sees what the app tried to send
+    const lan = await ctx.capture(`${SITE}-rtr`, 'lan', `udp and src host ${hostAddress}`);
     const since = Date.now();
-    const result = await ctx.step('mode turn-relay connects', () =>
+    const result = await ctx.check(['NS-55', 'NS-56'], 'with UDP blocked, mode turn-relay connects', () =>
       view(lab, desktop, 'turn-relay', { frames: 90, timeoutMs: 25_000 }),
     );
     ctx.note('webrtc.view', { ...result, sha256: `${result.sha256.length} hashes` });
     viewMetrics(ctx, 'relay over TURN/TLS 443', result);
     const file = await wan.stopAndAttach('site WAN while viewing in TURN relay mode with UDP blocked');
+    const lanFile = await lan.stopAndAttach("site LAN: the viewer host's UDP while viewing in TURN relay mode");
 
-    await ctx.step('the selected pair is a relay candidate reached over TLS', async () => {
+    await ctx.check(['NS-56'], 'the selected pair is a relay candidate reached over TLS', async () => {
       assert.equal(result.pair?.local, 'relay', `local candidate: ${result.pair?.localCandidate}`);
       assert.equal(result.pair?.relayTransport, 'tls');
     });
 
-    await ctx.step('every frame arrived byte-identical (90 frames)', async () => {
+    await ctx.check(['NS-07', 'NS-34'], 'every frame arrived byte-identical (90 frames)', async () => {
       assert.equal(result.sha256.length, 90);
       assertFramesIdentical(lab, result);
     });
 
-    await ctx.step("coturn's log shows the viewer's TLS session and its allocation on 443", async () => {
+    await ctx.check(['NS-56', 'NS-34'], "coturn's log shows the viewer's TLS session and its allocation on 443", async () => {
       const subject = labOwner(lab).id;
       const events = turnEvents(lab, since);
       const tlsSessions = events.filter((e) => e.event === 'turn.session' && e.tls && turnSubject(e.user) === subject);
@@ -81,12 +86,12 @@ export default defineScenario({
       ctx.note('coturn.session_closed', { line: closed.text });
     });
 
-    await ctx.step('on the site WAN: the viewing was TCP to the relay on 443 only, not one UDP packet', async () => {
-      const udp = await readPcap(file, { filter: 'udp' });
+    await ctx.check(['NS-56'], 'the app sent not one UDP packet: the viewing was TCP to the relay on 443 only', async () => {
+      const udp = await readPcap(lanFile, { filter: 'udp' });
       assert.deepEqual(
         udp.map((p) => `${p.src}:${p.srcPort} > ${p.dst}:${p.dstPort}`),
         [],
-        'UDP crossed the site WAN while UDP was blocked',
+        'the viewer host sent UDP in TURN relay mode (the router dropped it, but the app tried)',
       );
       const toRelay = await readPcap(file, { filter: `tcp && ip.addr == ${relayAddress}` });
       const ports = new Set(toRelay.map((p) => (p.src === wanAddress ? p.dstPort : p.srcPort)));
@@ -99,7 +104,7 @@ export default defineScenario({
     });
 
     await ctx.heal(blocked);
-    await ctx.step('after heal, UDP leaves the site again and mode auto connects', async () => {
+    await ctx.check(['NS-07'], 'after heal, UDP leaves the site again and mode auto connects', async () => {
       assert.equal(await udpToRelay(), true, 'UDP is still blocked after heal');
       const again = await view(lab, desktop, 'auto', { frames: 5 });
       assert.ok(again.frames >= 5);

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { routes } from '@multiclaw-lab/protocol';
+import { inviteAndAccept } from '@multiclaw-lab/protocol';
 import { defineScenario } from '../define.ts';
-import { assertFramesIdentical, cloudDesktopId, labOwner, type ViewResult, view } from './webrtc-support.ts';
+import { assertFramesIdentical, cloudDesktopId, DAEMON_HOST, labOwner, type ViewResult, view } from './webrtc-support.ts';
 
 const VIEWER_HOST = 's1-d1';
 const OUTSIDER_HOST = 's1-d2';
 const MEMBER_HOST = 's1-d3';
-/** a candidate line pointing at an address the attacker would like the desktop to talk to */
-const FORGED_CANDIDATE = 'candidate:1 1 udp 2130706431 198.19.1.12 40123 typ host';
+/** a candidate line pointing at an address an attacker would like the desktop to talk to (one port per attacker) */
+const FORGED_ADDRESS = '198.19.1.12';
+const forgedCandidate = (port: number) => `candidate:1 1 udp 2130706431 ${FORGED_ADDRESS} ${port} typ host`;
 
 interface SignalAnswer {
   answered: boolean;
@@ -20,7 +21,8 @@ interface SignalAnswer {
  * desktop, three parties try to get candidates into that session: a socket without a valid token
  * (refused at the upgrade), a signed-in user of another workspace, and a member of the desktop's
  * workspace who is not on its viewer list (each refused per frame by the cloud, and logged). The
- * owner's session streams on, every frame intact.
+ * owner's session streams on, every frame intact, and the desktop — which logs every candidate it
+ * is handed — was handed none of theirs.
  */
 export default defineScenario({
   id: 'S24-webrtc-candidate-injection',
@@ -37,11 +39,7 @@ export default defineScenario({
     const outsider = await ctx.account('outsider');
     await ctx.workspace(outsider);
     const member = await ctx.account('member');
-    await api.request(routes.addMember, {
-      credential: owner.bearer,
-      params: { wid: lab.workspaceId },
-      body: { email: member.email, role: 'member' },
-    });
+    await inviteAndAccept(api, { ownerBearer: owner.bearer, wid: lab.workspaceId, member });
     const viewer = await ctx.useDesktop(VIEWER_HOST, owner);
     const outsiderApp = await ctx.useDesktop(OUTSIDER_HOST, outsider);
     const memberApp = await ctx.useDesktop(MEMBER_HOST, member);
@@ -56,7 +54,11 @@ export default defineScenario({
       viewer.waitForEvent({ event: 'webrtc.connected' }, { since: mark, timeoutMs: 30_000 }),
     );
     const sessionId = String(connected.json?.sessionId);
-    const candidate = { type: 'rtc.candidate', sessionId, candidate: { candidate: FORGED_CANDIDATE, sdpMid: '0' } };
+    const candidate = (port: number) => ({
+      type: 'rtc.candidate',
+      sessionId,
+      candidate: { candidate: forgedCandidate(port), sdpMid: '0' },
+    });
     const freshId = (tag: string) => `${sessionId.slice(0, -4)}${tag.repeat(4)}`;
     /** waits until the cloud has logged each reason for refusing `subject`'s frames */
     const assertRefusalsLogged = async (subject: string, reasons: string[]) => {
@@ -68,7 +70,7 @@ export default defineScenario({
       }
     };
 
-    await ctx.step('a socket without a valid token is refused at the upgrade, and the cloud logs it', async () => {
+    await ctx.check(['NS-37'], 'a socket without a valid token is refused at the upgrade, and the cloud logs it', async () => {
       const attempt = await ctx.tryRealtime('user', 'not-a-token');
       assert.equal(attempt.accepted, false, 'the cloud accepted a real-time socket with a forged token');
       assert.equal(attempt.status, 401);
@@ -79,8 +81,8 @@ export default defineScenario({
     const tryFrom = async (app: typeof viewer, frame: { type: string } & Record<string, unknown>): Promise<SignalAnswer> =>
       app.call('sendSignal', { frame, waitMs: 5_000 });
 
-    await ctx.step('a user of another workspace: candidate and offers refused, logged with their id', async () => {
-      const c = await tryFrom(outsiderApp, candidate);
+    await ctx.check(['NS-37'], 'a user of another workspace: candidate and offers refused, logged with their id', async () => {
+      const c = await tryFrom(outsiderApp, candidate(40123));
       assert.equal(c.answered, true, 'the cloud did not answer the injected candidate');
       assert.equal(c.code, 'forbidden', `the candidate was answered ${c.code}: ${c.message}`);
       const hijack = await tryFrom(outsiderApp, { type: 'rtc.offer', sessionId, instanceId, sdp: 'v=0\r\n' });
@@ -94,8 +96,8 @@ export default defineScenario({
       ]);
     });
 
-    await ctx.step('a member without access to this desktop: candidate and offer refused, logged', async () => {
-      const c = await tryFrom(memberApp, candidate);
+    await ctx.check(['NS-37'], 'a member without access to this desktop: candidate and offer refused, logged', async () => {
+      const c = await tryFrom(memberApp, candidate(40124));
       assert.equal(c.code, 'forbidden', `the candidate was answered ${c.code}: ${c.message}`);
       const o = await tryFrom(memberApp, {
         type: 'rtc.offer',
@@ -107,18 +109,44 @@ export default defineScenario({
       await assertRefusalsLogged(member.id, ['socket does not own this session', 'viewer is not on the desktop viewer list']);
     });
 
-    const result: ViewResult = await ctx.step("the owner's session was unaffected: every frame arrived intact", async () => {
-      const r = await viewing;
-      assert.equal(r.sessionId, sessionId);
-      assert.equal(r.sha256.length, frames);
-      assertFramesIdentical(lab, r);
-      return r;
-    });
-    await ctx.step('the desktop never saw a foreign candidate', async () => {
-      const rejected = ctx.events(`cd1-daemon`, { event: 'rtc.candidate.rejected' }, since);
+    const result: ViewResult = await ctx.check(
+      ['NS-37'],
+      "the owner's session was unaffected: every frame arrived intact",
+      async () => {
+        const r = await viewing;
+        assert.equal(r.sessionId, sessionId);
+        assert.equal(r.sha256.length, frames);
+        assertFramesIdentical(lab, r);
+        return r;
+      },
+    );
+    const daemon = `${DAEMON_HOST}-daemon`;
+    // the desktop handles its cloud frames in order and logs each candidate as it takes it: once it
+    // has logged the session's close (sent after every attempt above), every candidate is on record
+    const closed = await ctx.step('the desktop closed the owner session', () =>
+      ctx.waitForLog(daemon, { event: 'rtc.session.closed', sessionId: result.sessionId }, { since, timeoutMs: 20_000 }),
+    );
+    const received = ctx.events(daemon, { event: 'rtc.candidate.received', sessionId: result.sessionId }, since);
+    ctx.note('rtc.candidates_received', { count: received.length, candidates: received.map((e) => String(e.candidate)) });
+
+    await ctx.check(
+      ['NS-36'],
+      "the owner's offer (its candidates inside) reached the desktop through the cloud's WSS relay",
+      async () => {
+        const opened = ctx.events('cloud', { event: 'rtc.session_opened', sessionId: result.sessionId }, since);
+        assert.equal(opened.length, 1, 'the cloud did not relay the offer of this session');
+        assert.equal(opened[0]!.viewerUserId, owner.id, 'the cloud relayed it for another user');
+        const offered = ctx.events(daemon, { event: 'rtc.session.offer', sessionId: result.sessionId }, since);
+        assert.equal(offered.length, 1, 'the desktop did not get the offer of this session');
+      },
+    );
+
+    await ctx.check(['NS-37'], 'the desktop was handed none of the injected candidates', async () => {
+      const foreign = received.map((e) => String(e.candidate)).filter((c) => c.includes(` ${FORGED_ADDRESS} `));
+      assert.deepEqual(foreign, [], 'the cloud handed the desktop a candidate injected by another user');
+      const rejected = ctx.events(daemon, { event: 'rtc.candidate.rejected' }, since);
       assert.deepEqual(rejected, [], 'the desktop was handed a candidate it had to reject');
-      const closed = ctx.events('cd1-daemon', { event: 'rtc.session.closed', sessionId: result.sessionId }, since);
-      for (const c of closed) assert.match(String(c.reason), /viewer closed/, `the session ended early: ${String(c.reason)}`);
+      assert.match(String(closed.json?.reason), /viewer closed/, `the session ended early: ${String(closed.json?.reason)}`);
     });
   },
 });

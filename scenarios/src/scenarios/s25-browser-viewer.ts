@@ -35,6 +35,7 @@ export default defineScenario({
     const daemonAddress = addressOf(lab.topology, DAEMON_HOST);
     const relayAddress = addressOf(lab.topology, 'relay');
     const wanAddress = lab.topology.sites.find((s) => s.id === SITE)!.wanAddress;
+    const hostAddress = addressOf(lab.topology, HOST);
 
     const instanceId = await ctx.step(`the owner finds the cloud desktop ${DAEMON_HOST} through the cloud API`, async () => {
       const { instances } = await api.request(routes.listInstances, {
@@ -49,20 +50,23 @@ export default defineScenario({
 
     /** Opens the browser viewer, records what it saw, and checks the cloud and the desktop saw the same session. */
     const viewIn = async (mode: BrowserViewMode, since: number): Promise<BrowserViewer> => {
-      const viewer = await ctx.step(`Chromium on ${HOST} views the cloud desktop in mode ${mode} (${FRAMES} frames)`, () =>
-        openBrowserViewer({
-          host: labBrowserHost(lab, HOST),
-          cloudUrl: `https://${PUBLIC_NAMES.api}`,
-          bearer: owner.bearer,
-          instanceId,
-          mode,
-          caPem: lab.ca.certPem,
-          dir: join(lab.logsDir, `${ctx.id}-browser-${mode}`),
-          frames: FRAMES,
-          timeoutMs: 45_000,
-          // a loaded machine must not turn a slow direct path into a relayed one
-          ...(mode === 'auto' ? { directTimeoutMs: 15_000 } : {}),
-        }),
+      const viewer = await ctx.check(
+        mode === 'auto' ? ['NS-33'] : ['NS-55', 'NS-07'],
+        `Chromium on ${HOST} views the cloud desktop in mode ${mode} (${FRAMES} frames)`,
+        () =>
+          openBrowserViewer({
+            host: labBrowserHost(lab, HOST),
+            cloudUrl: `https://${PUBLIC_NAMES.api}`,
+            bearer: owner.bearer,
+            instanceId,
+            mode,
+            caPem: lab.ca.certPem,
+            dir: join(lab.logsDir, `${ctx.id}-browser-${mode}`),
+            frames: FRAMES,
+            timeoutMs: 45_000,
+            // a loaded machine must not turn a slow direct path into a relayed one
+            ...(mode === 'auto' ? { directTimeoutMs: 15_000 } : {}),
+          }),
       );
       ctx.onCleanup(() => viewer.close());
       const { close: _c, [Symbol.asyncDispose]: _d, ...seen } = viewer;
@@ -70,7 +74,8 @@ export default defineScenario({
       metrics(ctx, mode, viewer);
       await ctx.attach(`canvas screenshot, mode ${mode}`, viewer.screenshotPath, 'png');
 
-      await ctx.step(
+      await ctx.check(
+        ['NS-32'],
         `${mode}: the screenshot shows the desktop's frame, and the page sent an input event the desktop applied`,
         async () => {
           assert.ok(viewer.frames >= FRAMES, `${viewer.frames} frames`);
@@ -83,7 +88,7 @@ export default defineScenario({
           );
         },
       );
-      await ctx.step(`${mode}: signalling went through the cloud WSS, for the owner, to the desktop`, async () => {
+      await ctx.check(['NS-36'], `${mode}: signalling went through the cloud WSS, for the owner, to the desktop`, async () => {
         const opened = ctx.events('cloud', { event: 'rtc.session_opened', sessionId: viewer.sessionId }, since);
         assert.equal(opened.length, 1, 'the cloud did not relay the offer of this session');
         assert.equal(opened[0]!.viewerUserId, owner.userId, 'the cloud relayed it for another user');
@@ -106,7 +111,7 @@ export default defineScenario({
     let file = await wan.stopAndAttach('site WAN while the browser viewed in mode auto');
     await ctx.attach('browser console, mode auto', auto.consoleLogPath, 'text');
 
-    await ctx.step('auto: the browser selected a direct pair (STUN only, no relay candidate)', async () => {
+    await ctx.check(['NS-33'], 'auto: the browser selected a direct pair (STUN only, no relay candidate)', async () => {
       assert.equal(auto.attempt, 'direct', `the page connected on its ${auto.attempt} attempt`);
       assert.deepEqual(auto.failedAttempts, []);
       assert.ok(auto.pair, 'the page reported no selected candidate pair');
@@ -114,40 +119,51 @@ export default defineScenario({
       assert.notEqual(auto.pair.remote, 'relay');
       assert.equal(auto.pair.remoteAddress, daemonAddress, 'the remote side is not the cloud desktop itself');
     });
-    await ctx.step('auto on the wire: DTLS between the site and the desktop, no frame content in plaintext', async () => {
-      const dtls = await readPcap(file, { filter: `dtls && ip.addr == ${daemonAddress}` });
-      assert.ok(dtls.length > 0, 'tshark found no DTLS record between the site and the cloud desktop');
-      assert.equal(await pcapContains(file, lab.screenCanary), false, 'frame content crossed the site WAN in plaintext');
-    });
+    await ctx.check(
+      ['NS-32'],
+      'auto on the wire: DTLS between the site and the desktop, no frame content in plaintext',
+      async () => {
+        const dtls = await readPcap(file, { filter: `dtls && ip.addr == ${daemonAddress}` });
+        assert.ok(dtls.length > 0, 'tshark found no DTLS record between the site and the cloud desktop');
+        assert.equal(await pcapContains(file, lab.screenCanary), false, 'frame content crossed the site WAN in plaintext');
+      },
+    );
 
     // --- turn-relay, UDP blocked at the site -----------------------------------------------------
     const { fault: blocked, udpToRelay } = await blockSiteUdp(ctx, HOST, SITE, PROBE_PORT);
 
     since = Date.now();
     wan = await ctx.capture(`${SITE}-rtr`, 'wan', `host ${wanAddress}`);
+    // the router drops UDP on its way out: only its LAN side sees what the browser tried to send
+    const lan = await ctx.capture(`${SITE}-rtr`, 'lan', `udp and src host ${hostAddress}`);
     const relay = await viewIn('turn-relay', since);
     await relay.close();
     file = await wan.stopAndAttach('site WAN while the browser viewed in mode turn-relay, UDP blocked');
+    const lanFile = await lan.stopAndAttach("site LAN: the browser host's UDP while it viewed in mode turn-relay");
     await ctx.attach('browser console, mode turn-relay', relay.consoleLogPath, 'text');
 
-    await ctx.step('turn-relay: the browser selected a relay candidate reached over TLS', async () => {
+    await ctx.check(['NS-56'], 'turn-relay: the browser selected a relay candidate reached over TLS', async () => {
       assert.equal(relay.pair?.local, 'relay', JSON.stringify(relay.pair));
       assert.equal(relay.pair?.relayProtocol, 'tls', JSON.stringify(relay.pair));
     });
-    await ctx.step('turn-relay on the wire: TLS to the relay on 443 only, no UDP, no frame content in plaintext', async () => {
-      const udp = await readPcap(file, { filter: 'udp' });
-      assert.deepEqual(
-        udp.map((p) => `${p.src}:${p.srcPort} > ${p.dst}:${p.dstPort}`),
-        [],
-        'UDP crossed the site WAN',
-      );
-      const toRelay = await readPcap(file, { filter: `tcp && ip.addr == ${relayAddress}` });
-      const ports = new Set(toRelay.map((p) => (p.src === wanAddress ? p.dstPort : p.srcPort)));
-      assert.deepEqual([...ports], [443], `TCP to the relay on ports ${[...ports].join(', ')}`);
-      const tls = await readPcap(file, { filter: `tls && ip.addr == ${relayAddress}` });
-      assert.ok(tls.length > 0, 'tshark found no TLS record on the connection to the relay');
-      assert.equal(await pcapContains(file, lab.screenCanary), false, 'frame content crossed the site WAN in plaintext');
-    });
+    await ctx.check(
+      ['NS-56'],
+      'turn-relay on the wire: TLS to the relay on 443 only, no UDP, no frame content in plaintext',
+      async () => {
+        const udp = await readPcap(lanFile, { filter: 'udp' });
+        assert.deepEqual(
+          udp.map((p) => `${p.src}:${p.srcPort} > ${p.dst}:${p.dstPort}`),
+          [],
+          'the browser sent UDP in TURN relay mode (the router dropped it, but the browser tried)',
+        );
+        const toRelay = await readPcap(file, { filter: `tcp && ip.addr == ${relayAddress}` });
+        const ports = new Set(toRelay.map((p) => (p.src === wanAddress ? p.dstPort : p.srcPort)));
+        assert.deepEqual([...ports], [443], `TCP to the relay on ports ${[...ports].join(', ')}`);
+        const tls = await readPcap(file, { filter: `tls && ip.addr == ${relayAddress}` });
+        assert.ok(tls.length > 0, 'tshark found no TLS record on the connection to the relay');
+        assert.equal(await pcapContains(file, lab.screenCanary), false, 'frame content crossed the site WAN in plaintext');
+      },
+    );
     await ctx.heal(blocked);
     await ctx.step('after heal, UDP leaves the site again', async () => {
       assert.equal(await udpToRelay(), true, 'UDP is still blocked after heal');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { DesktopDriver, Lab } from '@multiclaw-lab/core';
 import { syntheticJpeg } from '@multiclaw-lab/gateway';
-import { type TurnEvent, TurnLogParser } from '@multiclaw-lab/infra';
+import { type AllocateOptions, type AllocateResult, TURN_PROBE, type TurnEvent, TurnLogParser } from '@multiclaw-lab/infra';
 import { addressOf, type Fault } from '@multiclaw-lab/network';
 import type { DesktopCommandResult } from '@multiclaw-lab/protocol';
 import type { Account, ScenarioContext } from '../context.ts';
@@ -149,4 +149,14 @@ export async function waitForTurnEvent(
       throw new Error(`coturn logged no ${what} within ${timeoutMs} ms`);
     });
   return found()!;
+}
+
+/**
+ * A TURN Allocate (and, if asked, CreatePermissions) made from inside `host`, where a client of
+ * the relay would make it: what coturn answered.
+ */
+export async function turnProbe(lab: Lab, host: string, options: AllocateOptions): Promise<AllocateResult> {
+  const r = await lab.exec(host, [process.execPath, TURN_PROBE, JSON.stringify(options)]);
+  assert.equal(r.code, 0, `the TURN probe failed to run on ${host}: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as AllocateResult;
 }

@@ -152,6 +152,24 @@ export const TOOLS: readonly Tool[] = [
     install: apt('libnss3-tools'),
   },
   {
+    id: 'testssl',
+    purpose: "the testssl checker: rates every TLS endpoint of the lab's internet (testssl.sh 3.0)",
+    check: { kind: 'commands', names: ['testssl'] },
+    install: apt('testssl.sh'),
+  },
+  {
+    id: 'nmap',
+    purpose: 'the nmap checker: scans every lab host from a neighbour and from the internet',
+    check: { kind: 'commands', names: ['nmap'] },
+    install: apt('nmap'),
+  },
+  {
+    id: 'python3-venv',
+    purpose: 'the venv scripts/bootstrap.sh installs schemathesis into (the schemathesis checker)',
+    check: { kind: 'file', patterns: ['/usr/lib/python3*/venv/__init__.py'] },
+    install: apt('python3-venv'),
+  },
+  {
     id: 'go',
     purpose: `builds toxiproxy and actionlint (Go ${GO_MIN_VERSION} or newer)`,
     check: { kind: 'go', minVersion: GO_MIN_VERSION },

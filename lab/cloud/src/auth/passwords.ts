@@ -1,5 +1,9 @@
+import { createHash } from 'node:crypto';
 import { ProtocolError } from '@multiclaw-lab/protocol';
 import bcrypt from 'bcrypt';
+import { mutant } from '../mutant.ts';
+
+const unsaltedSha256 = (password: string) => createHash('sha256').update(password, 'utf8').digest('hex');
 
 /** bcrypt reads at most 72 bytes; a longer password would be silently cut, so it is refused. */
 export const MAX_PASSWORD_BYTES = 72;
@@ -20,10 +24,12 @@ export class Passwords {
         issues: [{ path: 'password', message: `at most ${MAX_PASSWORD_BYTES} bytes` }],
       });
     }
+    if (mutant('password-stored-as-sha256')) return Promise.resolve(unsaltedSha256(password));
     return bcrypt.hash(password, this.#cost);
   }
 
   verify(password: string, hash: string): Promise<boolean> {
+    if (mutant('password-stored-as-sha256')) return Promise.resolve(hash === unsaltedSha256(password));
     return bcrypt.compare(password, hash);
   }
 

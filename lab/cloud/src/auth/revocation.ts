@@ -8,9 +8,10 @@ import { revokeBearer, revokeUserBearers } from '../db/bearers.ts';
 import { removeViewerEverywhere, revokeUserGateways } from '../db/instances.ts';
 import { inTransaction } from '../db/tx.ts';
 import { deleteMembership, lockOwners, roleOf } from '../db/workspaces.ts';
+import { mutant } from '../mutant.ts';
 
 export async function signOut(ctx: Ctx, bearerId: string, userId: string): Promise<void> {
-  await revokeBearer(ctx.db, bearerId, 'sign-out', nowDate(ctx));
+  if (!mutant('sign-out-keeps-bearer-valid')) await revokeBearer(ctx.db, bearerId, 'sign-out', nowDate(ctx));
   const closed = ctx.hub.close((s) => s.channel === 'user' && s.credentialId === bearerId, CLOSE_CODES.revoked, 'signed out');
   ctx.logger.info({ event: 'auth.signed_out', userId, bearerId, socketsClosed: closed }, 'bearer revoked by sign-out');
 }
@@ -38,14 +39,17 @@ export async function removeMember(ctx: Ctx, workspaceId: string, userId: string
     }
     await deleteMembership(tx, workspaceId, userId);
     await removeViewerEverywhere(tx, workspaceId, userId);
-    const gateways = await revokeUserGateways(tx, workspaceId, userId, 'user-removed', now);
+    const gateways = mutant('removed-user-keeps-workspace-token')
+      ? []
+      : await revokeUserGateways(tx, workspaceId, userId, 'user-removed', now);
     const bearers = await revokeUserBearers(tx, userId, 'user-removed', now);
     return { gateways, bearers };
   });
   const closed = ctx.hub.close(
     (s) =>
-      (s.channel === 'user' && s.userId === userId) ||
-      (s.channel === 'gateway' && s.instanceId !== null && gateways.includes(s.instanceId)),
+      !mutant('removed-user-keeps-sockets') &&
+      ((s.channel === 'user' && s.userId === userId) ||
+        (s.channel === 'gateway' && s.instanceId !== null && gateways.includes(s.instanceId))),
     CLOSE_CODES.revoked,
     'removed from workspace',
   );

@@ -3,6 +3,7 @@ import { type Ctx, nowDate } from '../context.ts';
 import { credentialHash, newCredential, newId } from '../crypto/tokens.ts';
 import { insertBearer } from '../db/bearers.ts';
 import { clearFailedSignIns, recordFailedSignIn, type UserRow, userByEmail, userById, userView } from '../db/users.ts';
+import { mutant } from '../mutant.ts';
 
 function lockedError(ctx: Ctx, lockedUntil: Date): ProtocolError {
   const retryAfterSeconds = Math.max(1, Math.ceil((lockedUntil.getTime() - ctx.clock.now()) / 1000));
@@ -25,7 +26,7 @@ export async function checkPassword(ctx: Ctx, user: UserRow, password: string): 
     await clearFailedSignIns(ctx.db, user.id);
     return;
   }
-  const lockedUntil = await recordFailedSignIn(ctx.db, user.id, now, ctx.settings.lockout);
+  const lockedUntil = mutant('lockout-off') ? null : await recordFailedSignIn(ctx.db, user.id, now, ctx.settings.lockout);
   ctx.logger.info({ event: 'auth.sign_in_failed', userId: user.id, locked: lockedUntil !== null }, 'wrong password');
   if (lockedUntil) {
     ctx.logger.warn({ event: 'auth.account_locked', userId: user.id, until: lockedUntil.toISOString() }, 'account locked');

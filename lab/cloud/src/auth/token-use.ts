@@ -1,5 +1,6 @@
 import type { WssTokenClaims } from '@multiclaw-lab/protocol';
 import { type Ctx, nowDate } from '../context.ts';
+import { mutant } from '../mutant.ts';
 
 const PRUNE_EVERY_MS = 60_000;
 let lastPrune = 0;
@@ -19,5 +20,5 @@ export async function useTokenOnce(ctx: Pick<Ctx, 'db' | 'clock'>, claims: WssTo
     'INSERT INTO used_wss_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING',
     [claims.jti, new Date(claims.exp * 1000)],
   );
-  return result.rowCount === 1;
+  return result.rowCount === 1 || mutant('wss-token-reusable');
 }

@@ -6,8 +6,9 @@ import {
   type WssTokenClaims,
   WssTokenClaimsSchema,
 } from '@multiclaw-lab/protocol';
-import { errors, jwtVerify, SignJWT } from 'jose';
+import { decodeJwt, errors, jwtVerify, SignJWT } from 'jose';
 import { newId } from '../crypto/tokens.ts';
+import { mutant } from '../mutant.ts';
 
 export const TOKEN_ISSUER = 'multiclaw-cloud';
 
@@ -44,7 +45,7 @@ export class WssTokens {
       ...(request.iid ? { iid: request.iid } : {}),
       jti: newId('jti'),
       iat,
-      exp: iat + WSS_TOKEN_TTL_SECONDS[request.kind],
+      exp: iat + lifetimeSeconds(request.kind),
     };
     const token = await new SignJWT({ ...claims }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(this.#secret);
     return { token, claims };
@@ -54,12 +55,14 @@ export class WssTokens {
   async verify(token: string): Promise<WssTokenClaims> {
     let payload: unknown;
     try {
-      ({ payload } = await jwtVerify(token, this.#secret, {
-        algorithms: ['HS256'],
-        issuer: TOKEN_ISSUER,
-        currentDate: new Date(this.#clock.now()),
-        requiredClaims: ['exp', 'iat', 'sub', 'jti'],
-      }));
+      if (mutant('wss-token-signature-unchecked')) payload = unverifiedPayload(token, this.#clock);
+      else
+        ({ payload } = await jwtVerify(token, this.#secret, {
+          algorithms: ['HS256'],
+          issuer: TOKEN_ISSUER,
+          currentDate: new Date(this.#clock.now()),
+          requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+        }));
     } catch (err) {
       if (err instanceof errors.JWTExpired) {
         throw new ProtocolError('token_expired', 'the real-time token has expired: mint a new one with POST /v1/realtime/token');
@@ -70,4 +73,21 @@ export class WssTokens {
     if (!parsed.success) throw new ProtocolError('unauthenticated', 'the real-time token does not carry MultiClaw claims');
     return parsed.data;
   }
+}
+
+/** The documented lifetime of a channel's tokens (or a catalogued mutant's wrong one). */
+function lifetimeSeconds(kind: ChannelKind): number {
+  if (kind === 'user' && mutant('user-wss-token-5-minutes')) return 5 * 60;
+  if (kind === 'user' && mutant('user-wss-token-48-hours')) return 48 * 60 * 60;
+  if (kind === 'daemon' && mutant('daemon-wss-token-48-hours')) return 48 * 60 * 60;
+  return WSS_TOKEN_TTL_SECONDS[kind];
+}
+
+/** The mutant 'wss-token-signature-unchecked': the claims and expiry are read, the HMAC is not. */
+function unverifiedPayload(token: string, clock: Clock): unknown {
+  const payload = decodeJwt(token);
+  if (typeof payload.exp !== 'number' || payload.exp * 1000 <= clock.now()) {
+    throw new errors.JWTExpired('"exp" claim timestamp check failed', payload, 'exp', 'check_failed');
+  }
+  return payload;
 }

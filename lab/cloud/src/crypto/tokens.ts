@@ -12,7 +12,7 @@ export function credentialHash(token: string): Buffer {
 }
 
 /** Row ids: a readable prefix and 80 random bits in hex (hex so ids never look like secrets to the log scrubber). */
-export function newId(prefix: 'usr' | 'brr' | 'wsp' | 'ins' | 'agt' | 'con' | 'jti'): string {
+export function newId(prefix: 'usr' | 'brr' | 'wsp' | 'ins' | 'agt' | 'con' | 'jti' | 'inv'): string {
   return `${prefix}_${randomBytes(10).toString('hex')}`;
 }
 

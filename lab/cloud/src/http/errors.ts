@@ -3,6 +3,7 @@ import type { Logger } from '@multiclaw-lab/kit';
 import { type ErrorCode, ProtocolError } from '@multiclaw-lab/protocol';
 import type { FastifyError } from 'fastify';
 import type { App } from './app.ts';
+import { drainRequest } from './drain.ts';
 
 /** Fastify's own 4xx errors (body parsing, size, media type) mapped to our stable codes. */
 function fromFastify(err: FastifyError): ProtocolError | undefined {
@@ -23,11 +24,16 @@ function fromFastify(err: FastifyError): ProtocolError | undefined {
 
 /** Every non-2xx answer is an ErrorBody; bugs become 500 with a correlation id and no details. */
 export function installErrorHandling(app: App, logger: Logger): void {
-  app.setErrorHandler((err: FastifyError, request, reply) => {
+  app.setErrorHandler(async (err: FastifyError, request, reply) => {
     const refusal = err instanceof ProtocolError ? err : fromFastify(err);
     if (refusal) {
       if (refusal.retryAfterSeconds !== undefined) reply.header('Retry-After', String(refusal.retryAfterSeconds));
       if (refusal.httpStatus === 401) reply.header('WWW-Authenticate', 'Bearer realm="multiclaw"');
+      if (refusal.httpStatus === 413) {
+        // refused before it was read: take in the rest, so the answer is not lost to a reset
+        await drainRequest(request.raw);
+        reply.header('Connection', 'close');
+      }
       return reply.code(refusal.httpStatus).send(refusal.toBody());
     }
     const correlationId = randomBytes(6).toString('hex');

@@ -1,8 +1,9 @@
 import type { ConfigSync } from '@multiclaw-lab/protocol';
-import { seal } from '@multiclaw-lab/protocol';
+import { deriveInstanceKey, seal } from '@multiclaw-lab/protocol';
 import type { Ctx } from '../context.ts';
 import { agentsOf } from '../db/agents.ts';
 import { activeInstanceById, nextConfigVersion } from '../db/instances.ts';
+import { mutant } from '../mutant.ts';
 import type { Session } from './hub.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 
@@ -26,14 +27,21 @@ export class ConfigSyncer {
     const { db, keys } = this.#ctx;
     const instance = await activeInstanceById(db, instanceId);
     if (!instance) return undefined;
-    const syncKey = await keys.open(instance.sync_key_sealed, syncKeyContext(instance.id));
+    const syncKey = mutant('sync-key-not-per-instance')
+      ? deriveInstanceKey(instance.workspace_id, 'one-key-for-every-instance')
+      : await keys.open(instance.sync_key_sealed, syncKeyContext(instance.id));
     try {
       const agents = [];
       for (const agent of await agentsOf(db, instance.workspace_id)) {
         let apiKey: string | null = null;
         if (agent.key_sealed) {
-          const plain = await keys.open(agent.key_sealed, agentKeyContext(agent.id));
-          apiKey = seal(plain.toString('utf8'), syncKey, instance.id, agent.id);
+          const plain = mutant('api-key-stored-plaintext')
+            ? Buffer.from(agent.key_sealed, 'utf8')
+            : await keys.open(agent.key_sealed, agentKeyContext(agent.id));
+          apiKey =
+            mutant('sync-key-in-plaintext') || mutant('sync-key-sealed-by-gateway')
+              ? plain.toString('utf8')
+              : seal(plain.toString('utf8'), syncKey, instance.id, agent.id);
           plain.fill(0);
         }
         agents.push({

@@ -4,6 +4,7 @@ import { recordConfigAck } from '../db/instances.ts';
 import { storeTaskStatus, storeTranscript } from '../db/records.ts';
 import { inTransaction } from '../db/tx.ts';
 import { memberIds } from '../db/workspaces.ts';
+import { mutant } from '../mutant.ts';
 import type { Session } from './hub.ts';
 
 type RawData = Buffer | ArrayBuffer | Buffer[];
@@ -22,6 +23,13 @@ function typeOf(raw: RawData): string | undefined {
   }
 }
 
+/** True if any string in a parsed frame is not well-formed UTF-16. */
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return !value.isWellFormed();
+  if (value && typeof value === 'object') return Object.values(value).some(hasLoneSurrogate);
+  return false;
+}
+
 /** Handles one frame of an open session. Never throws: a bad frame gets an `error` frame and the socket stays open. */
 export async function handleFrame(ctx: Ctx, session: Session, raw: RawData): Promise<void> {
   if (ctx.hub.get(session.id) !== session) return; // closing: nothing more is accepted
@@ -32,6 +40,8 @@ export async function handleFrame(ctx: Ctx, session: Session, raw: RawData): Pro
     if (text.includes('\\u0000') || text.includes('\u0000'))
       throw new ProtocolError('malformed_message', 'invalid message: NUL in text');
     frame = parseClientFrame(session.channel, text);
+    // Nor can jsonb hold a lone UTF-16 surrogate (a `\ud800` escape without its pair).
+    if (hasLoneSurrogate(frame)) throw new ProtocolError('malformed_message', 'invalid message: lone surrogate in text');
   } catch (err) {
     const message = err instanceof ProtocolError ? err.message : 'invalid message';
     const ref = typeOf(raw);
@@ -52,14 +62,15 @@ async function dispatch(ctx: Ctx, session: Session, frame: ClientFrame<Session['
     case 'task.status':
       return taskStatus(ctx, session, frame);
     case 'transcript.sync': {
-      await storeTranscript(ctx.db, {
-        workspaceId: session.workspaceId!,
-        conversationId: frame.conversationId,
-        instanceId: session.instanceId!,
-        revision: frame.revision,
-        messages: frame.messages,
-        now: nowDate(ctx),
-      });
+      if (!mutant('transcripts-not-synced'))
+        await storeTranscript(ctx.db, {
+          workspaceId: session.workspaceId!,
+          conversationId: frame.conversationId,
+          instanceId: session.instanceId!,
+          revision: frame.revision,
+          messages: frame.messages,
+          now: nowDate(ctx),
+        });
       ctx.hub.send(session, { type: 'transcript.ack', conversationId: frame.conversationId, revision: frame.revision });
       return;
     }

@@ -3,6 +3,7 @@ import type { DaemonClientFrame, UserClientFrame } from '@multiclaw-lab/protocol
 import type { Ctx } from '../context.ts';
 import { activeInstanceById, isViewer } from '../db/instances.ts';
 import { roleOf } from '../db/workspaces.ts';
+import { mutant } from '../mutant.ts';
 import type { Hub, Session } from './hub.ts';
 
 type RtcFrame = Extract<UserClientFrame | DaemonClientFrame, { type: `rtc.${string}` }>;
@@ -48,6 +49,8 @@ export class RtcRelay {
     const isViewerSide = rtc?.viewer === from;
     const isDaemonSide = rtc?.daemon === from;
     if (!rtc || (!isViewerSide && !isDaemonSide)) {
+      // the defect: refused and logged, yet a foreign candidate still reaches the desktop
+      if (rtc && frame.type === 'rtc.candidate' && mutant('foreign-candidate-forwarded')) this.#hub.send(rtc.daemon, frame);
       return this.#refuse(from, frame.type, frame.sessionId, rtc ? 'socket does not own this session' : 'unknown session');
     }
     if (frame.type === 'rtc.answer' && !isDaemonSide)

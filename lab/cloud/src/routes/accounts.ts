@@ -7,6 +7,7 @@ import { insertUser, setPasswordHash, userView } from '../db/users.ts';
 import { workspacesOf } from '../db/workspaces.ts';
 import type { App } from '../http/app.ts';
 import { routeOn } from '../http/route.ts';
+import { mutant } from '../mutant.ts';
 
 export function accountRoutes(app: App, ctx: Ctx): void {
   const on = routeOn(app, ctx);
@@ -30,7 +31,8 @@ export function accountRoutes(app: App, ctx: Ctx): void {
     const user = await requireUser(ctx, principal.userId);
     await checkPassword(ctx, user, body.currentPassword);
     await setPasswordHash(ctx.db, principal.userId, await ctx.passwords.hash(body.newPassword));
-    await revokeAllBearers(ctx, principal.userId, 'password-change');
+    if (mutant('password-change-keeps-sessions')) await signOut(ctx, principal.credentialId, principal.userId);
+    else await revokeAllBearers(ctx, principal.userId, 'password-change');
   });
 
   on(routes.getMe, async ({ principal }) => {

@@ -4,6 +4,7 @@ import { newId } from '../crypto/tokens.ts';
 import { agentExists, agentsOf, agentView, insertAgent, setAgentKey, updateAgent } from '../db/agents.ts';
 import type { App } from '../http/app.ts';
 import { routeOn } from '../http/route.ts';
+import { mutant } from '../mutant.ts';
 import { agentKeyContext } from '../realtime/config-sync.ts';
 
 export function agentRoutes(app: App, ctx: Ctx): void {
@@ -38,12 +39,17 @@ export function agentRoutes(app: App, ctx: Ctx): void {
 
   on(routes.setAgentKey, async ({ params: { wid, aid }, body: { apiKey } }) => {
     if (!(await agentExists(ctx.db, wid, aid))) throw new ProtocolError('not_found', `no agent ${aid} in this workspace`);
-    const sealed = await ctx.keys.seal(Buffer.from(apiKey, 'utf8'), agentKeyContext(aid));
+    const sealed = mutant('api-key-stored-plaintext')
+      ? apiKey
+      : await ctx.keys.seal(Buffer.from(apiKey, 'utf8'), agentKeyContext(aid));
     const fingerprint = keyFingerprint(apiKey);
     const row = await setAgentKey(ctx.db, wid, aid, { sealed, fingerprint }, nowDate(ctx));
     if (!row) throw new ProtocolError('not_found', `no agent ${aid} in this workspace`);
-    ctx.logger.info({ event: 'agent.key_set', workspaceId: wid, agentId: aid, fingerprint }, 'agent key set');
-    await push(wid);
+    ctx.logger.info(
+      { event: 'agent.key_set', workspaceId: wid, agentId: aid, fingerprint },
+      mutant('api-key-logged-by-cloud') ? `agent key set: ${apiKey}` : 'agent key set',
+    );
+    if (!mutant('key-rotation-not-pushed')) await push(wid);
     return agentView(row);
   });
 
@@ -51,7 +57,7 @@ export function agentRoutes(app: App, ctx: Ctx): void {
     const row = await setAgentKey(ctx.db, wid, aid, null, nowDate(ctx));
     if (!row) throw new ProtocolError('not_found', `no agent ${aid} in this workspace`);
     ctx.logger.info({ event: 'agent.key_removed', workspaceId: wid, agentId: aid }, 'agent key removed');
-    await push(wid);
+    if (!mutant('removed-key-left-on-instances')) await push(wid);
     return agentView(row);
   });
 }

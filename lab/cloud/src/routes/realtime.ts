@@ -5,6 +5,7 @@ import type { Ctx } from '../context.ts';
 import { turnCredentials } from '../crypto/turn.ts';
 import type { App } from '../http/app.ts';
 import { routeOn } from '../http/route.ts';
+import { mutant } from '../mutant.ts';
 
 /** The claims a principal's WSS token carries; `cid` ties the token to the credential that minted it. */
 function claimsFor(principal: Principal): MintRequest {
@@ -34,13 +35,17 @@ export function realtimeRoutes(app: App, ctx: Ctx): void {
   const on = routeOn(app, ctx);
 
   on(routes.mintRealtimeToken, async ({ principal, body: { channel } }) => {
-    if (CREDENTIAL_FOR_CHANNEL[channel] !== principal.kind) {
+    const bearerOpensGateway =
+      mutant('desktop-bearer-opens-gateway-channel') && principal.kind === 'bearer' && channel === 'gateway';
+    if (CREDENTIAL_FOR_CHANNEL[channel] !== principal.kind && !bearerOpensGateway) {
       throw new ProtocolError(
         'forbidden',
         `a ${principal.kind} credential cannot open the ${channel} channel: each trust zone uses its own credential`,
       );
     }
-    const { token, claims } = await ctx.tokens.mint(claimsFor(principal));
+    const { token, claims } = await ctx.tokens.mint(
+      bearerOpensGateway ? { ...claimsFor(principal), kind: 'gateway' } : claimsFor(principal),
+    );
     ctx.logger.info(
       { event: 'realtime.token_minted', channel, subject: claims.sub, cid: claims.cid, jti: claims.jti },
       'WSS token minted',

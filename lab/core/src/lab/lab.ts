@@ -11,6 +11,7 @@ import type { CdnAdminClient, LlmAdminClient } from '@multiclaw-lab/external';
 import type { HostRunner } from '@multiclaw-lab/infra';
 import { type ExecResult, type Fault, type Host, type LabDriver, type Topology, UnknownSiteError } from '@multiclaw-lab/network';
 import type { LabCA } from '@multiclaw-lab/pki';
+import type { MutantDefinition } from '@multiclaw-lab/protocol';
 import type { CloudApi } from '../cloud-api.ts';
 import type { DesktopDriver } from '../desktop-driver.ts';
 import type { HostFiles } from './definitions.ts';
@@ -257,6 +258,11 @@ export class Lab implements AsyncDisposable {
   // --- status and teardown ---------------------------------------------------------------
 
   /** Every host and service, each service with what its own health check saw. */
+  /** the catalogued defect this lab's services run with, if any (`pnpm lab mutate`) */
+  get mutant(): MutantDefinition | undefined {
+    return this.#registry.mutant;
+  }
+
   async status(): Promise<LabStatus> {
     const services: LabStatus['services'] = await Promise.all(
       [...this.services].map(async ([id, s]) => {
@@ -278,6 +284,7 @@ export class Lab implements AsyncDisposable {
       driver: this.driver.name,
       startedAt: this.startedAt,
       stateDir: this.stateDir,
+      ...(this.mutant ? { mutant: this.mutant.id } : {}),
       hosts: this.topology.hosts.map((h) => ({
         id: h.id,
         role: h.role,

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LlmAdminClient } from '@multiclaw-lab/external';
 import { type Host, PUBLIC_NAMES } from '@multiclaw-lab/network';
-import { routes, signUpAndIn } from '@multiclaw-lab/protocol';
+import { inviteAndAccept, routes, signUpAndIn } from '@multiclaw-lab/protocol';
 import type { CloudApi } from '../cloud-api.ts';
 import type { DemoAccount } from './types.ts';
 
@@ -30,13 +30,7 @@ export async function provisionDemo(api: CloudApi, llmAdmin: LlmAdminClient, des
   const workspaceId = (await api.request(routes.createWorkspace, { credential: owner.bearer, body: { name: 'Lab workspace' } }))
     .id;
   await Promise.all(
-    accounts.slice(1).map((member) =>
-      api.request(routes.addMember, {
-        credential: owner.bearer,
-        params: { wid: workspaceId },
-        body: { email: member.email, role: 'member' },
-      }),
-    ),
+    accounts.slice(1).map((member) => inviteAndAccept(api, { ownerBearer: owner.bearer, wid: workspaceId, member })),
   );
   const agent = await api.request(routes.createAgent, {
     credential: owner.bearer,

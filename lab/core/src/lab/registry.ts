@@ -7,7 +7,9 @@
 import { join } from 'node:path';
 import { LabError } from '@multiclaw-lab/kit';
 import type { Fault, HostProcesses } from '@multiclaw-lab/network';
+import type { MutantDefinition } from '@multiclaw-lab/protocol';
 import { DesktopDriver } from '../desktop-driver.ts';
+import { mutantEnv } from './mutant.ts';
 import { type RunningService, type RunOptions, runService, type ServiceDef } from './service.ts';
 
 export class ServiceRegistry {
@@ -21,9 +23,13 @@ export class ServiceRegistry {
   /** every service process this lab ran, including those since restarted (for timelines) */
   readonly history: RunningService[] = [];
 
-  constructor(driver: Pick<HostProcesses, 'spawn'>, stateDir: string) {
+  /** the behavioural mutant the lab runs with: its components' services get its switch */
+  readonly mutant: MutantDefinition | undefined;
+
+  constructor(driver: Pick<HostProcesses, 'spawn'>, stateDir: string, mutant?: MutantDefinition) {
     this.#driver = driver;
     this.logsDir = join(stateDir, 'logs');
+    this.mutant = mutant;
   }
 
   /** the running services by id */
@@ -41,7 +47,9 @@ export class ServiceRegistry {
       throw new LabError('LAB_NOT_UP', `not starting ${def.id}: the lab is being taken down`, {
         hint: 'bring a lab up again with pnpm lab up',
       });
-    const starting = runService(this.#driver, def, this.logsDir, options).then((running) => {
+    const switched = mutantEnv(def.kind, this.mutant);
+    const withMutant = Object.keys(switched).length === 0 ? def : { ...def, env: { ...def.env, ...switched } };
+    const starting = runService(this.#driver, withMutant, this.logsDir, options).then((running) => {
       this.#register(running);
       return running;
     });

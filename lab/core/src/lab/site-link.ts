@@ -15,7 +15,7 @@ export const UPSTREAMS = {
   cdn: { address: '198.18.0.30', port: 443 },
   llm: { address: '198.18.0.40', port: 443 },
   'turn-tls': { address: '198.18.0.20', port: 443 },
-  'turn-tcp': { address: '198.18.0.20', port: 3478 },
+  // no TCP 3478: the relay serves TCP on 443 (TLS) only, as the pages list it
 } as const;
 export type Upstream = keyof typeof UPSTREAMS;
 const FIRST_PORT = 20_000;

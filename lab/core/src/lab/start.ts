@@ -18,9 +18,11 @@ import { bridgeDef, cdnDef, cloudDef, desktopDef, gatewayDef, llmDef } from './d
 import { stunBinding } from './health.ts';
 import { hostFiles, runnerIn } from './hosts.ts';
 import { Lab, labScreen } from './lab.ts';
+import { coturnMutant, findMutant } from './mutant.ts';
 import { preparePostgres } from './postgres.ts';
 import { provisionDemo } from './provision.ts';
 import { ServiceRegistry } from './registry.ts';
+import { cloudSidePeers } from './relay-policy.ts';
 import type { RunOptions } from './service.ts';
 import { type SiteLink, siteLinkDef } from './site-link.ts';
 import { removeLabState } from './teardown.ts';
@@ -38,6 +40,8 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
   const stateDir = options.stateDir;
   const logLevel = options.logLevel ?? 'info';
   const startedAt = new Date().toISOString();
+  // an unknown mutant is refused before anything is made
+  const mutant = options.mutant === undefined ? undefined : findMutant(options.mutant);
   const topology = buildTopology({ sites: options.sites, desktops: options.desktops, cloudDesktops: options.cloudDesktops });
   for (const sub of ['logs', 'run', 'pki', 'secrets']) await mkdir(join(stateDir, sub), { recursive: true });
   await chmod(join(stateDir, 'secrets'), 0o700);
@@ -66,7 +70,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     const left = await takeDown([() => driver.down(), () => removeLabState(stateDir)]);
     throw new LabStartError('making the lab CA', err, left);
   });
-  const registry = new ServiceRegistry(driver, stateDir);
+  const registry = new ServiceRegistry(driver, stateDir, mutant);
   const links = new Map<string, SiteLink>();
   const instances = new Map<string, string>();
   const screen = labScreen();
@@ -196,6 +200,12 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
               keyFile: tls.turn.keyFile,
               staticAuthSecret: turnSecret,
               realm: 'multiclaw.test',
+              // a relay must not become a way into the cloud's own hosts: the cloud, its database,
+              // the CDN and the LLM replica are never peers (cloud desktops and sites are)
+              deniedPeers: coturnMutant(mutant, 'turn-relays-to-private-segment') ? [] : cloudSidePeers(topology),
+              tls: !coturnMutant(mutant, 'turn-no-tls-on-443'),
+              // the pages list 443 (TLS) and 3478/5349 UDP for the relay: no plain TCP listener
+              plainTcp: false,
               stateDir: join(stateDir, 'run', 'coturn'),
             })
           ).process,

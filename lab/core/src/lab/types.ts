@@ -23,6 +23,11 @@ export interface StartLabOptions {
   /** makes the topology real; default: network namespaces */
   driver?: DriverFactory;
   logLevel?: string;
+  /**
+   * a behavioural mutant (catalogue: `MUTANTS` in the protocol package) to run the lab's services
+   * with: the lab is then a deliberately broken MultiClaw, for `pnpm lab mutate`
+   */
+  mutant?: string;
   onProgress?: (step: ProgressStep) => void;
 }
 
@@ -31,6 +36,8 @@ export interface LabStatus {
   driver: LabDriver['name'];
   startedAt: string;
   stateDir: string;
+  /** set when the lab runs with a catalogued defect on (a deliberately broken MultiClaw) */
+  mutant?: string;
   hosts: Array<{ id: string; role: string; site?: string; namespace: string; addresses: string[] }>;
   services: Array<{
     id: string;

@@ -1,9 +1,11 @@
 /**
  * A minimal TURN client that does one thing: an authenticated Allocate (RFC 5766) over UDP,
- * TCP or TLS, and reports what the server answered. It is the relay's health probe and the
- * TLS test client (turnutils_uclient 4.6.1 stalls over TLS with OpenSSL 3). Long-term
- * credential flow: an unauthenticated request earns a 401 with realm and nonce, the second
- * request carries USERNAME/REALM/NONCE and MESSAGE-INTEGRITY keyed with MD5(user:realm:pass).
+ * TCP or TLS, and reports what the server answered — then, if asked, a CreatePermission for
+ * each of a list of peers on that allocation (which peers the relay would carry traffic to).
+ * It is the relay's health probe and the TLS test client (turnutils_uclient 4.6.1 stalls over
+ * TLS with OpenSSL 3). Long-term credential flow: an unauthenticated request earns a 401 with
+ * realm and nonce, the second request carries USERNAME/REALM/NONCE and MESSAGE-INTEGRITY keyed
+ * with MD5(user:realm:pass).
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
@@ -20,16 +22,27 @@ export interface AllocateOptions {
   ca?: string | string[];
   servername?: string;
   timeoutMs?: number;
+  /** peer IPv4 addresses to ask a permission for, one CreatePermission each, once allocated */
+  permissions?: string[];
+}
+
+/** What the relay answered to a CreatePermission for `peer`: 200, or its error code (403: a denied peer). */
+export interface PermissionResult {
+  peer: string;
+  status: number;
+  reason?: string;
 }
 
 export type AllocateResult =
-  | { ok: true; relayed: string; lifetime: number }
+  | { ok: true; relayed: string; lifetime: number; permissions: PermissionResult[] }
   | { ok: false; status: number; reason: string }
   | { ok: false; error: string };
 
 const MAGIC = 0x2112a442;
 const ALLOCATE = 0x0003;
 const ALLOCATE_OK = 0x0103;
+const CREATE_PERMISSION = 0x0008;
+const CREATE_PERMISSION_OK = 0x0108;
 const ATTR = {
   username: 0x0006,
   integrity: 0x0008,
@@ -37,6 +50,7 @@ const ATTR = {
   lifetime: 0x000d,
   realm: 0x0014,
   nonce: 0x0015,
+  peer: 0x0012,
   relayed: 0x0016,
   transport: 0x0019,
 };
@@ -48,9 +62,9 @@ function attribute(type: number, value: Buffer): Buffer {
   return Buffer.concat([head, value, Buffer.alloc((4 - (value.length % 4)) % 4)]);
 }
 
-function message(attrs: Buffer[], key?: Buffer): Buffer {
+function message(type: number, attrs: Buffer[], key?: Buffer): Buffer {
   const header = Buffer.alloc(20);
-  header.writeUInt16BE(ALLOCATE, 0);
+  header.writeUInt16BE(type, 0);
   header.writeUInt32BE(MAGIC, 4);
   randomBytes(12).copy(header, 8);
   let body = Buffer.concat(attrs);
@@ -75,6 +89,22 @@ function parse(msg: Buffer): { type: number; attrs: Map<number, Buffer> } {
     at += 4 + length + ((4 - (length % 4)) % 4);
   }
   return { type: msg.readUInt16BE(0), attrs };
+}
+
+/** XOR-PEER-ADDRESS of an IPv4 peer (the port is not part of a permission: 0) */
+function xorPeer(ip: string): Buffer {
+  const value = Buffer.alloc(8);
+  value[1] = 0x01; // IPv4
+  value.writeUInt16BE(MAGIC >>> 16, 2);
+  ip.split('.').forEach((octet, i) => {
+    value[4 + i] = Number(octet) ^ ((MAGIC >>> (24 - 8 * i)) & 0xff);
+  });
+  return value;
+}
+
+function errorOf(answer: { attrs: Map<number, Buffer> }): { status: number; reason: string } | undefined {
+  const error = answer.attrs.get(ATTR.error);
+  return error ? { status: error[2]! * 100 + error[3]!, reason: error.subarray(4).toString() } : undefined;
 }
 
 function xorAddress(value: Buffer): string {
@@ -130,35 +160,43 @@ export async function turnAllocate(options: AllocateOptions): Promise<AllocateRe
       exchange = streamExchange(socket);
     }
     const transport = attribute(ATTR.transport, Buffer.from([17, 0, 0, 0]));
-    const challenge = parse(await exchange(message([transport])));
+    const challenge = parse(await exchange(message(ALLOCATE, [transport])));
     const realm = challenge.attrs.get(ATTR.realm);
     const nonce = challenge.attrs.get(ATTR.nonce);
     if (!realm || !nonce) return { ok: false, error: 'the server sent no realm/nonce challenge' };
     const key = createHash('md5').update(`${options.username}:${realm.toString()}:${options.credential}`).digest();
-    const answer = parse(
-      await exchange(
-        message(
-          [
-            transport,
-            attribute(ATTR.username, Buffer.from(options.username)),
-            attribute(ATTR.realm, realm),
-            attribute(ATTR.nonce, nonce),
-          ],
-          key,
-        ),
-      ),
-    );
+    const signed = (type: number, attrs: Buffer[]) =>
+      message(
+        type,
+        [
+          ...attrs,
+          attribute(ATTR.username, Buffer.from(options.username)),
+          attribute(ATTR.realm, realm),
+          attribute(ATTR.nonce, nonce),
+        ],
+        key,
+      );
+    const answer = parse(await exchange(signed(ALLOCATE, [transport])));
     if (answer.type === ALLOCATE_OK) {
       const relayed = answer.attrs.get(ATTR.relayed);
+      const permissions: PermissionResult[] = [];
+      for (const peer of options.permissions ?? []) {
+        const granted = parse(await exchange(signed(CREATE_PERMISSION, [attribute(ATTR.peer, xorPeer(peer))])));
+        const refused = errorOf(granted);
+        if (granted.type === CREATE_PERMISSION_OK) permissions.push({ peer, status: 200 });
+        else if (refused) permissions.push({ peer, ...refused });
+        else return { ok: false, error: `unexpected STUN message type 0x${granted.type.toString(16)}` };
+      }
       return {
         ok: true,
         relayed: relayed ? xorAddress(relayed) : '',
         lifetime: answer.attrs.get(ATTR.lifetime)?.readUInt32BE(0) ?? 0,
+        permissions,
       };
     }
-    const error = answer.attrs.get(ATTR.error);
+    const error = errorOf(answer);
     if (!error) return { ok: false, error: `unexpected STUN message type 0x${answer.type.toString(16)}` };
-    return { ok: false, status: error[2]! * 100 + error[3]!, reason: error.subarray(4).toString() };
+    return { ok: false, ...error };
   })();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<AllocateResult>((resolve) => {

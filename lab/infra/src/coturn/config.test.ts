@@ -32,6 +32,7 @@ describe('turnConfig', () => {
       pkey=<dir>/key.pem
       no-tlsv1
       no-tlsv1_1
+      cipher-list=ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305
       no-dtls
       use-auth-secret
       static-auth-secret=shared-with-the-cloud
@@ -50,6 +51,22 @@ describe('turnConfig', () => {
     `);
     expect(text).not.toContain('lt-cred-mech');
     expect(text).not.toContain('allow-loopback-peers');
+  });
+
+  it('without plain TCP, starts no TCP listener but keeps TLS on its port', () => {
+    const text = turnConfig({ ...base, plainTcp: false });
+    expect(text).toContain('\nno-tcp\n');
+    expect(text).not.toContain('no-tls\n');
+  });
+
+  it('refuses the denied peers, one line per address or first-last range', () => {
+    const text = turnConfig({ ...base, deniedPeers: ['198.18.1.0-198.18.1.255', '198.18.0.10'] });
+    expect(text).toContain('denied-peer-ip=198.18.1.0-198.18.1.255\ndenied-peer-ip=198.18.0.10\n');
+  });
+
+  it('with TLS off, starts neither the TLS nor the TCP listeners', () => {
+    expect(turnConfig({ ...base, tls: false })).toContain('no-tls\nno-tcp\n');
+    expect(turnConfig(base)).not.toMatch(/^no-tcp$/m);
   });
 
   it('adds an external address when the relay sits behind NAT', () => {

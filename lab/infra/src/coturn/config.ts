@@ -6,6 +6,7 @@
  * port range because clients that vanish without releasing their allocation exhaust a small one.
  */
 import { existsSync } from 'node:fs';
+import { TLS12_AEAD_CIPHERS } from '@multiclaw-lab/pki/tls-policy';
 import { assertLabAddress, assertPort, InfraConfigError } from '../addresses.ts';
 
 export interface TurnConfig {
@@ -31,6 +32,16 @@ export interface TurnConfig {
   allowLoopbackPeers?: boolean;
   /** DTLS on the TLS port: off by default, no MultiClaw client uses it */
   dtls?: boolean;
+  /** TLS (and TCP) on tlsListeningPort; default true */
+  tls?: boolean;
+  /**
+   * plain TCP: STUN/TURN on listeningPort, and plain TURN beside TLS on tlsListeningPort; default
+   * true. Off, 3478 is UDP only and the TLS port speaks TLS alone, which is also what lets coturn
+   * negotiate TLS 1.3 there (its plain-or-TLS sniffing knows only TLS 1.2 and older hellos).
+   */
+  plainTcp?: boolean;
+  /** peer addresses or `first-last` ranges the relay refuses to relay to (CreatePermission gets 403) */
+  deniedPeers?: string[];
 }
 
 export const DEFAULT_RELAY_PORTS = { min: 49152, max: 65535 } as const;
@@ -80,6 +91,9 @@ export function validateTurnConfig(config: TurnConfig): Required<Omit<TurnConfig
     relayPorts,
     allowLoopbackPeers: config.allowLoopbackPeers ?? false,
     dtls: config.dtls ?? false,
+    tls: config.tls ?? true,
+    plainTcp: config.plainTcp ?? true,
+    deniedPeers: config.deniedPeers ?? [],
   };
 }
 
@@ -96,7 +110,11 @@ export function turnConfig(input: TurnConfig): string {
     `pkey=${c.keyFile}`,
     'no-tlsv1',
     'no-tlsv1_1',
+    // only AEAD suites with forward secrecy on TLS 1.2 (OpenSSL's default list still has CBC ones)
+    `cipher-list=${TLS12_AEAD_CIPHERS}`,
     ...(c.dtls ? [] : ['no-dtls']),
+    ...(c.tls ? (c.plainTcp ? [] : ['no-tcp']) : ['no-tls', 'no-tcp']),
+    ...c.deniedPeers.map((peer) => `denied-peer-ip=${peer}`),
     // time-limited credentials: username "<expiry>:<user>", password base64(HMAC-SHA1(secret, username))
     'use-auth-secret',
     `static-auth-secret=${c.staticAuthSecret}`,

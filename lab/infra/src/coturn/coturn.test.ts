@@ -14,6 +14,8 @@ import { turnCredentials } from './credentials.ts';
 const SECRET = 'coturn-test-shared-secret';
 const RELAY = { min: 40000, max: 44999 };
 const inRelayRange = (p: number) => p >= RELAY.min && p <= RELAY.max;
+/** loopback stands in for the operator's own hosts: a range and a single address */
+const DENIED = ['127.0.0.2-127.0.0.3', '127.0.0.9'];
 
 describe('coturn, for real on 127.0.0.1', () => {
   let dir: string;
@@ -38,6 +40,7 @@ describe('coturn, for real on 127.0.0.1', () => {
       relayPorts: RELAY,
       stateDir: dir,
       allowLoopbackPeers: true, // turnutils_uclient's two relays talk to each other on loopback
+      deniedPeers: DENIED,
     });
   });
 
@@ -139,6 +142,21 @@ describe('coturn, for real on 127.0.0.1', () => {
     expect(coturn.events.some((e) => e.event === 'turn.allocation' && e.user === username)).toBe(false);
   });
 
+  it('refuses a permission to a denied peer (a range or one address) with 403, and grants one to any other peer', async () => {
+    const { username, credential } = turnCredentials(SECRET, 'alice-peers');
+    const result = await turnAllocate({
+      host: '127.0.0.1',
+      port: coturn.config.listeningPort,
+      transport: 'udp',
+      username,
+      credential,
+      permissions: ['127.0.0.2', '127.0.0.3', '127.0.0.9', '127.0.0.1', '127.0.0.4'],
+    });
+    expect(result).toMatchObject({ ok: true });
+    const statuses = result.ok ? Object.fromEntries(result.permissions.map((p) => [p.peer, p.status])) : {};
+    expect(statuses).toEqual({ '127.0.0.2': 403, '127.0.0.3': 403, '127.0.0.9': 403, '127.0.0.1': 200, '127.0.0.4': 200 });
+  });
+
   it('refuses a credential made with the wrong secret, and says so in an event', async () => {
     const { username, credential } = turnCredentials('not-the-secret', 'mallory');
     const result = await runTurnClient(localRunner, {
@@ -153,5 +171,43 @@ describe('coturn, for real on 127.0.0.1', () => {
     const failed = await coturn.waitForEvent('turn.auth_failed', (e) => e.user === username);
     expect(failed.status).toBe(401);
     expect(coturn.events.some((e) => e.event === 'turn.allocation' && e.user === username)).toBe(false);
+  });
+});
+
+describe('coturn with TLS off (tls: false)', () => {
+  let dir: string;
+  let coturn: CoturnHandle;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'infra-coturn-notls-'));
+    const leaf = await (await createLabCA()).issue(['localhost', '127.0.0.1']);
+    await writeFile(join(dir, 'cert.pem'), leaf.certPem);
+    await writeFile(join(dir, 'key.pem'), leaf.keyPem, { mode: 0o600 });
+    coturn = await startCoturn(localRunner, {
+      listeningIp: '127.0.0.1',
+      listeningPort: await freePort('127.0.0.1', inRelayRange),
+      tlsListeningPort: await freePort('127.0.0.1', inRelayRange),
+      certFile: join(dir, 'cert.pem'),
+      keyFile: join(dir, 'key.pem'),
+      staticAuthSecret: SECRET,
+      realm: 'multiclaw.test',
+      relayPorts: RELAY,
+      stateDir: dir,
+      tls: false,
+    });
+  });
+
+  afterAll(async () => {
+    await coturn?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('nothing listens on the TLS port any more, neither TLS nor plain TCP; UDP on the plain port still allocates', async () => {
+    const { username, credential } = turnCredentials(SECRET, 'notls');
+    const on = (port: number, transport: 'udp' | 'tcp' | 'tls') =>
+      turnAllocate({ host: '127.0.0.1', port, transport, username, credential, timeoutMs: 2_000 });
+    expect(await on(coturn.config.tlsListeningPort, 'tls')).toEqual({ ok: false, error: 'ECONNREFUSED' });
+    expect(await on(coturn.config.tlsListeningPort, 'tcp')).toEqual({ ok: false, error: 'ECONNREFUSED' });
+    expect(await on(coturn.config.listeningPort, 'udp')).toMatchObject({ ok: true });
   });
 });

@@ -18,6 +18,9 @@ th { background: #f6f8fa; }
 .st-failed { background: #cf222e; }
 .st-skipped, .st-untested { background: #9a6700; }
 .st-untestable { background: #57606a; }
+.st-contradiction { background: #8250df; }
+.st-killed { background: #1a7f37; }
+.st-survived, .st-errored, .st-no-scenario, .st-none { background: #cf222e; }
 .verdict { font-size: 1.1rem; font-weight: 700; padding: .5rem .75rem; border-radius: .25rem; color: #fff; display: inline-block; }
 .verdict.pass { background: #1a7f37; }
 .verdict.fail { background: #cf222e; }

@@ -3,7 +3,7 @@ import { PAGES } from '../../model.ts';
 import { html } from '../text.ts';
 import { anchor } from './format.ts';
 
-export const CLAIM_STATUSES: readonly ClaimStatus[] = ['verified', 'failed', 'untested', 'untestable'];
+export const CLAIM_STATUSES: readonly ClaimStatus[] = ['verified', 'failed', 'untested', 'untestable', 'contradiction'];
 
 /** A status as a person reads it: colour AND a word (never colour alone). */
 export function badge(status: string): string {
@@ -11,14 +11,24 @@ export function badge(status: string): string {
 }
 
 function scenarioLinks(claim: ClaimResult, known: Set<string>): string {
-  if (claim.scenarios.length === 0) return '<span class="muted">none</span>';
-  return claim.scenarios
-    .map((id) => (known.has(id) ? `<a href="#${anchor('scenario', id)}">${html(id)}</a>` : `<span>${html(id)}</span>`))
-    .join(', ');
+  const checkers = (claim.checkers ?? []).map((id) => `<a href="#checkers">checker ${html(id)}</a>`);
+  if (claim.scenarios.length === 0 && checkers.length === 0) return '<span class="muted">none</span>';
+  return [
+    ...claim.scenarios.map((id) =>
+      known.has(id) ? `<a href="#${anchor('scenario', id)}">${html(id)}</a>` : `<span>${html(id)}</span>`,
+    ),
+    ...checkers,
+  ].join(', ');
 }
 
 function row(claim: ClaimResult, known: Set<string>): string {
-  const reason = claim.reason ? `<div class="reason">Untestable: ${html(claim.reason)}</div>` : '';
+  const reason = claim.reason
+    ? `<div class="reason">Untestable: ${html(claim.reason)}</div>`
+    : claim.contradiction
+      ? `<div class="reason contradiction">The pages disagree: ${html(claim.contradiction.explanation)}<ul>${claim.contradiction.against
+          .map((o) => `<li><a href="#${anchor('claim', o.id)}">${html(o.id)}</a>: ${html(o.sentence)}</li>`)
+          .join('')}</ul></div>`
+      : '';
   return `<tr id="${anchor('claim', claim.id)}" class="claim" data-status="${html(claim.status)}" data-page="${html(claim.page)}">
 <td class="id">${html(claim.id)}</td><td>${html(claim.page)}</td><td>${html(claim.section)}</td>
 <td class="sentence">${html(claim.sentence)}${reason}</td><td>${badge(claim.status)}</td><td>${scenarioLinks(claim, known)}</td></tr>`;

@@ -1,16 +1,19 @@
 import { createHash } from 'node:crypto';
-import type { RunResults } from '../../model.ts';
+import type { ClaimStatus, RunResults } from '../../model.ts';
+import type { MutationRun } from '../../mutate/model.ts';
+import { mutantsSection } from '../../mutate/report.ts';
 import type { GatheredEvidence } from '../evidence.ts';
 import { html } from '../text.ts';
 import { SCRIPT, STYLE } from './assets.ts';
 import { canarySection } from './canary.ts';
+import { checkersSection } from './checkers.ts';
 import { CLAIM_STATUSES, claimsMatrix } from './claims.ts';
 import { formatDuration } from './format.ts';
 import { scenarioSection } from './scenarios.ts';
 
 export interface Totals {
   scenarios: Record<'passed' | 'failed' | 'skipped', number>;
-  claims: Record<'verified' | 'failed' | 'untested' | 'untestable', number>;
+  claims: Record<ClaimStatus, number>;
 }
 
 export function totals(results: RunResults): Totals {
@@ -28,9 +31,10 @@ export function totals(results: RunResults): Totals {
   };
 }
 
-/** The run failed when a scenario failed, a claim failed, or a planted secret turned up in plaintext. */
+/** The run failed when a scenario failed, a claim failed, a planted secret turned up in plaintext, or a checker failed. */
 export function runPassed(results: RunResults, t: Totals = totals(results)): boolean {
-  return t.scenarios.failed === 0 && t.claims.failed === 0 && results.canary.hits.length === 0;
+  const checkersFailed = (results.checkers ?? []).some((c) => c.status === 'failed');
+  return t.scenarios.failed === 0 && t.claims.failed === 0 && results.canary.hits.length === 0 && !checkersFailed;
 }
 
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
@@ -53,11 +57,11 @@ ${results.shard ? `<dt>Shard</dt><dd id="shard">${html(`${results.shard.index}/$
 </dl>
 <div class="totals">
 <div id="totals-scenarios"><strong>Scenarios:</strong> ${t.scenarios.passed} passed, ${t.scenarios.failed} failed, ${t.scenarios.skipped} skipped</div>
-<div id="totals-claims"><strong>Claims:</strong> ${t.claims.verified} verified, ${t.claims.failed} failed, ${t.claims.untested} untested, ${t.claims.untestable} untestable</div>
+<div id="totals-claims"><strong>Claims:</strong> ${t.claims.verified} verified, ${t.claims.failed} failed, ${t.claims.untested} untested, ${t.claims.untestable} untestable, ${t.claims.contradiction} documented contradictions</div>
 <div id="totals-canary"><strong>Canary:</strong> ${results.canary.hits.length === 0 ? 'no leaks' : `${results.canary.hits.length} LEAK(S)`}</div>
-</div>
+${results.checkers ? `<div id="totals-checkers"><strong>Checkers:</strong> ${results.checkers.filter((c) => c.status === 'passed').length} passed, ${results.checkers.filter((c) => c.status === 'failed').length} failed, ${results.checkers.filter((c) => c.status !== 'passed' && c.status !== 'failed').length} not judged</div>\n` : ''}</div>
 ${warningList}
-<nav><a href="#canary">Secret canary</a> · <a href="#claims">Claims matrix</a> · <a href="#scenarios">Scenarios</a> · <a href="results.json">results.json</a> · <a href="junit.xml">junit.xml</a></nav>
+<nav><a href="#canary">Secret canary</a> · <a href="#checkers">Checkers</a> · <a href="#claims">Claims matrix</a> · <a href="#mutants">Mutants</a> · <a href="#scenarios">Scenarios</a> · <a href="results.json">results.json</a> · <a href="junit.xml">junit.xml</a></nav>
 </header>`;
 }
 
@@ -75,11 +79,14 @@ function runEvidence(paths: string[]): string {
 export function renderHtml(
   results: RunResults,
   evidence: Pick<GatheredEvidence, 'state' | 'unlisted' | 'warnings'> = { state: new Map(), unlisted: [], warnings: [] },
+  /** the newest `lab mutate` run, shown as its own section: which claims are proven able to fail */
+  mutation?: MutationRun,
 ): string {
   const t = totals(results);
   const claims = new Map(results.claims.map((c) => [c.id, c]));
   const csp = `default-src 'none'; style-src ${sha256(STYLE)}; script-src ${sha256(SCRIPT)}; img-src data:; base-uri 'none'; form-action 'none'`;
   const scenarios = results.scenarios.map((s) => scenarioSection(s, claims, evidence.state)).join('\n');
+  const checkerEvidence = new Set((results.checkers ?? []).flatMap((c) => c.evidence.map((e) => e.path)));
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -94,8 +101,10 @@ export function renderHtml(
 ${header(results, t, evidence.warnings)}
 <main>
 ${canarySection(results.canary)}
-${runEvidence(evidence.unlisted)}
+${checkersSection(results.checkers)}
+${runEvidence(evidence.unlisted.filter((path) => !checkerEvidence.has(path)))}
 ${claimsMatrix(results)}
+${mutation ? mutantsSection(mutation) : '<section id="mutants"><h2>Mutants</h2><p class="muted">No mutation run yet: <code>pnpm lab mutate</code> shows which claims can fail.</p></section>'}
 <section id="scenarios">
 <h2>Scenarios</h2>
 ${scenarios || '<p class="muted">No scenario ran.</p>'}

@@ -1,0 +1,5 @@
+import { mutantOn } from '@multiclaw-lab/kit';
+import type { MutantIdOf } from '@multiclaw-lab/protocol';
+
+/** Whether this process runs with one of the desktop app's catalogued defects on (`pnpm lab mutate`). */
+export const mutant = (id: MutantIdOf<'desktop'>): boolean => mutantOn(id);

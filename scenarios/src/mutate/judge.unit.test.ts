@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import type { ScenarioResult } from '../model.ts';
+import { checkerKill, killOf, outcomeOf } from './judge.ts';
+
+const failed = (failure: ScenarioResult['failure']): Pick<ScenarioResult, 'id' | 'status' | 'failure' | 'error'> => ({
+  id: 'S04-clock-moved',
+  status: 'failed',
+  ...(failure ? { failure } : {}),
+  error: { message: 'boom' },
+});
+
+describe('a mutant is killed only by a failing check of one of its claims', () => {
+  it('a failed check naming one of its claims kills it, and names the claims proven', () => {
+    const kill = killOf(['CS-34', 'NS-14'], failed({ kind: 'check', step: 'user tokens last 4 h', claims: ['CS-34', 'NS-13'] }));
+    expect(kill).toEqual({ by: 'S04-clock-moved', step: 'user tokens last 4 h', claims: ['CS-34'], message: 'boom' });
+  });
+
+  it('a failed check of other claims does not kill it', () => {
+    expect(killOf(['CS-34'], failed({ kind: 'check', step: 'x', claims: ['NS-13'] }))).toBeUndefined();
+  });
+
+  it('a setup failure, a timeout or an unchecked claim does not kill it', () => {
+    expect(killOf(['CS-34'], failed({ kind: 'setup' }))).toBeUndefined();
+    expect(killOf(['CS-34'], failed({ kind: 'timeout' }))).toBeUndefined();
+    expect(killOf(['CS-34'], failed({ kind: 'unchecked', claims: ['CS-34'] }))).toBeUndefined();
+    expect(killOf(['CS-34'], failed(undefined))).toBeUndefined();
+  });
+
+  it('a passing scenario does not kill it', () => {
+    expect(killOf(['CS-34'], { id: 'S04', status: 'passed' })).toBeUndefined();
+  });
+
+  it('a whole-run checker kills it when it judges one of its claims', () => {
+    expect(checkerKill(['CS-13'], { by: 'canary', claims: ['CS-12', 'CS-13'], message: 'hit' })?.claims).toEqual(['CS-13']);
+    expect(checkerKill(['CS-34'], { by: 'canary', claims: ['CS-12', 'CS-13'], message: 'hit' })).toBeUndefined();
+  });
+});
+
+describe('the outcome of a mutant run', () => {
+  const run = (status: 'passed' | 'failed' | 'skipped') => ({ id: 'S01', status, durationMs: 1 });
+  it('is killed when something killed it', () => {
+    expect(outcomeOf({ by: 'S01', step: 's', claims: ['NS-17'], message: '' }, [run('failed')])).toBe('killed');
+  });
+  it('survives when every scenario passed', () => {
+    expect(outcomeOf(undefined, [run('passed'), run('passed')])).toBe('survived');
+  });
+  it('errors when a scenario failed or was skipped without killing it', () => {
+    expect(outcomeOf(undefined, [run('passed'), run('failed')])).toBe('errored');
+    expect(outcomeOf(undefined, [run('skipped')])).toBe('errored');
+  });
+  it('has no scenario when none names its claims', () => {
+    expect(outcomeOf(undefined, [])).toBe('no-scenario');
+  });
+});
