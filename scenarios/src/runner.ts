@@ -106,16 +106,7 @@ export class ScenarioRunner {
     }
     await this.#reset();
     this.#progress(`${def.id}: ${def.title}`);
-    const ctx = new ScenarioContext({
-      lab: this.lab,
-      id: def.id,
-      claims: def.claims,
-      seed,
-      planted: this.planted,
-      allowedIn: this.allowedIn,
-      evidenceDir: this.evidenceDir,
-      egressCaptures: this.egressCaptures.map((c) => ({ site: c.site, file: c.file })),
-    });
+    const ctx = this.#context(def.id, def.claims);
     const from = Date.now();
     let error: Error | undefined;
     let failure: ScenarioFailure | undefined;
@@ -176,18 +167,22 @@ export class ScenarioRunner {
       evidenceDir: this.evidenceDir,
       scenariosRun: this.results.filter((r) => r.status !== 'skipped').map((r) => r.id),
       onProgress: this.#progress,
-      scenarioContext: (id, claims) =>
-        new ScenarioContext({
-          lab: this.lab,
-          id,
-          claims,
-          seed: scenarioSeed(this.seed, id),
-          planted: this.planted,
-          allowedIn: this.allowedIn,
-          evidenceDir: this.evidenceDir,
-          egressCaptures: this.egressCaptures.map((c) => ({ site: c.site, file: c.file })),
-        }),
+      scenarioContext: (id, claims) => this.#context(id, claims),
     };
+  }
+
+  /** A fresh context for `id`: its own seed, the run's planted secrets, evidence folder and captures. */
+  #context(id: string, claims: readonly string[]): ScenarioContext {
+    return new ScenarioContext({
+      lab: this.lab,
+      id,
+      claims,
+      seed: scenarioSeed(this.seed, id),
+      planted: this.planted,
+      allowedIn: this.allowedIn,
+      evidenceDir: this.evidenceDir,
+      egressCaptures: this.egressCaptures.map((c) => ({ site: c.site, file: c.file })),
+    });
   }
 
   /**

@@ -19,6 +19,8 @@ export interface CheckerFinding {
   message: string;
   /** the tool's own rating when it has one (testssl's severity, schemathesis' check name) */
   severity?: string;
+  /** the claims of the check that made this finding, when narrower than the checker's */
+  claims?: string[];
 }
 
 export interface CheckerResult {

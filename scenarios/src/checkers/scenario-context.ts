@@ -38,7 +38,7 @@ export async function runWithScenarioContext(
       outcome = {
         status: 'failed',
         summary: `${err.step}: failed`,
-        findings: [{ target: err.step, message, severity: err.claims.join(', ') }],
+        findings: [{ target: err.step, message, severity: 'check failed', claims: [...err.claims] }],
       };
     else outcome = { status: 'failed', summary: `could not judge: ${message}`, findings: [{ target: id, message }] };
   }

@@ -4,6 +4,7 @@
  */
 
 import type { MutantDefinition } from '@multiclaw-lab/protocol';
+import type { CheckerResult } from '../checkers/checker.ts';
 import type { ScenarioResult } from '../model.ts';
 import type { KilledBy, MutantOutcome, MutantResult, MutantScenarioRun } from './model.ts';
 
@@ -25,6 +26,22 @@ export function killOf(
   const hit = result.failure.claims.filter((c) => claims.includes(c));
   if (hit.length === 0) return undefined;
   return { by: result.id, step: result.failure.step, claims: hit, message: result.error?.message ?? '' };
+}
+
+/**
+ * A failed whole-run checker kills `claims`' mutant when it judges one of them: through the claims
+ * of the check that failed inside it when it names them, else through all of the checker's.
+ */
+export function checkerResultKill(claims: readonly string[], result: CheckerResult): KilledBy | undefined {
+  if (result.status !== 'failed') return undefined;
+  const first = result.findings[0];
+  const message = result.findings.map((f) => `${f.target}: ${f.message}`).join('; ');
+  return checkerKill(claims, {
+    by: `checker ${result.id}`,
+    claims: first?.claims ?? result.claims,
+    message,
+    step: first?.target ?? result.id,
+  });
 }
 
 export function checkerKill(claims: readonly string[], failure: CheckerFailure): KilledBy | undefined {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ScenarioResult } from '../model.ts';
-import { checkerKill, killOf, outcomeOf } from './judge.ts';
+import { checkerKill, checkerResultKill, killOf, outcomeOf } from './judge.ts';
 
 const failed = (failure: ScenarioResult['failure']): Pick<ScenarioResult, 'id' | 'status' | 'failure' | 'error'> => ({
   id: 'S04-clock-moved',
@@ -50,5 +50,32 @@ describe('the outcome of a mutant run', () => {
   });
   it('has no scenario when none names its claims', () => {
     expect(outcomeOf(undefined, [])).toBe('no-scenario');
+  });
+});
+
+describe('a failed whole-run checker', () => {
+  const result = (findings: Array<{ target: string; message: string; claims?: string[] }>) => ({
+    id: 'egress-audit',
+    title: 'egress audit',
+    claims: ['SO-33', 'SO-42', 'NS-49'],
+    status: 'failed' as const,
+    durationMs: 1,
+    summary: 'failed',
+    findings,
+    evidence: [],
+  });
+
+  it('kills through the claims of the check that failed inside it', () => {
+    const kill = checkerResultKill(
+      ['SO-33', 'NS-49'],
+      result([{ target: 'every connection documented', message: 'x', claims: ['SO-33'] }]),
+    );
+    expect(kill).toMatchObject({ by: 'checker egress-audit', step: 'every connection documented', claims: ['SO-33'] });
+  });
+
+  it('kills through all its claims when the finding names none, and not at all when none is the mutant’s', () => {
+    expect(checkerResultKill(['NS-49'], result([{ target: 't', message: 'x' }]))?.claims).toEqual(['NS-49']);
+    expect(checkerResultKill(['CS-34'], result([{ target: 't', message: 'x' }]))).toBeUndefined();
+    expect(checkerResultKill(['SO-33'], { ...result([]), status: 'passed' })).toBeUndefined();
   });
 });

@@ -3,10 +3,9 @@
  * killed is a failure) and index.html (killed / survived per mutant; per claim the mutants that
  * prove it can fail, and the claims none does); `reports/mutants/latest/` is a copy of the newest.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { STYLE } from '../report/html/assets.ts';
+import { cspHash, STYLE } from '../report/html/assets.ts';
 import { badge } from '../report/html/claims.ts';
 import { formatDuration } from '../report/html/format.ts';
 import { refreshLatest } from '../report/latest.ts';
@@ -79,11 +78,9 @@ ${unproven.length ? `<table><tbody>${unproven.map(claimRow).join('\n')}</tbody><
 </section>`;
 }
 
-const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
-
 export function renderMutantsHtml(run: MutationRun): string {
   const allKilled = run.mutants.every((m) => m.outcome === 'killed');
-  const csp = `default-src 'none'; style-src ${sha256(STYLE)}; base-uri 'none'; form-action 'none'`;
+  const csp = `default-src 'none'; style-src ${cspHash(STYLE)}; base-uri 'none'; form-action 'none'`;
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -12,7 +12,7 @@ import { loadClaims } from '../claims.ts';
 import type { ScenarioDefinition } from '../define.ts';
 import { ScenarioRunner } from '../runner.ts';
 import { SUITE } from '../suite.ts';
-import { checkerKill, killOf, mutantBase, outcomeOf, summarizeScenario } from './judge.ts';
+import { checkerKill, checkerResultKill, killOf, mutantBase, outcomeOf, summarizeScenario } from './judge.ts';
 import type { KilledBy, MutantResult, MutantScenarioRun } from './model.ts';
 
 /** the whole-run checkers (the canary aside, which always runs) that judge one of `mutant`'s claims */
@@ -52,22 +52,9 @@ export async function runMutantOn(
     // the whole-run checkers that judge one of its claims (the egress audit sees a telemetry ping)
     const checked = killedBy ? [] : await runCheckers(checkersFor(mutant), runner.checkerContext());
     for (const result of checked) {
-      if (killedBy || result.status !== 'failed') continue;
-      const message = result.findings.map((f) => `${f.target}: ${f.message}`).join('; ');
-      const first = result.findings[0];
-      // a check inside the checker names its own claims (as the finding's rating): those, not all the checker's
-      const named = first?.severity?.split(', ').filter((c) => result.claims.includes(c)) ?? [];
-      const claims = named.length > 0 ? named : result.claims;
-      killedBy = checkerKill(mutant.claims, { by: `checker ${result.id}`, claims, message, step: first?.target ?? result.id });
-      runs.push({ id: `checker ${result.id}`, status: 'failed', durationMs: result.durationMs, message });
-    }
-    for (const result of checked.filter((r) => r.status !== 'failed')) {
-      runs.push({
-        id: `checker ${result.id}`,
-        status: result.status === 'passed' ? 'passed' : 'skipped',
-        durationMs: result.durationMs,
-        message: result.summary,
-      });
+      const status = result.status === 'passed' || result.status === 'failed' ? result.status : 'skipped';
+      runs.push({ id: `checker ${result.id}`, status, durationMs: result.durationMs, message: result.summary });
+      killedBy ??= checkerResultKill(mutant.claims, result);
     }
     const run = await runner.finish(loadClaims(), checked);
     if (!killedBy && run.canary.hits.length > 0) {

@@ -1,11 +1,11 @@
-import { MUTANTS, type MutantDefinition } from '@multiclaw-lab/protocol';
+import { MUTANTS, type MutantDefinition, mutantById } from '@multiclaw-lab/protocol';
 
 /** The mutants picked by ids and/or tags (none given: all). Unknown ids or tags are an error naming the known ones. */
 export function selectMutants(options: { ids?: readonly string[]; tags?: readonly string[] } = {}): MutantDefinition[] {
   const ids = options.ids ?? [];
   const tags = options.tags ?? [];
   for (const id of ids) {
-    if (!MUTANTS.some((x) => x.id === id)) throw new Error(`no mutant ${JSON.stringify(id)}; see pnpm lab mutate --list`);
+    if (!mutantById(id)) throw new Error(`no mutant ${JSON.stringify(id)}; see pnpm lab mutate --list`);
   }
   const known = new Set<string>(MUTANTS.flatMap((x) => x.tags));
   for (const t of tags) {

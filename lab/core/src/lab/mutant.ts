@@ -3,7 +3,7 @@
  * components its defect lives in, and only those (the rest of the lab stays the reference).
  */
 import { MUTANT_ENV } from '@multiclaw-lab/kit';
-import { MUTANTS, type MutantComponent, type MutantDefinition } from '@multiclaw-lab/protocol';
+import { type MutantComponent, type MutantDefinition, mutantById } from '@multiclaw-lab/protocol';
 
 /** the service kinds each component runs as in the lab */
 const KINDS: Record<MutantComponent, readonly string[]> = {
@@ -18,7 +18,7 @@ const KINDS: Record<MutantComponent, readonly string[]> = {
 
 /** The mutant named `id`, or an error listing the catalogue. */
 export function findMutant(id: string): MutantDefinition {
-  const found = MUTANTS.find((x) => x.id === id);
+  const found = mutantById(id);
   if (!found) throw new Error(`no mutant ${JSON.stringify(id)}; see pnpm lab mutate --list`);
   return found;
 }

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { ClaimStatus, RunResults } from '../../model.ts';
 import type { MutationRun } from '../../mutate/model.ts';
 import { mutantsSection } from '../../mutate/report.ts';
 import type { GatheredEvidence } from '../evidence.ts';
 import { html } from '../text.ts';
-import { SCRIPT, STYLE } from './assets.ts';
+import { cspHash, SCRIPT, STYLE } from './assets.ts';
 import { canarySection } from './canary.ts';
 import { checkersSection } from './checkers.ts';
 import { CLAIM_STATUSES, claimsMatrix } from './claims.ts';
@@ -36,8 +35,6 @@ export function runPassed(results: RunResults, t: Totals = totals(results)): boo
   const checkersFailed = (results.checkers ?? []).some((c) => c.status === 'failed');
   return t.scenarios.failed === 0 && t.claims.failed === 0 && results.canary.hits.length === 0 && !checkersFailed;
 }
-
-const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
 function header(results: RunResults, t: Totals, warnings: string[]): string {
   const passed = runPassed(results, t);
@@ -84,7 +81,7 @@ export function renderHtml(
 ): string {
   const t = totals(results);
   const claims = new Map(results.claims.map((c) => [c.id, c]));
-  const csp = `default-src 'none'; style-src ${sha256(STYLE)}; script-src ${sha256(SCRIPT)}; img-src data:; base-uri 'none'; form-action 'none'`;
+  const csp = `default-src 'none'; style-src ${cspHash(STYLE)}; script-src ${cspHash(SCRIPT)}; img-src data:; base-uri 'none'; form-action 'none'`;
   const scenarios = results.scenarios.map((s) => scenarioSection(s, claims, evidence.state)).join('\n');
   const checkerEvidence = new Set((results.checkers ?? []).flatMap((c) => c.evidence.map((e) => e.path)));
   return `<!doctype html>
