@@ -5,7 +5,7 @@ import { TIERS, type TierName } from './vitest.tiers.ts';
 // (`pnpm test:unit`, `test:components`, `test:lab`, `test:suite`; which file is in which tier:
 // vitest.tiers.ts). Component tests start real processes and a real PostgreSQL, so they get
 // generous hook timeouts; speed is measured in bench/, not here.
-const tier = (name: TierName, test: { setupFiles?: string[]; globalSetup?: string[] } = {}) => ({
+const tier = (name: TierName, test: { setupFiles?: string[]; globalSetup?: string[]; fileParallelism?: boolean } = {}) => ({
   extends: true,
   test: {
     name,
@@ -28,6 +28,8 @@ export default defineConfig({
       tier('components', { globalSetup: ['lab/kit/src/testing/global-setup.ts'] }),
       tier('lab'),
       tier('suite'),
+      // one docker lab at a time: every lab uses the same subnets, and Docker refuses overlaps
+      tier('docker', { fileParallelism: false }),
     ],
   },
 });

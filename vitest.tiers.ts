@@ -9,6 +9,9 @@
  *               and sockets on loopback; no network namespaces.
  *   lab         network namespaces or anything else that needs root (ip netns, nft, setuid).
  *   suite       the scenario suite on a fresh netns lab.
+ *   docker      labs made of containers (a Docker daemon, no root). Docker refuses two networks
+ *               with the same subnet and every lab uses the same address plan, so these files
+ *               run one at a time.
  *
  * Existing files are listed here; a new file can instead say its tier in its name:
  * `x.unit.test.ts` or `x.lab.test.ts`. Anything else is a components test. A unit test
@@ -61,14 +64,17 @@ export const LAB_TESTS = [
   ...named('lab'),
 ];
 
+export const DOCKER_TESTS = named('docker');
+
 export const SUITE_TESTS = ['scenarios/test/**/*.test.ts'];
 
-export type TierName = 'unit' | 'components' | 'lab' | 'suite';
+export type TierName = 'unit' | 'components' | 'lab' | 'suite' | 'docker';
 
 /** A tier's files: `include` minus `exclude` (components is whatever no other tier takes). */
 export const TIERS: Record<TierName, { include: string[]; exclude: string[] }> = {
   unit: { include: UNIT_TESTS, exclude: [] },
-  components: { include: TEST_FILES, exclude: [...UNIT_TESTS, ...LAB_TESTS, ...SUITE_TESTS] },
+  components: { include: TEST_FILES, exclude: [...UNIT_TESTS, ...LAB_TESTS, ...SUITE_TESTS, ...DOCKER_TESTS] },
   lab: { include: LAB_TESTS, exclude: [] },
-  suite: { include: SUITE_TESTS, exclude: [] },
+  suite: { include: SUITE_TESTS, exclude: [...DOCKER_TESTS] },
+  docker: { include: DOCKER_TESTS, exclude: [] },
 };

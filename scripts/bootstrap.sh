@@ -3,7 +3,8 @@
 # Node 24 (from the npm registry, the only place this kind of machine reaches), pnpm, the
 # workspace's dependencies, then every system tool the lab and its tests use for real (PostgreSQL,
 # coturn, mitmproxy, squid, nftables, libfaketime, minisign, testssl.sh, nmap, toxiproxy and
-# actionlint built with Go, ...) through `lab doctor --install`, and schemathesis (PyPI) in a venv.
+# actionlint built with Go, ...) through `lab doctor --install`, schemathesis (PyPI) in a venv, and,
+# as root, a Docker daemon for the docker driver (scripts/dockerd.sh).
 # Safe to run again: every step checks first.
 set -euo pipefail
 
@@ -77,6 +78,14 @@ if [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, versi
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 say "$("$venv/bin/schemathesis" --version)"
+# The docker driver, and the docker tier of `pnpm test`, need a Docker daemon. scripts/dockerd.sh uses
+# one that answers (quick) or, as root, installs Debian's docker.io and starts it with its bridge
+# and pools inside 198.18.0.0/15. Not root: `pnpm lab doctor` says how to get one. Without a
+# daemon the netns driver still works, so this warns rather than stops.
+if [ "$is_root" = 1 ]; then
+  say "making sure a Docker daemon answers (scripts/dockerd.sh)"
+  bash scripts/dockerd.sh || say "warning: no Docker daemon (see above): the docker driver and the docker test tier cannot run"
+fi
 # What scripts/ready.sh (in front of `pnpm test` and `pnpm lab`) compares to skip all of this.
 sh scripts/ready-stamp.sh > node_modules/.multiclaw-ready
 say "ready: run 'pnpm test'"

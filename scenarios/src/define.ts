@@ -13,6 +13,8 @@ export const CAPABILITIES = [
   'dpi',
   'proxy',
   'capture',
+  // a real browser in a host, driven over extra file descriptors
+  'browser',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 

@@ -20,7 +20,7 @@ const emptyLab = {
   stateDir: dir,
   topology: { sites: [] },
   services: new Map(),
-  driver: { name: 'fake', exec: async () => ({ code: 1, stdout: '', stderr: 'no database here' }) },
+  driver: { name: 'netns', exec: async () => ({ code: 1, stdout: '', stderr: 'no database here' }) },
 } as unknown as Lab;
 
 describe('runSuite with a shard (lab run --shard i/n)', () => {

@@ -1,12 +1,13 @@
 import type { Lab } from '@multiclaw-lab/core';
-import { buildTopology } from '@multiclaw-lab/network';
+import { buildTopology, type DriverName } from '@multiclaw-lab/network';
 import { describe, expect, it } from 'vitest';
 import { defineScenario } from './define.ts';
+import { capabilitiesOf } from './driver-limits.ts';
 import { ScenarioRunner } from './runner.ts';
 
 /** A lab that has only a topology: enough for the runner to decide what it cannot run. */
-function labWith(desktops: number): Lab {
-  return { topology: buildTopology({ desktops }) } as unknown as Lab;
+function labWith(desktops: number, driver: DriverName = 'netns'): Lab {
+  return { topology: buildTopology({ desktops }), driver: { name: driver } } as unknown as Lab;
 }
 
 const needsThree = defineScenario({
@@ -36,6 +37,16 @@ describe('ScenarioRunner: what a lab cannot run', () => {
     const runner = new ScenarioRunner(labWith(3), '/nonexistent-evidence', { capabilities: ['firewall'] });
     const result = await runner.run({ ...needsThree, needs: ['dpi', 'firewall', 'clock'] });
     expect(result.status).toBe('skipped');
-    expect(result.skipReason).toBe('the driver cannot provide: dpi, clock');
+    expect(result.skipReason).toBe('the netns driver cannot provide dpi: not offered; clock: not offered');
+  });
+
+  it('skips, on the docker driver, a scenario that needs a browser in a host, saying why', async () => {
+    const runner = new ScenarioRunner(labWith(3, 'docker'), '/nonexistent-evidence');
+    const result = await runner.run({ ...needsThree, needs: ['browser', 'capture'] });
+    expect(result.status).toBe('skipped');
+    expect(result.skipReason).toMatch(/^the docker driver cannot provide browser: docker exec hands a program only stdin/);
+    // and netns offers it
+    expect(capabilitiesOf('netns')).toContain('browser');
+    expect(capabilitiesOf('docker')).not.toContain('browser');
   });
 });

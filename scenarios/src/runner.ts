@@ -12,7 +12,8 @@ import { CONTRADICTIONS } from '../claims/contradictions.ts';
 import { canaryVerdict, dumpDatabase, scanForSecrets } from './canary.ts';
 import type { CheckerContext, CheckerResult } from './checkers/checker.ts';
 import { ClaimCheckFailed, ScenarioContext } from './context.ts';
-import { CAPABILITIES, type Capability, type ScenarioDefinition } from './define.ts';
+import type { Capability, ScenarioDefinition } from './define.ts';
+import { capabilitiesOf, limitReason } from './driver-limits.ts';
 import { type Claim, claimResults, type RunResults, type ScenarioFailure, type ScenarioResult } from './model.ts';
 import { mergedTimeline } from './timeline.ts';
 
@@ -47,7 +48,7 @@ export class ScenarioRunner {
     this.seed = options.seed ?? randomInt(1, 2 ** 31 - 1);
     this.runId = `${this.startedAt.replace(/[:.]/g, '-')}-${this.seed}`;
     this.evidenceDir = evidenceDir;
-    this.#capabilities = options.capabilities ?? CAPABILITIES;
+    this.#capabilities = options.capabilities ?? capabilitiesOf(lab.driver.name);
     this.#progress = options.onProgress ?? (() => undefined);
   }
 
@@ -65,7 +66,8 @@ export class ScenarioRunner {
   /** Why this lab cannot run the scenario, or undefined when it can. */
   #unmet(def: ScenarioDefinition): string | undefined {
     const missing = def.needs.filter((n) => !this.#capabilities.includes(n));
-    if (missing.length > 0) return `the driver cannot provide: ${missing.join(', ')}`;
+    if (missing.length > 0)
+      return `the ${this.lab.driver.name} driver cannot provide ${limitReason(this.lab.driver.name, missing)}`;
     const wanted = def.desktopHosts ?? 1;
     const have = this.lab.topology.sites.find((s) => s.id === 's1')?.desktops.length ?? 0;
     if (have < wanted) {

@@ -3,7 +3,8 @@ import { parseCommand, UsageError } from './args.ts';
 
 describe('lab command-line parsing', () => {
   it('reads every command of the contract', () => {
-    expect(parseCommand(['up'])).toEqual({ name: 'up', driver: 'netns', sites: undefined, desktops: undefined });
+    // no --driver: the command decides (LAB_DRIVER, then the machine), so the parser leaves it out
+    expect(parseCommand(['up'])).toEqual({ name: 'up', sites: undefined, desktops: undefined });
     expect(parseCommand(['up', '--sites', '2', '--desktops', '3', '--driver', 'netns'])).toEqual({
       name: 'up',
       driver: 'netns',
@@ -16,7 +17,10 @@ describe('lab command-line parsing', () => {
     expect(parseCommand(['down'])).toEqual({ name: 'down', prefix: undefined });
     expect(parseCommand(['down', '--prefix', 't3a9'])).toEqual({ name: 'down', prefix: 't3a9' });
     expect(parseCommand(['doctor', '--json', '--install'])).toEqual({ name: 'doctor', json: true, install: true });
+    expect(parseCommand(['images'])).toEqual({ name: 'images', force: false });
+    expect(parseCommand(['images', '--force'])).toEqual({ name: 'images', force: true });
     expect(parseCommand(['report'])).toEqual({ name: 'report' });
+    expect(parseCommand(['report', '--drivers'])).toEqual({ name: 'report', drivers: true });
     expect(parseCommand([])).toEqual({ name: 'help' });
     expect(parseCommand(['--help'])).toEqual({ name: 'help' });
   });
@@ -64,18 +68,37 @@ describe('lab command-line parsing', () => {
     expect(parseCommand(['up', '--mutant', 'lockout-off'])).toMatchObject({ name: 'up', mutant: 'lockout-off' });
   });
 
+  it('reads --driver for every command that can make a lab, and leaves it out when not given', () => {
+    expect(parseCommand(['up', '--driver', 'docker'])).toMatchObject({ name: 'up', driver: 'docker' });
+    expect(parseCommand(['up', '--driver=aws'])).toMatchObject({ name: 'up', driver: 'aws' });
+    expect(parseCommand(['run', '--driver', 'docker', '--shard', '1/2'])).toEqual({
+      name: 'run',
+      ids: [],
+      tags: [],
+      shard: { index: 1, total: 2 },
+      driver: 'docker',
+    });
+    expect(parseCommand(['run', 'S01'])).not.toHaveProperty('driver');
+    expect(parseCommand(['mutate', 'lockout-off', '--driver', 'netns'])).toMatchObject({ name: 'mutate', driver: 'netns' });
+    expect(parseCommand(['mutate'])).not.toHaveProperty('driver');
+  });
+
   it.each([
     [['bogus'], 'unknown command "bogus"'],
     [['status', '--jsn'], "status: Unknown option '--jsn'"],
     [['up', '--sites', '0'], '--sites takes a whole number of at least 1, not "0"'],
     [['up', '--desktops', 'two'], '--desktops takes a whole number'],
-    [['up', '--driver', 'vmware'], '--driver is netns, docker or aws'],
+    [['up', '--driver', 'vmware'], 'up: --driver is netns, docker or aws, not "vmware"'],
+    [['run', '--driver', 'podman'], 'run: --driver is netns, docker or aws, not "podman"'],
+    [['mutate', '--driver', ''], 'mutate: --driver is netns, docker or aws, not ""'],
+    [['run', '--driver'], "run: Option '--driver <value>' argument missing"],
     [['up', 'now'], 'up: Unexpected argument'],
     [['logs', 'cloud', 'relay'], 'logs: unexpected argument "relay"'],
     [['exec', '--', 'ls'], 'exec: which host?'],
     [['exec', 's1-d1'], 'exec: give the command after --'],
     [['down', '--prefix', 'Bad-Prefix'], 'down: --prefix is a lab prefix'],
     [['doctor', '--fix'], "doctor: Unknown option '--fix'"],
+    [['images', 'base'], 'images: Unexpected argument'],
     [['run', '--shard', '0/3'], 'run: --shard 0/3: i runs from 1 to 3'],
     [['run', '--shard', '4/3'], 'run: --shard 4/3: i runs from 1 to 3'],
     [['run', '--shard', '1/0'], 'run: --shard 1/0: n, the number of shards, is at least 1'],

@@ -1,14 +1,18 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { type DriverName, isDriverName } from './driver-choice.ts';
 
 /** What the user asked for, checked; main.ts only dispatches on it. */
 export type Command =
-  | { name: 'up'; driver: 'netns' | 'docker' | 'aws'; sites?: number; desktops?: number; mutant?: string }
+  /** driver: absent when --driver was not given (LAB_DRIVER or the machine decides: driver-choice.ts) */
+  | { name: 'up'; driver?: DriverName; sites?: number; desktops?: number; mutant?: string }
   | { name: 'status'; json: boolean }
   | { name: 'logs'; service?: string; follow: boolean; lines: number }
   | { name: 'exec'; host: string; argv: string[] }
   | { name: 'down'; prefix?: string }
   | { name: 'doctor'; json: boolean; install: boolean }
-  | { name: 'report' }
+  | { name: 'images'; force: boolean }
+  /** drivers: render the newest report again with a claims column per driver (reports/drivers/) */
+  | { name: 'report'; drivers?: true }
   | {
       name: 'run';
       ids: string[];
@@ -19,20 +23,27 @@ export type Command =
       checkers?: string[];
       /** false: no scenario at all, only the checkers (--checkers-only) */
       scenarios?: false;
+      /** for a fresh lab (none up) */
+      driver?: DriverName;
     }
-  | { name: 'mutate'; ids: string[]; tags: string[]; list: boolean; seed?: number }
+  | { name: 'mutate'; ids: string[]; tags: string[]; list: boolean; seed?: number; driver?: DriverName }
   | { name: 'help' };
 
 export const USAGE = `usage: pnpm lab <command> [options]
 
-  up [--sites N] [--desktops N] [--driver netns]   bring the lab up (root; default 1 site, 3 desktops); exits 0 when every service is healthy
+  up [--sites N] [--desktops N]                    bring the lab up (default 1 site, 3 desktops); exits 0 when every service is healthy
+     [--driver netns|docker]                       netns: namespaces, root; docker: containers, a Docker daemon, no root;
+                                                   default: LAB_DRIVER, else netns as root on Linux, docker otherwise
      [--mutant ID]                                 ... with one catalogued defect switched on (see mutate --list)
   status [--json]                                  hosts, addresses, services and their health
   logs [service] [-f] [-n N]                       a service's log (no service: every service), -f follows
   exec <host> -- <command...>                      run a command inside a host
   down [--prefix P]                                remove everything the lab made (also after a crash);
-                                                   --prefix: a lab this folder has no state for
+                                                   --prefix (or LAB_PREFIX): a lab this folder has no state for,
+                                                   its namespaces (root) and containers (by label) both
   doctor [--json] [--install]                      what is installed, what is missing, how to get it
+  images [--force]                                 build the docker driver's images (offline; only when their
+                                                   inputs changed, --force: anyway)
   run [scenario ids] [--tag T]... [--seed N]        run scenarios (all by default) on the running lab, or on a
       [--shard i/n]                                fresh one if none is up; writes reports/<run-id>/ and
                                                    reports/latest/; exits non-zero on any failure;
@@ -40,11 +51,15 @@ export const USAGE = `usage: pnpm lab <command> [options]
       [--checkers ID,...] [--no-checkers]          then the whole-run checkers (testssl, nmap, schemathesis; all
       [--checkers-only]                            by default, shard 1 only): --checkers picks some, --no-checkers
                                                    none, --checkers-only runs them without any scenario
+      [--driver netns|docker]                      the fresh lab's driver (as for up)
   mutate [mutant ids] [--tag T]... [--list]        for each mutant (all by default): a fresh lab with that defect on,
                                                    the scenarios that name its claims; a mutant is killed when a
                                                    check of one of its claims fails; writes reports/mutants/;
-                                                   exits non-zero if any survived; --list: the catalogue
+                                                   exits non-zero if any survived; --list: the catalogue;
+                                                   --driver: as for up
   report                                           where the latest scenario report is
+     [--drivers]                                   ... rendered again with one claims column per driver
+                                                   (each driver's newest results, reports/drivers/)
 
 State lives in .lab/ at the repository root (LAB_STATE_DIR overrides).`;
 
@@ -100,6 +115,18 @@ function count(flag: string, value: string | undefined, min: number): number | u
   return Number(value);
 }
 
+/** `--driver X`, checked; undefined when not given. */
+function driverFlag(command: string, value: string | undefined): DriverName | undefined {
+  if (value === undefined) return undefined;
+  if (!isDriverName(value)) throw new UsageError(`${command}: --driver is netns, docker or aws, not ${JSON.stringify(value)}`);
+  return value;
+}
+
+function optionalDriver(command: string, value: string | undefined): { driver?: DriverName } {
+  const driver = driverFlag(command, value);
+  return driver === undefined ? {} : { driver };
+}
+
 function parse<const O extends ParseArgsOptionsConfig>(command: string, args: string[], options: O, positionals: number) {
   try {
     const parsed = parseArgs({ args, options, allowPositionals: positionals > 0, strict: true });
@@ -130,12 +157,9 @@ export function parseCommand(argv: string[]): Command {
       );
       if (values.mutant !== undefined && !MUTANT_ID.test(values.mutant))
         throw new UsageError(`up: --mutant takes a mutant id like lockout-off, not ${JSON.stringify(values.mutant)}`);
-      const driver = values.driver ?? 'netns';
-      if (driver !== 'netns' && driver !== 'docker' && driver !== 'aws')
-        throw new UsageError(`up: --driver is netns, docker or aws, not ${JSON.stringify(driver)}`);
       return {
         name: 'up',
-        driver,
+        ...optionalDriver('up', values.driver),
         sites: count('--sites', values.sites, 1),
         desktops: count('--desktops', values.desktops, 1),
         ...(values.mutant === undefined ? {} : { mutant: values.mutant }),
@@ -177,9 +201,14 @@ export function parseCommand(argv: string[]): Command {
       const { values } = parse('doctor', rest, { json: { type: 'boolean' }, install: { type: 'boolean' } }, 0);
       return { name: 'doctor', json: values.json ?? false, install: values.install ?? false };
     }
-    case 'report':
-      parse('report', rest, {}, 0);
-      return { name: 'report' };
+    case 'images': {
+      const { values } = parse('images', rest, { force: { type: 'boolean' } }, 0);
+      return { name: 'images', force: values.force ?? false };
+    }
+    case 'report': {
+      const { values } = parse('report', rest, { drivers: { type: 'boolean' } }, 0);
+      return values.drivers ? { name: 'report', drivers: true } : { name: 'report' };
+    }
     case 'run': {
       const { values, positionals } = parse(
         'run',
@@ -191,6 +220,7 @@ export function parseCommand(argv: string[]): Command {
           checkers: { type: 'string' },
           'no-checkers': { type: 'boolean' },
           'checkers-only': { type: 'boolean' },
+          driver: { type: 'string' },
         },
         Number.POSITIVE_INFINITY,
       );
@@ -211,13 +241,19 @@ export function parseCommand(argv: string[]): Command {
         ...(shard === undefined ? {} : { shard }),
         ...(checkers === undefined ? {} : { checkers }),
         ...(values['checkers-only'] ? { scenarios: false as const } : {}),
+        ...optionalDriver('run', values.driver),
       };
     }
     case 'mutate': {
       const { values, positionals } = parse(
         'mutate',
         rest,
-        { tag: { type: 'string', multiple: true }, list: { type: 'boolean' }, seed: { type: 'string' } },
+        {
+          tag: { type: 'string', multiple: true },
+          list: { type: 'boolean' },
+          seed: { type: 'string' },
+          driver: { type: 'string' },
+        },
         Number.POSITIVE_INFINITY,
       );
       for (const id of positionals) {
@@ -230,6 +266,7 @@ export function parseCommand(argv: string[]): Command {
         tags: values.tag ?? [],
         list: values.list ?? false,
         ...(seed === undefined ? {} : { seed }),
+        ...optionalDriver('mutate', values.driver),
       };
     }
     default:

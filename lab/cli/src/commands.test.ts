@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanChildEnv } from '@multiclaw-lab/kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CliContext } from './context.ts';
+import type { DockerAccess } from './docker-access.ts';
 import { runCli } from './main.ts';
 import { labPaths, readState } from './state.ts';
 import { fakeLabModule } from './testing/fake-lab.ts';
@@ -16,6 +17,9 @@ import type { CommandRunner } from './tools/install.ts';
 import { fakeProbe } from './tools/testing-probe.ts';
 
 const FAKE_LABD = fileURLToPath(new URL('./testing/fake-labd.ts', import.meta.url));
+// the shell's choices must not make these tests' choices (each test that wants one sets it)
+delete process.env.LAB_DRIVER;
+delete process.env.LAB_PREFIX;
 const base = await mkdtemp(join(tmpdir(), 'mclab-cli-'));
 const started: ChildProcess[] = [];
 afterAll(async () => {
@@ -25,7 +29,7 @@ afterAll(async () => {
 
 const completeMachine = () =>
   fakeProbe({
-    commands: TOOLS.flatMap((t) => (t.check.kind === 'commands' ? t.check.names : [])),
+    commands: [...TOOLS.flatMap((t) => (t.check.kind === 'commands' ? t.check.names : [])), 'docker'],
     files: [
       '/usr/lib/postgresql/15/bin/initdb',
       '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
@@ -36,6 +40,54 @@ const completeMachine = () =>
     gos: [{ path: '/usr/local/go/bin/go', version: '1.26.8' }],
   });
 
+/** A Docker daemon that answers (or not) with these lab containers; what `down` removed is recorded. */
+function fakeDocker(options: { answers?: boolean; containers?: string[] } = {}) {
+  const answers = options.answers ?? true;
+  let containers = options.containers ?? [];
+  const teardowns: Array<{ prefix: string; stateDir?: string }> = [];
+  const access: DockerAccess = {
+    daemonVersion: async () => (answers ? '20.10.24' : undefined),
+    daemonFacts: async () =>
+      answers
+        ? { version: '20.10.24', addressPools: ['198.18.192.0/18'], bridgeSubnets: ['198.18.128.0/24'] }
+        : { error: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock', addressPools: [], bridgeSubnets: [] },
+    imageProblems: async () => [],
+    subordinateRanges: async () => ({ uids: ['tester:100000:65536'], gids: ['tester:100000:65536'] }),
+    labContainers: async (prefix) => containers.filter((c) => c.startsWith(`${prefix}-`)),
+    teardown: async (prefix, o) => {
+      if (!answers) throw new Error('Cannot connect to the Docker daemon');
+      teardowns.push({ prefix, stateDir: o.stateDir });
+      const mine = containers.filter((c) => c.startsWith(`${prefix}-`));
+      containers = containers.filter((c) => !mine.includes(c));
+      return {
+        prefix,
+        containers: mine,
+        networks: [],
+        stateFolders: [],
+        nothingFound: mine.length === 0,
+        message: mine.length
+          ? `removed lab "${prefix}": ${mine.length} containers, 0 networks, 0 state folders`
+          : `nothing of lab "${prefix}" was there; nothing to remove`,
+      };
+    },
+  };
+  return { access, teardowns };
+}
+
+/** Runs `body` with LAB_DRIVER (and LAB_PREFIX) set as a shell would, then puts them back. */
+async function withEnv<T>(env: { LAB_DRIVER?: string; LAB_PREFIX?: string }, body: () => Promise<T>): Promise<T> {
+  const before = { LAB_DRIVER: process.env.LAB_DRIVER, LAB_PREFIX: process.env.LAB_PREFIX };
+  Object.assign(process.env, env);
+  try {
+    return await body();
+  } finally {
+    for (const [key, value] of Object.entries(before)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
 /** A CLI context on a temp state folder whose labd is a real process running a fake Lab. */
 function context(
   name: string,
@@ -45,11 +97,13 @@ function context(
     namespaces?: string[];
     probe?: CliContext['probe'];
     runInstall?: CommandRunner;
+    docker?: ReturnType<typeof fakeDocker>;
   } = {},
 ) {
   const out: string[] = [];
   const err: string[] = [];
   const teardownModule = fakeLabModule();
+  const docker = options.docker ?? fakeDocker();
   const ctx: CliContext = {
     paths: labPaths(join(base, name)),
     stdout: (t) => out.push(t),
@@ -68,6 +122,7 @@ function context(
       return child;
     },
     listNamespaces: async () => options.namespaces ?? [],
+    docker: docker.access,
     upTimeoutMs: 60_000,
   };
   const run = async (...argv: string[]) => {
@@ -76,18 +131,25 @@ function context(
     const code = await runCli(argv, ctx);
     return { code, out: out.join(''), err: err.join('') };
   };
-  return { ctx, run, teardowns: teardownModule.calls.teardowns, labd: () => started.at(-1)! };
+  return {
+    ctx,
+    run,
+    teardowns: teardownModule.calls.teardowns,
+    dockerTeardowns: docker.teardowns,
+    labd: () => started.at(-1)!,
+  };
 }
 
 describe('lab up / status / exec / logs / down (fake Lab behind a real labd process)', () => {
   it('brings a lab up once, says so the second time, and takes it down once', async () => {
     const lab = context('cycle');
     const up = await lab.run('up', '--sites', '1');
+    expect(up.err).toContain('[lab] driver: netns (root on Linux)\n');
     expect(up.err).toContain('[lab] network: namespaces and bridges');
     expect(up.out).toBe('lab mcl is up: 2 hosts, 2 services, all healthy. See: pnpm lab status\n');
     expect(up.code).toBe(0);
     const state = await readState(lab.ctx.paths);
-    expect(state).toMatchObject({ prefix: 'mcl', labdPid: lab.labd().pid, options: { sites: 1 } });
+    expect(state).toMatchObject({ prefix: 'mcl', driver: 'netns', labdPid: lab.labd().pid, options: { sites: 1 } });
 
     const again = await lab.run('up');
     expect(again.code).toBe(0);
@@ -137,13 +199,15 @@ describe('lab up / status / exec / logs / down (fake Lab behind a real labd proc
 
     const status = await lab.run('status');
     expect(status.code).toBe(1);
-    expect(status.err).toContain(`the lab is broken: its supervisor labd (pid ${labd.pid}) is not running`);
+    expect(status.err).toContain(`the netns lab is broken: its supervisor labd (pid ${labd.pid}) is not running`);
     expect(status.err).toContain('sudo pnpm lab down');
 
     const down = await lab.run('down');
     expect(down.code).toBe(0);
     expect(down.err).toContain(`labd (pid ${labd.pid}) is not running; cleaning up lab mcl by its prefix`);
+    expect(down.out).toBe('lab mcl is down (removed 1 leftovers)\n');
     expect(lab.teardowns).toEqual([{ prefix: 'mcl', stateDir: lab.ctx.paths.labStateDir }]);
+    expect(lab.dockerTeardowns).toEqual([]);
     expect(existsSync(lab.ctx.paths.stateFile)).toBe(false);
 
     // and a kill -9 followed straight by `up`: up cleans the remains first
@@ -218,19 +282,28 @@ describe('lab up / status / exec / logs / down (fake Lab behind a real labd proc
     expect((await online.run('down')).code).toBe(0);
   });
 
-  it('refuses up when not root, creating nothing', async () => {
+  it('refuses a netns lab when not root, creating nothing', async () => {
     const lab = context('user', { isRoot: false });
-    const up = await lab.run('up');
-    expect(up).toMatchObject({ code: 1, err: 'the netns driver needs root: sudo pnpm lab up\n' });
+    const up = await lab.run('up', '--driver', 'netns');
+    expect(up).toMatchObject({ code: 1, err: '[lab] driver: netns (--driver)\nthe netns driver needs root: sudo pnpm lab up\n' });
+    expect(existsSync(lab.ctx.paths.root)).toBe(false);
+    const fromEnv = await withEnv({ LAB_DRIVER: 'netns' }, () => lab.run('up'));
+    expect(fromEnv).toMatchObject({
+      code: 1,
+      err: '[lab] driver: netns (LAB_DRIVER)\nthe netns driver needs root: sudo pnpm lab up\n',
+    });
     expect(existsSync(lab.ctx.paths.root)).toBe(false);
   });
 
   it('refuses drivers that do not exist yet, and unknown flags with the usage', async () => {
     const lab = context('drivers');
-    expect(await lab.run('up', '--driver', 'docker')).toMatchObject({
-      code: 1,
-      err: 'the docker driver is not built yet; use --driver netns (Linux, root)\n',
-    });
+    const aws = await lab.run('up', '--driver', 'aws');
+    expect(aws.code).toBe(1);
+    expect(aws.err).toContain('[lab] driver: aws (--driver)\n');
+    expect(aws.err).toContain('the aws driver is not built yet; use --driver netns (Linux, root) or --driver docker');
+    expect(existsSync(lab.ctx.paths.root)).toBe(false);
+    const bogus = await withEnv({ LAB_DRIVER: 'podman' }, () => lab.run('up'));
+    expect(bogus).toMatchObject({ code: 1, err: 'lab up: LAB_DRIVER is netns, docker or aws, not "podman"\n' });
     const bad = await lab.run('status', '--verbose');
     expect(bad.code).toBe(2);
     expect(bad.err).toContain("status: Unknown option '--verbose'");
@@ -243,8 +316,150 @@ describe('lab up / status / exec / logs / down (fake Lab behind a real labd proc
     expect(down.code).toBe(0);
     expect(down.err).toContain('namespaces of an unrecorded lab exist (mcl-cloud, mcl-s1-d1)');
     expect(lab.teardowns).toEqual([]);
-    expect((await lab.run('down', '--prefix', 'mcl')).out).toBe('removed 1 things with prefix mcl\n');
+    expect((await lab.run('down', '--prefix', 'mcl')).out).toBe(
+      'netns: removed 1 things with prefix mcl\ndocker: nothing of lab "mcl" was there; nothing to remove\n',
+    );
     expect(lab.teardowns).toEqual([{ prefix: 'mcl', stateDir: lab.ctx.paths.labStateDir }]);
+    expect(lab.dockerTeardowns).toEqual([{ prefix: 'mcl', stateDir: lab.ctx.paths.labStateDir }]);
+  });
+});
+
+describe('the docker driver from the command line (fake Lab and daemon, no root)', () => {
+  it('a user gets a docker lab by default: up, status and down work without root, and the state names the driver', async () => {
+    const lab = context('docker-user', { isRoot: false });
+    const up = await lab.run('up');
+    expect(up.err).toContain('[lab] driver: docker (not root; the netns driver needs root)\n');
+    expect(up.err).toContain('bringing docker lab mcl up');
+    expect(up).toMatchObject({ code: 0, out: 'lab mcl is up: 2 hosts, 2 services, all healthy. See: pnpm lab status\n' });
+    expect(await readState(lab.ctx.paths)).toMatchObject({ prefix: 'mcl', driver: 'docker' });
+
+    const status = await lab.run('status');
+    expect(status.out).toMatch(/^lab mcl \(docker\), up since /);
+    expect(JSON.parse((await lab.run('status', '--json')).out).driver).toBe('docker');
+
+    const exited = once(lab.labd(), 'exit');
+    expect(await lab.run('down')).toMatchObject({ code: 0, out: 'lab mcl is down\n' });
+    await exited;
+    expect(lab.dockerTeardowns).toEqual([]); // labd took it down itself
+    expect(existsSync(lab.ctx.paths.stateFile)).toBe(false);
+  });
+
+  it('--driver docker and LAB_DRIVER=docker choose it as root too, and say why', async () => {
+    const flag = context('docker-flag');
+    const up = await flag.run('up', '--driver', 'docker');
+    expect(up.err).toContain('[lab] driver: docker (--driver)\n');
+    expect(up.code).toBe(0);
+    expect((await flag.run('status')).out).toMatch(/^lab mcl \(docker\)/);
+    expect((await flag.run('down')).code).toBe(0);
+
+    const env = context('docker-env');
+    const fromEnv = await withEnv({ LAB_DRIVER: 'docker' }, () => env.run('up'));
+    expect(fromEnv.err).toContain('[lab] driver: docker (LAB_DRIVER)\n');
+    expect(fromEnv.code).toBe(0);
+    expect(await readState(env.ctx.paths)).toMatchObject({ driver: 'docker' });
+    expect((await env.run('down')).code).toBe(0);
+  });
+
+  it('after labd was killed: status points at a down that needs no root, and down removes the lab by its labels', async () => {
+    const docker = fakeDocker({ containers: ['mcl-cloud', 'mcl-s1-d1', 'other-cloud'] });
+    const lab = context('docker-killed', { isRoot: false, docker });
+    // an earlier lab in this folder failed; its words are in the same log
+    await mkdir(lab.ctx.paths.logs, { recursive: true });
+    await appendFile(lab.ctx.paths.labdLog, `${JSON.stringify({ event: 'up.failed', error: 'an earlier lab failed' })}\n`);
+    expect((await lab.run('up')).code).toBe(0);
+    const labd = lab.labd();
+    const exited = once(labd, 'exit');
+    labd.kill('SIGKILL');
+    await exited;
+
+    const status = await lab.run('status');
+    expect(status.err).toContain('the docker lab is broken');
+    expect(status.err).not.toContain('an earlier lab failed');
+    expect(status.err).toContain('clean it up with: pnpm lab down\n');
+
+    const down = await lab.run('down');
+    expect(down.err).toContain(`labd (pid ${labd.pid}) is not running; cleaning up lab mcl by its labels`);
+    expect(down).toMatchObject({
+      code: 0,
+      out: 'lab mcl is down (removed lab "mcl": 2 containers, 0 networks, 0 state folders)\n',
+    });
+    expect(lab.dockerTeardowns).toEqual([{ prefix: 'mcl', stateDir: lab.ctx.paths.labStateDir }]);
+    expect(lab.teardowns).toEqual([]); // no netns teardown, which would need root
+    expect(await docker.access.labContainers('other')).toEqual(['other-cloud']); // another prefix is not touched
+    expect(existsSync(lab.ctx.paths.stateFile)).toBe(false);
+  });
+
+  it('with no state: down --prefix reaps both ways, and a user is told namespaces need root', async () => {
+    const docker = fakeDocker({ containers: ['hb-cloud', 'hb-db', 'mcl-cloud'] });
+    const user = context('docker-reap', { isRoot: false, namespaces: ['hb-s1-rtr', 'mcl-cloud'], docker });
+    const reaped = await user.run('down', '--prefix', 'hb');
+    expect(reaped.code).toBe(1);
+    expect(reaped.out).toBe('docker: removed lab "hb": 2 containers, 0 networks, 0 state folders\n');
+    expect(reaped.err).toContain(
+      'netns: namespaces with prefix hb exist (hb-s1-rtr); removing them needs root: sudo pnpm lab down --prefix hb\n',
+    );
+    expect(user.teardowns).toEqual([]);
+    expect(await docker.access.labContainers('mcl')).toEqual(['mcl-cloud']);
+
+    // LAB_PREFIX names the lab as it does for up; no daemon: said, nothing looked for
+    const root = context('docker-reap-root', { docker: fakeDocker({ answers: false }) });
+    const noDaemon = await withEnv({ LAB_PREFIX: 'hb' }, () => root.run('down'));
+    expect(noDaemon).toMatchObject({
+      code: 0,
+      out: 'netns: removed 1 things with prefix hb\ndocker: no Docker daemon answers; no container looked for\n',
+    });
+    expect(root.teardowns).toEqual([{ prefix: 'hb', stateDir: root.ctx.paths.labStateDir }]);
+  });
+
+  it('down with nothing recorded and no prefix named points at containers a lost lab left behind', async () => {
+    const lab = context('docker-orphans', { isRoot: false, docker: fakeDocker({ containers: ['mcl-cloud', 'hb-cloud'] }) });
+    const down = await lab.run('down');
+    expect(down).toMatchObject({ code: 0, out: 'no lab is up (nothing to take down)\n' });
+    expect(down.err).toBe(
+      'but containers of an unrecorded lab exist (mcl-cloud); remove them with: pnpm lab down --prefix mcl\n',
+    );
+    expect(lab.dockerTeardowns).toEqual([]);
+  });
+
+  it('refuses a docker lab when no daemon answers, creating nothing, with how to start one', async () => {
+    const lab = context('docker-none', { isRoot: false, docker: fakeDocker({ answers: false }) });
+    const up = await lab.run('up');
+    expect(up.code).toBe(1);
+    expect(up.err).toContain(
+      'the docker driver needs a Docker daemon, and none answers; start one by hand: sudo bash scripts/dockerd.sh',
+    );
+    expect(existsSync(lab.ctx.paths.root)).toBe(false);
+  });
+
+  it('lab run --driver over a running lab of another driver refuses, naming both', async () => {
+    const lab = context('docker-run');
+    expect((await lab.run('up')).code).toBe(0);
+    const run = await lab.run('run', 'S01', '--driver', 'docker');
+    expect(run).toMatchObject({
+      code: 1,
+      err: 'a netns lab is up (prefix mcl) and --driver docker asks for another; leave out --driver to run on it, or take it down first: sudo pnpm lab down\n',
+    });
+    expect((await lab.run('down')).code).toBe(0);
+  });
+
+  it('lab doctor: the docker section, failing only where docker is the driver this machine picks', async () => {
+    const netnsUser = context('doctor-root', { docker: fakeDocker({ answers: false }) });
+    const asRoot = await netnsUser.run('doctor');
+    expect(asRoot.code).toBe(0);
+    expect(asRoot.out).toContain('everything the lab needs is installed');
+    expect(asRoot.out).toContain('docker driver (pnpm lab up --driver docker; not needed for the netns driver)');
+    expect(asRoot.out).toMatch(/^daemon\s+MISSING\s+Cannot connect to the Docker daemon/m);
+    expect(asRoot.out).toContain('start one by hand: sudo bash scripts/dockerd.sh');
+
+    const dockerUser = context('doctor-user', { isRoot: false, docker: fakeDocker({ answers: false }) });
+    const asUser = await dockerUser.run('doctor', '--json');
+    expect(asUser.code).toBe(1);
+    expect(JSON.parse(asUser.out)).toMatchObject({ ok: false, docker: { ok: false, needed: true } });
+
+    const ready = context('doctor-ready', { isRoot: false });
+    const fine = await ready.run('doctor');
+    expect(fine.out).toContain('default address pools 198.18.192.0/18; default bridge 198.18.128.0/24: inside 198.18.0.0/15');
+    expect(fine.code, fine.out).toBe(0);
   });
 });
 

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { type DockerAccess, systemDockerAccess } from './docker-access.ts';
 import { type LabModule, loadLabModule } from './lab-api.ts';
 import { type LabPaths, labPaths } from './state.ts';
 import type { CommandRunner } from './tools/install.ts';
@@ -9,8 +10,8 @@ import { systemProbe } from './tools/probe.ts';
 
 /**
  * Everything a command touches outside its own logic, in one object so tests swap any of it:
- * where state lives, the output streams, root or not, the machine probe, the Lab module and
- * how labd is started.
+ * where state lives, the output streams, root or not, the machine probe, the Lab module, the
+ * Docker daemon and how labd is started.
  */
 export interface CliContext {
   paths: LabPaths;
@@ -23,6 +24,8 @@ export interface CliContext {
   spawnLabd: (args: string[], logFd: number) => ChildProcess;
   /** network namespaces on the machine (to spot a lab left without state) */
   listNamespaces: () => Promise<string[]>;
+  /** the Docker daemon: whether it answers, its set-up, removing a docker lab by its labels */
+  docker: DockerAccess;
   /** how long `lab up` waits for labd to report the lab up */
   upTimeoutMs: number;
   /** runs the installers (apt-get, go) for `lab up`; tests inject one, the default runs them */
@@ -53,6 +56,7 @@ export function systemContext(): CliContext {
             .filter(Boolean),
         )
         .catch(() => []),
+    docker: systemDockerAccess(),
     upTimeoutMs: 15 * 60_000,
   };
 }

@@ -1,11 +1,26 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CliContext, progressLine } from './context.ts';
+import { chooseDriver } from './driver-choice.ts';
 import { REPO_ROOT } from './state.ts';
+import { dockerChecks, formatDockerSection, observeDocker } from './tools/docker-doctor.ts';
 import { formatDoctorReport, runDoctor } from './tools/doctor.ts';
 import { installMissing, NeedsRootError } from './tools/install.ts';
 
-/** `lab doctor [--json] [--install]`: exit 0 when everything is there (after installing, with --install). */
+/** Whether this machine's labs are docker labs when nothing says otherwise (then the docker section counts). */
+function dockerIsTheDefault(ctx: CliContext): boolean {
+  try {
+    return chooseDriver({ env: process.env.LAB_DRIVER, isRoot: ctx.isRoot, platform: process.platform }).driver === 'docker';
+  } catch {
+    return false; // a bad LAB_DRIVER is refused by the commands that make labs
+  }
+}
+
+/**
+ * `lab doctor [--json] [--install]`: exit 0 when everything is there (after installing, with
+ * --install). The docker section fails it only where docker is the driver a lab gets by default
+ * (LAB_DRIVER=docker, or not root): a netns user with no Docker is not failed for it.
+ */
 export async function doctor(ctx: CliContext, options: { json: boolean; install: boolean }): Promise<number> {
   if (options.install) {
     try {
@@ -17,8 +32,15 @@ export async function doctor(ctx: CliContext, options: { json: boolean; install:
     }
   }
   const report = await runDoctor(ctx.probe);
-  ctx.stdout(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctorReport(report));
-  return report.ok ? 0 : 1;
+  const docker = dockerChecks(await observeDocker(ctx.probe, ctx.docker));
+  const needed = dockerIsTheDefault(ctx);
+  const ok = report.ok && (docker.ok || !needed);
+  ctx.stdout(
+    options.json
+      ? `${JSON.stringify({ ...report, ok, docker: { ...docker, needed } }, null, 2)}\n`
+      : `${formatDoctorReport(report)}\n${formatDockerSection(docker, needed)}`,
+  );
+  return ok ? 0 : 1;
 }
 
 /** `lab report`: where reports/latest is, if a scenario run wrote one. */

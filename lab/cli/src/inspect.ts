@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { ErrorBody } from '@multiclaw-lab/protocol';
 import { LabdUnreachableError, labdRequest, labdStreamLines } from './client.ts';
 import type { CliContext } from './context.ts';
+import { downCommand } from './down.ts';
 import type { ExecOutcome, LabStatus } from './lab-api.ts';
 import { isLabdAlive, type LabState, readState } from './state.ts';
 import { followLines, readLastLines } from './tail.ts';
@@ -18,6 +19,8 @@ async function lastWords(ctx: CliContext): Promise<string | undefined> {
     try {
       const json = JSON.parse(line) as { event?: string; error?: string };
       if (json.event === 'up.failed' || json.event === 'down.failed') return json.error;
+      // the log goes on across labs: what an earlier labd said is not this one's last word
+      if (json.event === 'labd.started') return undefined;
     } catch {
       // not a JSON line (a crash trace); keep looking
     }
@@ -29,14 +32,14 @@ async function lastWords(ctx: CliContext): Promise<string | undefined> {
 async function runningLab(ctx: CliContext): Promise<LabState | undefined> {
   const state = await readState(ctx.paths);
   if (!state) {
-    ctx.stderr('no lab is up; start one with: sudo pnpm lab up\n');
+    ctx.stderr('no lab is up; start one with: pnpm lab up (the netns driver needs root: sudo pnpm lab up)\n');
     return undefined;
   }
   if (!isLabdAlive(state.labdPid)) {
     const why = await lastWords(ctx);
     ctx.stderr(
-      `the lab is broken: its supervisor labd (pid ${state.labdPid ?? 'none'}) is not running${why ? ` (it said: ${why})` : ''}.\n` +
-        'clean it up with: sudo pnpm lab down\n',
+      `the ${state.driver} lab is broken: its supervisor labd (pid ${state.labdPid ?? 'none'}) is not running${why ? ` (it said: ${why})` : ''}.\n` +
+        `clean it up with: ${downCommand(state.driver)}\n`,
     );
     return undefined;
   }

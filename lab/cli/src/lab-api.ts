@@ -4,6 +4,8 @@
  * here is a copy of a core type.
  */
 import type * as Core from '@multiclaw-lab/core';
+import type { DriverFactory } from '@multiclaw-lab/network';
+import type { BuiltDriver } from './driver-choice.ts';
 
 export type LabStatus = Core.LabStatus;
 export type ProgressStep = Core.ProgressStep;
@@ -16,7 +18,10 @@ export type Lab = Pick<Core.Lab, 'prefix' | 'stateDir' | 'status' | 'serviceIds'
 
 export interface LabModule {
   startLab(options: StartLabOptions): Promise<Lab>;
+  /** removes a netns lab by its prefix (a docker lab goes by its labels: CliContext.docker) */
   teardownLab: typeof Core.teardownLab;
+  /** the factory startLab is given for this driver */
+  driver(name: BuiltDriver): Promise<DriverFactory>;
 }
 
 /**
@@ -25,5 +30,13 @@ export interface LabModule {
  */
 export async function loadLabModule(): Promise<LabModule> {
   const core = await import('@multiclaw-lab/core');
-  return { startLab: core.startLab, teardownLab: core.teardownLab };
+  return {
+    startLab: core.startLab,
+    teardownLab: core.teardownLab,
+    // the docker package (and its container client) loads only for a docker lab
+    driver: async (name) =>
+      name === 'docker'
+        ? (await import('@multiclaw-lab/docker')).dockerDriver
+        : (await import('@multiclaw-lab/network')).netnsDriver,
+  };
 }

@@ -25,7 +25,7 @@ function capturingLogger() {
   return { lines, logger: createLogger({ service: 'labd', destination }) };
 }
 
-async function startFakeLabd(name: string, mode = 'ok') {
+async function startFakeLabd(name: string, mode = 'ok', driver?: 'netns' | 'docker') {
   const module = fakeLabModule(mode);
   const socket = join(dir, `${name}.sock`);
   const { lines, logger } = capturingLogger();
@@ -34,6 +34,7 @@ async function startFakeLabd(name: string, mode = 'ok') {
     prefix: 'tcli',
     labStateDir: join(dir, name),
     socket,
+    ...(driver ? { driver } : {}),
     labModule: module,
     logger,
     onExit: (c) => exits.push(c),
@@ -135,6 +136,17 @@ describe('labd', () => {
 
     expect((await labdRequest(labd.socket, 'GET', '/status')).status).toBe(200);
     await labd.handle.stop();
+  });
+
+  it('makes the lab with the driver it was started with (netns when none is named)', async () => {
+    const docker = await startFakeLabd('docker', 'ok', 'docker');
+    expect(docker.lines.find((l) => l.event === 'labd.started')).toMatchObject({ driver: 'docker' });
+    expect((await labdRequest<LabStatus>(docker.socket, 'GET', '/status')).body.driver).toBe('docker');
+    await docker.handle.stop();
+    const netns = await startFakeLabd('default');
+    expect(netns.module.calls.started[0]?.driver).toBeTypeOf('function');
+    expect((await labdRequest<LabStatus>(netns.socket, 'GET', '/status')).body.driver).toBe('netns');
+    await netns.handle.stop();
   });
 
   it('reports a lab that fails to start and exits 1 without serving', async () => {

@@ -12,6 +12,7 @@ import { rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { createLogger, type Logger, logReady } from '@multiclaw-lab/kit';
+import type { BuiltDriver } from './driver-choice.ts';
 import { type Lab, type LabModule, loadLabModule } from './lab-api.ts';
 import { serveLabdApi } from './labd-api.ts';
 import { runScenariosOn } from './scenario-run.ts';
@@ -20,6 +21,8 @@ export interface LabdOptions {
   prefix: string;
   labStateDir: string;
   socket: string;
+  /** what makes the hosts; default netns */
+  driver?: BuiltDriver;
   sites?: number;
   desktops?: number;
   /** a catalogued defect to run the lab's services with */
@@ -38,12 +41,17 @@ export interface LabdHandle {
 
 export async function runLabd(options: LabdOptions): Promise<LabdHandle> {
   const { logger } = options;
-  logger.info({ event: 'labd.started', pid: process.pid, prefix: options.prefix }, 'labd started');
+  logger.info(
+    { event: 'labd.started', pid: process.pid, prefix: options.prefix, driver: options.driver ?? 'netns' },
+    'labd started',
+  );
   let lab: Lab;
   try {
+    const driver = await options.labModule.driver(options.driver ?? 'netns');
     lab = await options.labModule.startLab({
       prefix: options.prefix,
       stateDir: options.labStateDir,
+      driver,
       sites: options.sites,
       desktops: options.desktops,
       ...(options.mutant === undefined ? {} : { mutant: options.mutant }),
@@ -104,7 +112,7 @@ export async function runLabd(options: LabdOptions): Promise<LabdHandle> {
 }
 
 /**
- * Process entry: `node labd.ts --prefix P --lab-state-dir D --socket S [--sites N] [--desktops N]`.
+ * Process entry: `node labd.ts --prefix P --lab-state-dir D --socket S [--driver netns|docker] [--sites N] [--desktops N]`.
  * `loadLab` is a parameter so the CLI tests can run a real labd process on a fake Lab.
  */
 export async function labdMain(argv: string[], loadLab: () => Promise<LabModule>): Promise<void> {
@@ -114,6 +122,7 @@ export async function labdMain(argv: string[], loadLab: () => Promise<LabModule>
       prefix: { type: 'string' },
       'lab-state-dir': { type: 'string' },
       socket: { type: 'string' },
+      driver: { type: 'string' },
       sites: { type: 'string' },
       desktops: { type: 'string' },
       mutant: { type: 'string' },
@@ -124,6 +133,11 @@ export async function labdMain(argv: string[], loadLab: () => Promise<LabModule>
     process.stderr.write('labd is started by `pnpm lab up`; it needs --prefix, --lab-state-dir and --socket\n');
     process.exit(2);
   }
+  const driver = values.driver ?? 'netns';
+  if (driver !== 'netns' && driver !== 'docker') {
+    process.stderr.write(`labd: --driver is netns or docker, not ${JSON.stringify(driver)}\n`);
+    process.exit(2);
+  }
   const logger = createLogger({ service: 'labd' });
   // the terminal that ran `lab up` may go away; labd stays until `lab down`. A SIGTERM before
   // the lab is up ends labd at once (default action); `lab down` then tears down by prefix.
@@ -132,6 +146,7 @@ export async function labdMain(argv: string[], loadLab: () => Promise<LabModule>
     prefix: values.prefix,
     labStateDir: values['lab-state-dir'],
     socket: values.socket,
+    driver,
     sites: values.sites ? Number(values.sites) : undefined,
     desktops: values.desktops ? Number(values.desktops) : undefined,
     ...(values.mutant ? { mutant: values.mutant } : {}),

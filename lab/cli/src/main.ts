@@ -6,8 +6,10 @@ import { type Command, parseCommand, USAGE, UsageError } from './args.ts';
 import { type CliContext, systemContext } from './context.ts';
 import { doctor, report } from './doctor-command.ts';
 import { down } from './down.ts';
+import { images } from './images.ts';
 import { exec, logs, status } from './inspect.ts';
 import { mutate } from './mutate.ts';
+import { reportDrivers } from './report-drivers.ts';
 import { run } from './run.ts';
 import { up } from './up.ts';
 
@@ -28,8 +30,10 @@ export async function runCommand(ctx: CliContext, command: Command): Promise<num
       return exec(ctx, command);
     case 'doctor':
       return doctor(ctx, command);
+    case 'images':
+      return images(ctx, command);
     case 'report':
-      return report(ctx);
+      return command.drivers ? reportDrivers(ctx) : report(ctx);
     case 'run':
       return run(ctx, command);
     case 'mutate':

@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 import { MUTANTS } from '@multiclaw-lab/protocol';
 import { DEFAULT_DESKTOPS } from './args.ts';
 import { type CliContext, progressLine } from './context.ts';
-import { refuseNotRoot } from './down.ts';
+import { refuseNotRoot, refuseWithoutDaemon, removeLab } from './down.ts';
+import { type DriverName, pickDriver } from './driver-choice.ts';
 import { REPO_ROOT } from './state.ts';
 
 const MUTATE_PREFIX = 'mcm';
@@ -26,14 +27,18 @@ function list(ctx: CliContext): number {
 
 export async function mutate(
   ctx: CliContext,
-  command: { ids: string[]; tags: string[]; list: boolean; seed?: number },
+  command: { ids: string[]; tags: string[]; list: boolean; seed?: number; driver?: DriverName },
 ): Promise<number> {
   if (command.list) return list(ctx);
-  if (!ctx.isRoot) return refuseNotRoot(ctx, 'mutate');
-  const [{ runMutation, selectMutants }, core] = await Promise.all([
+  const driver = pickDriver(ctx, command.driver);
+  if (driver === 'netns' && !ctx.isRoot) return refuseNotRoot(ctx, 'mutate');
+  if (driver === 'docker' && (await refuseWithoutDaemon(ctx))) return 1;
+  const [{ runMutation, selectMutants }, core, { driver: factoryFor }] = await Promise.all([
     import('@multiclaw-lab/scenarios'),
     import('@multiclaw-lab/core'),
+    ctx.loadLab(),
   ]);
+  const driverFactory = await factoryFor(driver);
   const mutants = selectMutants({ ids: command.ids, tags: command.tags });
   const prefix = process.env.LAB_PREFIX || MUTATE_PREFIX;
   const stateDir = join(ctx.paths.root, 'mutate-lab');
@@ -46,10 +51,11 @@ export async function mutate(
     onProgress: (text) => progressLine(ctx, 'mutate', text),
     makeLab: async (mutant) => {
       // leftovers of a run that was killed
-      await core.teardownLab({ prefix, stateDir });
+      await removeLab(ctx, driver, prefix, stateDir);
       return core.startLab({
         prefix,
         stateDir,
+        driver: driverFactory,
         desktops: DEFAULT_DESKTOPS,
         mutant: mutant.id,
         onProgress: (p) => progressLine(ctx, p.phase, `${mutant.id}: ${p.detail}`),

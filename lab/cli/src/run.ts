@@ -3,7 +3,8 @@ import { type RunSummary, RunSummarySchema } from '@multiclaw-lab/scenarios/summ
 import { DEFAULT_DESKTOPS } from './args.ts';
 import { labdStreamPost } from './client.ts';
 import { type CliContext, progressLine } from './context.ts';
-import { refuseNotRoot } from './down.ts';
+import { downCommand, refuseNotRoot, refuseWithoutDaemon, removeLab } from './down.ts';
+import { type DriverName, pickDriver } from './driver-choice.ts';
 import { runScenariosOn } from './scenario-run.ts';
 import { isLabdAlive, readState } from './state.ts';
 
@@ -24,6 +25,8 @@ export async function run(
     shard?: { index: number; total: number };
     checkers?: string[];
     scenarios?: false;
+    /** the fresh lab's driver, when none is up */
+    driver?: DriverName;
   },
 ): Promise<number> {
   // LAB_REPORTS_DIR is read here, in the shell that asked, not in labd (started by an earlier `lab up`)
@@ -39,8 +42,17 @@ export async function run(
   };
   const state = await readState(ctx.paths);
   let summary: RunSummary | undefined;
+  /** the driver of the lab the scenarios ran on, named in the summary below */
+  let ranOn: string;
   if (state && isLabdAlive(state.labdPid)) {
-    progressLine(ctx, 'run', `on the running lab ${state.prefix}`);
+    if (command.driver && command.driver !== state.driver) {
+      ctx.stderr(
+        `a ${state.driver} lab is up (prefix ${state.prefix}) and --driver ${command.driver} asks for another; leave out --driver to run on it, or take it down first: ${downCommand(state.driver)}\n`,
+      );
+      return 1;
+    }
+    progressLine(ctx, 'run', `on the running ${state.driver} lab ${state.prefix}`);
+    ranOn = state.driver;
     let failure: string | undefined;
     const answer = await labdStreamPost(state.socket, '/run', request, (line) => {
       let value: { event?: unknown; text?: unknown; message?: unknown };
@@ -62,17 +74,24 @@ export async function run(
     }
   } else {
     if (state) {
-      ctx.stderr(`the lab ${state.prefix} is broken (its labd is not running); clean it up first: sudo pnpm lab down\n`);
+      ctx.stderr(
+        `the lab ${state.prefix} is broken (its labd is not running); clean it up first: ${downCommand(state.driver)}\n`,
+      );
       return 1;
     }
-    if (!ctx.isRoot) return refuseNotRoot(ctx, 'run');
-    progressLine(ctx, 'run', 'no lab is up: starting a fresh one for this run');
-    const { startLab, teardownLab } = await ctx.loadLab();
+    const driver = pickDriver(ctx, command.driver);
+    ranOn = driver;
+    if (driver === 'netns' && !ctx.isRoot) return refuseNotRoot(ctx, 'run');
+    if (driver === 'docker' && (await refuseWithoutDaemon(ctx))) return 1;
+    progressLine(ctx, 'run', `no lab is up: starting a fresh ${driver} lab for this run`);
+    const { startLab, driver: driverFactory } = await ctx.loadLab();
     const stateDir = join(ctx.paths.root, 'run-lab');
-    await teardownLab({ prefix: RUN_PREFIX, stateDir }); // leftovers of an earlier run that was killed
+    // leftovers of an earlier run that was killed
+    await removeLab(ctx, driver, RUN_PREFIX, stateDir);
     const lab = await startLab({
       prefix: RUN_PREFIX,
       stateDir,
+      driver: await driverFactory(driver),
       desktops: DEFAULT_DESKTOPS,
       onProgress: (p) => progressLine(ctx, p.phase, p.detail),
     });
@@ -90,6 +109,7 @@ export async function run(
       ? `shard ${shard.index}/${shard.total}: ${summary.passed + summary.failed + summary.skipped} of ${shard.selected} selected scenarios (claims and canary: this shard only)\n`
       : '') +
       `${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped (seed ${summary.seed})\n` +
+      `driver: ${ranOn}\n` +
       `claims: ${c.verified} verified, ${c.failed} failed, ${c.untested} untested, ${c.untestable} untestable, ${c.contradiction} documented contradictions\n` +
       `secret canary: ${summary.canaryHits === 0 ? 'no planted secret found in plaintext' : `${summary.canaryHits} HITS`}\n` +
       (summary.checkersFailed > 0 ? `checkers: ${summary.checkersFailed} FAILED\n` : '') +

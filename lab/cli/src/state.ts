@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BuiltDriver } from './driver-choice.ts';
 
 export interface LabPaths {
   root: string;
@@ -37,7 +38,8 @@ export interface LabState {
   labdPid: number | null;
   socket: string;
   startedAt: string;
-  driver: 'netns';
+  /** what made the lab, so `down` without labd removes it the same way */
+  driver: BuiltDriver;
   options: { sites?: number; desktops?: number };
   labStateDir: string;
 }
@@ -53,6 +55,9 @@ export async function readState(paths: LabPaths): Promise<LabState | undefined> 
   try {
     const state = JSON.parse(text) as LabState;
     if (typeof state.prefix !== 'string' || !/^[a-z][a-z0-9]{0,7}$/.test(state.prefix)) throw new Error('bad prefix');
+    // a state file from before the docker driver existed names no driver: it was a netns lab
+    state.driver ??= 'netns';
+    if (state.driver !== 'netns' && state.driver !== 'docker') throw new Error('bad driver');
     return state;
   } catch {
     throw new Error(`${paths.stateFile} is not a lab state file; look at it, then remove it and run pnpm lab down again`);

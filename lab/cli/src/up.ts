@@ -4,14 +4,17 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { DEFAULT_DESKTOPS, PREFIX } from './args.ts';
 import { type CliContext, progressLine } from './context.ts';
-import { refuseNotRoot, teardownWithoutLabd } from './down.ts';
+import { refuseNotRoot, refuseWithoutDaemon, teardownWithoutLabd } from './down.ts';
+import { type BuiltDriver, type DriverName, pickDriver } from './driver-choice.ts';
 import { createState, isLabdAlive, type LabState, readState, updateState } from './state.ts';
 import { followLines } from './tail.ts';
+import { toolsFor } from './tools/catalog.ts';
 import { runDoctor } from './tools/doctor.ts';
 import { installMissing } from './tools/install.ts';
 
 export interface UpOptions {
-  driver: 'netns' | 'docker' | 'aws';
+  /** --driver; absent: LAB_DRIVER, then the machine (driver-choice.ts) */
+  driver?: DriverName;
   sites?: number;
   desktops?: number;
   /** a catalogued defect the lab's services run with */
@@ -86,12 +89,38 @@ async function waitForLabd(ctx: CliContext, child: ChildProcess, from: number): 
   return { kind: 'timeout' };
 }
 
-export async function up(ctx: CliContext, options: UpOptions): Promise<number> {
-  if (options.driver !== 'netns') {
-    ctx.stderr(`the ${options.driver} driver is not built yet; use --driver netns (Linux, root)\n`);
-    return 1;
+/** netns: what is missing of its tools is installed first (root). docker: the driver builds its images itself. */
+async function installTools(ctx: CliContext, driver: BuiltDriver): Promise<boolean> {
+  if (driver !== 'netns') return true;
+  const tools = toolsFor(driver);
+  const report = await runDoctor(ctx.probe, tools);
+  if (report.ok) return true;
+  progressLine(
+    ctx,
+    'tools',
+    `missing: ${report.tools
+      .filter((t) => t.status !== 'ok')
+      .map((t) => t.id)
+      .join(', ')}; installing`,
+  );
+  try {
+    await installMissing({
+      probe: ctx.probe,
+      tools,
+      onProgress: (s) => progressLine(ctx, s.phase, s.detail),
+      ...(ctx.runInstall ? { run: ctx.runInstall } : {}),
+    });
+    return true;
+  } catch (err) {
+    ctx.stderr(`cannot bring the lab up: ${(err as Error).message}\n`);
+    return false;
   }
-  if (!ctx.isRoot) return refuseNotRoot(ctx, 'up');
+}
+
+export async function up(ctx: CliContext, options: UpOptions): Promise<number> {
+  const driver = pickDriver(ctx, options.driver);
+  if (driver === 'netns' && !ctx.isRoot) return refuseNotRoot(ctx, 'up');
+  if (driver === 'docker' && (await refuseWithoutDaemon(ctx))) return 1;
   // the state folder must be searchable by the service accounts the lab runs as (postgres,
   // squid's proxy); what is private inside it (secrets, logs) has its own modes
   await mkdir(ctx.paths.root, { recursive: true, mode: 0o755 });
@@ -105,35 +134,21 @@ export async function up(ctx: CliContext, options: UpOptions): Promise<number> {
       );
       return 0;
     }
+    if (existing.driver === 'netns' && !ctx.isRoot) {
+      ctx.stderr(
+        `the last lab (prefix ${existing.prefix}, netns) lost its supervisor labd; removing it needs root: sudo pnpm lab down\n`,
+      );
+      return 1;
+    }
     progressLine(
       ctx,
       'up',
-      `the last lab (prefix ${existing.prefix}) lost its supervisor labd (pid ${existing.labdPid ?? 'none'}); cleaning it up first`,
+      `the last lab (prefix ${existing.prefix}, ${existing.driver}) lost its supervisor labd (pid ${existing.labdPid ?? 'none'}); cleaning it up first`,
     );
     await teardownWithoutLabd(ctx, existing);
   }
 
-  const report = await runDoctor(ctx.probe);
-  if (!report.ok) {
-    progressLine(
-      ctx,
-      'tools',
-      `missing: ${report.tools
-        .filter((t) => t.status !== 'ok')
-        .map((t) => t.id)
-        .join(', ')}; installing`,
-    );
-    try {
-      await installMissing({
-        probe: ctx.probe,
-        onProgress: (s) => progressLine(ctx, s.phase, s.detail),
-        ...(ctx.runInstall ? { run: ctx.runInstall } : {}),
-      });
-    } catch (err) {
-      ctx.stderr(`cannot bring the lab up: ${(err as Error).message}\n`);
-      return 1;
-    }
-  }
+  if (!(await installTools(ctx, driver))) return 1;
 
   const prefix = process.env.LAB_PREFIX || 'mcl';
   if (!PREFIX.test(prefix)) {
@@ -145,7 +160,7 @@ export async function up(ctx: CliContext, options: UpOptions): Promise<number> {
     labdPid: null,
     socket: ctx.paths.socket,
     startedAt: new Date().toISOString(),
-    driver: 'netns',
+    driver,
     options: { sites: options.sites, desktops: options.desktops ?? DEFAULT_DESKTOPS },
     labStateDir: ctx.paths.labStateDir,
   };
@@ -158,7 +173,7 @@ export async function up(ctx: CliContext, options: UpOptions): Promise<number> {
     (s) => s.size,
     () => 0,
   );
-  const args = ['--prefix', prefix, '--lab-state-dir', ctx.paths.labStateDir, '--socket', ctx.paths.socket];
+  const args = ['--prefix', prefix, '--lab-state-dir', ctx.paths.labStateDir, '--socket', ctx.paths.socket, '--driver', driver];
   if (options.sites !== undefined) args.push('--sites', String(options.sites));
   args.push('--desktops', String(options.desktops ?? DEFAULT_DESKTOPS));
   if (options.mutant !== undefined) args.push('--mutant', options.mutant);
@@ -171,7 +186,7 @@ export async function up(ctx: CliContext, options: UpOptions): Promise<number> {
   }
   state.labdPid = child.pid ?? null;
   await updateState(ctx.paths, state);
-  progressLine(ctx, 'up', `labd started (pid ${child.pid}), bringing lab ${prefix} up; its log: ${ctx.paths.labdLog}`);
+  progressLine(ctx, 'up', `labd started (pid ${child.pid}), bringing ${driver} lab ${prefix} up; its log: ${ctx.paths.labdLog}`);
 
   const outcome = await waitForLabd(ctx, child, from);
   // after a failure labd is on its way out; let it finish so `status` right after sees it gone

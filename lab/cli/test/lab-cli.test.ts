@@ -20,7 +20,14 @@ describe('pnpm lab up / status / down', async () => {
   const stateDir = await mkdtemp(join(tmpdir(), 'mclab-cli-'));
   await chmod(stateDir, 0o755);
   const prefix = `c${randomBytes(3).toString('hex')}`;
-  const env = { ...process.env, LAB_STATE_DIR: stateDir, LAB_PREFIX: prefix, LAB_REPORTS_DIR: join(stateDir, 'reports') };
+  // this file tests the netns driver, whatever LAB_DRIVER the shell has
+  const env = {
+    ...process.env,
+    LAB_DRIVER: 'netns',
+    LAB_STATE_DIR: stateDir,
+    LAB_PREFIX: prefix,
+    LAB_REPORTS_DIR: join(stateDir, 'reports'),
+  };
   const lab = (...args: string[]) =>
     run(process.execPath, [MAIN, ...args], { env, timeout: 240_000 }).then(
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),

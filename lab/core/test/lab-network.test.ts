@@ -209,7 +209,7 @@ describe('controls take effect and heal', () => {
     const healthz = () => lab.api.raw('GET', '/healthz', {}).then((r) => r.status);
     const health = async (id: string) => (await lab.status()).services.find((s) => s.id === id)!;
     expect(await healthz()).toBe(200);
-    const paused = lab.pause('cloud');
+    const paused = await lab.pause('cloud');
     const stalled = await Promise.race([
       healthz().then(() => 'answered'),
       new Promise((r) => setTimeout(() => r('no answer'), 1500)),
@@ -229,7 +229,7 @@ describe('controls take effect and heal', () => {
 
   it('process: pause PostgreSQL (its health check fails, then passes); stop and restart any service cleanly', async () => {
     const health = async (id: string) => (await lab.status()).services.find((s) => s.id === id)!;
-    const paused = lab.pause('postgres');
+    const paused = await lab.pause('postgres');
     try {
       expect(await health('postgres')).toMatchObject({ healthy: false, detail: expect.stringContaining('pg_isready') });
     } finally {

@@ -36,7 +36,7 @@ describe('test tiers (vitest.tiers.ts)', () => {
     const globs = (Object.keys(TIERS) as TierName[]).flatMap((t) => TIERS[t].include).filter((g) => /[*?[{]/.test(g));
     // a glob of a listed family (not the `x.unit.test.ts` naming rule) must still match something
     const files = allTestFiles();
-    const family = globs.filter((g) => !/\*\.(unit|lab)\.test\.ts$/.test(g) && !TEST_FILES.includes(g));
+    const family = globs.filter((g) => !/\*\.(unit|lab|docker)\.test\.ts$/.test(g) && !TEST_FILES.includes(g));
     expect(family.filter((g) => !files.some((f) => matchesGlob(f, g)))).toEqual([]);
   });
 

@@ -60,6 +60,12 @@ export const LAB_ERROR_CODES = {
     meaning: '`createDatabase` was given a name PostgreSQL would need quoting for',
     action: 'use lowercase letters, digits and underscores, starting with a letter or underscore',
   },
+  LAB_BAD_NODE: {
+    from: ['lab/docker'],
+    meaning:
+      "the Node running the lab cannot be copied into the docker driver's host image: it is not a Linux binary, or not Node 24",
+    action: 'run the lab with a Linux Node 24 (bash scripts/bootstrap.sh installs one)',
+  },
   LAB_BAD_PREFIX: {
     from: ['lab/network'],
     meaning: 'a lab prefix is not 1–8 characters: a lowercase letter, then lowercase letters or digits',
@@ -111,6 +117,12 @@ export const LAB_ERROR_CODES = {
     meaning: 'a helper the driver runs inside a host failed: a probe listener, a packet capture, or the removal of a fault',
     action: 'read the detail in the message; for a fault that would not heal, `pnpm lab down` removes everything',
   },
+  LAB_IMAGE_BUILD_FAILED: {
+    from: ['lab/docker'],
+    meaning:
+      "building one of the docker driver's images failed: mmdebstrap, `docker import` or the host image's build; the message has the step and its last output",
+    action: 'read the output in the message (a mirror that cannot be reached?), then `pnpm lab images` again',
+  },
   LAB_INFRA_CONFIG: {
     from: ['lab/infra'],
     meaning:
@@ -136,6 +148,17 @@ export const LAB_ERROR_CODES = {
     from: ['lab/network'],
     meaning: 'an `ip`, `nft` or other network command failed; the message has the command, the namespace and its stderr',
     action: 'read the stderr; a half-made lab is removed by `pnpm lab down`',
+  },
+  LAB_NETWORKS_IN_USE: {
+    from: ['lab/docker'],
+    meaning:
+      'another docker lab on the same Docker daemon holds the subnets this lab needs (every lab uses the same address plan, and Docker refuses overlapping networks)',
+    action: 'take the other lab down (`LAB_PREFIX=<its prefix> pnpm lab down`) or wait for it to finish',
+  },
+  LAB_NO_DOCKER: {
+    from: ['lab/docker'],
+    meaning: 'no Docker daemon answers (or there is no docker command), and the docker driver needs one',
+    action: 'start Docker (Docker Desktop, `sudo systemctl start docker`), or as root `bash scripts/dockerd.sh`',
   },
   LAB_NO_PORT: {
     from: ['lab/kit'],

@@ -54,8 +54,8 @@ export interface HelperServer extends AsyncDisposable {
   readonly hostId: string;
   readonly address: string;
   readonly port: number;
-  /** the helper's process as the harness sees it, for process faults (pause, kill) */
-  readonly pid: number;
+  /** sends a signal to the helper's program inside its host (pause, continue, kill), resolved once sent */
+  signal(sig: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -79,10 +79,17 @@ export interface HostProcesses {
   /** per-host folder on the harness side: `home/`, `trust/`, `etc/` live in it */
   hostDir(hostId: string): string;
   /**
-   * Starts a long-running program inside a host; stdio is piped to the caller, and signals sent
-   * to the returned child reach the program itself (pause, kill and stop work through it).
+   * Starts a long-running program inside a host; stdio is piped to the caller. `process.execPath`
+   * as the command means Node as the host has it (the same version as the harness's). Its exit
+   * is the returned child's exit, and `child.kill(sig)` reaches the program (stop works through
+   * it); for a signal whose delivery must be complete before the caller goes on (pause, kill
+   * as a fault), use signal().
    */
   spawn(hostId: string, command: string, args: string[], options?: RunOptions): ChildProcess;
+  /** delivers a signal to a program started with spawn(), inside its host; resolves once delivered */
+  signal(child: ChildProcess, sig: NodeJS.Signals): Promise<void>;
+  /** the program's process id inside its host: what `ps` or `ss -p` run in that host show */
+  pidInHost(child: ChildProcess): Promise<number>;
   /** runs a program inside a host to completion */
   exec(hostId: string, command: string, args: string[], options?: RunOptions & { timeoutMs?: number }): Promise<ExecResult>;
   /**
@@ -91,7 +98,10 @@ export interface HostProcesses {
    * driver cannot do it, and what needs it is then skipped with that reason.
    */
   inHostArgv(hostId: string): string[] | undefined;
-  /** PIDs (as the harness sees them) of every process running inside the lab's hosts */
+  /**
+   * PIDs, as the machine running the lab sees them, of every process inside the lab's hosts: what
+   * must be gone after down() (empty where the driver's hosts are not processes of this machine)
+   */
   pids(): Promise<number[]>;
 }
 

@@ -1,39 +1,48 @@
 import type { Logger } from '@multiclaw-lab/kit';
 import type { Fault } from './driver.ts';
 import { HelperFailedError } from './errors.ts';
-import { nft, runCommand } from './run.ts';
+
+/** How a driver loads and removes nft tables inside one host (each driver reaches its hosts its own way). */
+export interface NftHost {
+  /** where the table lives, for logs and errors (a namespace, a container) */
+  readonly where: string;
+  /** loads a ruleset (`nft -f -`) in the host; throws when nft refuses it */
+  load(ruleset: string): Promise<void>;
+  /** `nft delete table ip TABLE` in the host */
+  deleteTable(table: string): Promise<{ code: number | null; stderr: string }>;
+  /** whether `nft list table ip TABLE` finds it */
+  hasTable(table: string): Promise<boolean>;
+}
 
 /**
- * A fault (or a steering rule) is one nft table in one namespace; healing deletes that table
- * and nothing else. heal() is idempotent and also fine after the namespace is gone.
+ * A fault (or a steering rule) is one nft table in one host; healing deletes that table and
+ * nothing else. heal() is idempotent and also fine after the host is gone.
  */
 export class NftTableFault implements Fault, AsyncDisposable {
   readonly description: string;
-  readonly namespace: string;
   readonly table: string;
+  readonly #host: NftHost;
   #healing: Promise<void> | undefined;
   #logger: Logger;
   #onHealed: () => void;
 
-  constructor(description: string, namespace: string, table: string, logger: Logger, onHealed: () => void) {
+  constructor(description: string, host: NftHost, table: string, logger: Logger, onHealed: () => void) {
     this.description = description;
-    this.namespace = namespace;
+    this.#host = host;
     this.table = table;
     this.#logger = logger;
     this.#onHealed = onHealed;
   }
 
-  static async apply(
-    description: string,
-    namespace: string,
-    table: string,
-    ruleset: string,
-    logger: Logger,
-    onHealed: () => void,
-  ) {
-    await nft(namespace, ruleset);
-    logger.info({ event: 'fault.applied', description, namespace, table }, 'fault applied');
-    return new NftTableFault(description, namespace, table, logger, onHealed);
+  /** where the fault's table lives (a namespace, a container) */
+  get where(): string {
+    return this.#host.where;
+  }
+
+  static async apply(description: string, host: NftHost, table: string, ruleset: string, logger: Logger, onHealed: () => void) {
+    await host.load(ruleset);
+    logger.info({ event: 'fault.applied', description, where: host.where, table }, 'fault applied');
+    return new NftTableFault(description, host, table, logger, onHealed);
   }
 
   get healed(): boolean {
@@ -46,25 +55,20 @@ export class NftTableFault implements Fault, AsyncDisposable {
   }
 
   async #delete(): Promise<void> {
-    const r = await runCommand('ip', ['netns', 'exec', this.namespace, 'nft', 'delete', 'table', 'ip', this.table]);
-    if (r.code !== 0 && (await this.#stillThere())) {
+    const r = await this.#host.deleteTable(this.table);
+    if (r.code !== 0 && (await this.#host.hasTable(this.table))) {
       this.#healing = undefined; // let a later heal() try again
       throw new HelperFailedError(
         `healing "${this.description}" (nft delete table ip ${this.table})`,
-        this.namespace,
+        this.where,
         r.stderr.trim(),
       );
     }
     this.#onHealed();
     this.#logger.info(
-      { event: 'fault.healed', description: this.description, namespace: this.namespace, table: this.table },
+      { event: 'fault.healed', description: this.description, where: this.where, table: this.table },
       'fault healed',
     );
-  }
-
-  async #stillThere(): Promise<boolean> {
-    const r = await runCommand('ip', ['netns', 'exec', this.namespace, 'nft', 'list', 'table', 'ip', this.table]);
-    return r.code === 0;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -4,23 +4,29 @@
  * Each is a child process of the harness; teardown by prefix also ends them if it is not.
  */
 import type { ChildProcess } from 'node:child_process';
+import { copyFile, rename, rm } from 'node:fs/promises';
 import { ProcessHandle } from '@multiclaw-lab/kit';
 import type { Capture, Peer, TcpListenerHandle, UdpEchoHandle } from './driver.ts';
 import { HelperFailedError } from './errors.ts';
 
 export const NETPROBE = new URL('./netprobe.ts', import.meta.url).pathname;
 
+/** Delivers a signal to a helper's program inside its host (the driver knows how), resolved once sent. */
+export type SignalSender = (sig: NodeJS.Signals) => Promise<void>;
+
 class NetprobeServer implements AsyncDisposable {
   readonly hostId: string;
   readonly address: string;
   readonly port: number;
   protected readonly handle: ProcessHandle;
+  readonly #send: SignalSender;
 
-  constructor(hostId: string, address: string, port: number, handle: ProcessHandle) {
+  constructor(hostId: string, address: string, port: number, handle: ProcessHandle, send: SignalSender) {
     this.hostId = hostId;
     this.address = address;
     this.port = port;
     this.handle = handle;
+    this.#send = send;
   }
 
   protected peers(event: string): Peer[] {
@@ -38,8 +44,14 @@ class NetprobeServer implements AsyncDisposable {
     return { remoteAddress: String(line.json!.remoteAddress), remotePort: Number(line.json!.remotePort) };
   }
 
+  /** the harness-side process (for the netns driver this is the program itself) */
   get pid(): number {
     return this.handle.pid;
+  }
+
+  /** sends a signal to the helper's program inside its host */
+  signal(sig: NodeJS.Signals): Promise<void> {
+    return this.#send(sig);
   }
 
   stop(): Promise<void> {
@@ -73,17 +85,18 @@ export class UdpEcho extends NetprobeServer implements UdpEchoHandle {
 
 /** Wraps a netprobe server child and waits for its ready line. */
 export async function startNetprobeServer<T extends NetprobeServer>(
-  kind: new (hostId: string, address: string, port: number, handle: ProcessHandle) => T,
+  kind: new (hostId: string, address: string, port: number, handle: ProcessHandle, send: SignalSender) => T,
   hostId: string,
   address: string,
   child: ChildProcess,
+  send: SignalSender,
 ): Promise<T> {
   const handle = new ProcessHandle(`netprobe ${kind.name} in ${hostId}`, child);
   try {
     const ready = await handle.waitForLine((l) => l.json?.event === 'ready' || l.json?.event === 'error', 10_000);
     if (ready.json!.event === 'error')
       throw new HelperFailedError(`${kind.name} on ${address}`, hostId, String(ready.json!.message));
-    return new kind(hostId, address, Number(ready.json!.port), handle);
+    return new kind(hostId, address, Number(ready.json!.port), handle, send);
   } catch (err) {
     await handle.stop(1_000);
     throw err;
@@ -96,15 +109,26 @@ export class TcpdumpCapture implements Capture, AsyncDisposable {
   readonly hostId: string;
   readonly iface: string;
   readonly #handle: ProcessHandle;
+  readonly #send: SignalSender;
+  /** where tcpdump writes while it runs; moved to `file` on stop when it differs */
+  readonly #written: string;
 
-  private constructor(file: string, hostId: string, iface: string, handle: ProcessHandle) {
+  private constructor(file: string, hostId: string, iface: string, handle: ProcessHandle, send: SignalSender, written: string) {
     this.file = file;
     this.hostId = hostId;
     this.iface = iface;
     this.#handle = handle;
+    this.#send = send;
+    this.#written = written;
   }
 
-  static async start(hostId: string, iface: string, file: string, child: ChildProcess): Promise<TcpdumpCapture> {
+  static async start(
+    hostId: string,
+    iface: string,
+    file: string,
+    child: ChildProcess,
+    options: { signal: SignalSender; written?: string },
+  ): Promise<TcpdumpCapture> {
     const handle = new ProcessHandle(`tcpdump in ${hostId} on ${iface}`, child);
     try {
       await handle.waitForLine((l) => l.stream === 'stderr' && l.text.includes('listening on'), 10_000);
@@ -112,20 +136,32 @@ export class TcpdumpCapture implements Capture, AsyncDisposable {
       await handle.stop(1_000);
       throw new HelperFailedError(`packet capture on ${iface}`, hostId, handle.tail() || String(err));
     }
-    return new TcpdumpCapture(file, hostId, iface, handle);
+    return new TcpdumpCapture(file, hostId, iface, handle, options.signal, options.written ?? file);
   }
 
   async stop(): Promise<string> {
     if (this.#handle.running) {
-      this.#handle.signal('SIGINT');
-      const timer = setTimeout(() => this.#handle.signal('SIGKILL'), 5_000);
+      // SIGINT makes tcpdump flush and close the pcap
+      await this.#send('SIGINT');
+      const timer = setTimeout(() => void this.#send('SIGKILL').catch(() => undefined), 5_000);
       await this.#handle.waitForExit();
       clearTimeout(timer);
+      if (this.#written !== this.file) await moveFile(this.#written, this.file);
     }
     return this.file;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
+  }
+}
+
+/** rename, or copy and remove when the two paths lie on different file systems */
+async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch {
+    await copyFile(from, to);
+    await rm(from, { force: true });
   }
 }

@@ -1,11 +1,12 @@
 export * from './driver.ts';
 export * from './errors.ts';
-export { NftTableFault } from './faults.ts';
-export { TcpdumpCapture, TcpListener, UdpEcho } from './helpers.ts';
+export { type NftHost, NftTableFault } from './faults.ts';
+export { NETPROBE, TcpdumpCapture, TcpListener, UdpEcho } from './helpers.ts';
+export { HostDriver } from './host-driver.ts';
 export * from './names.ts';
 export { NetnsDriver, type NetnsUpOptions, netnsDriver } from './netns-driver.ts';
-export { hostsFile, type Progress, resolvConf } from './provision.ts';
-export type { AllowedDestination, Proto, Redirect } from './rules.ts';
-export { checkPrerequisites, netnsTools, type ToolStatus } from './run.ts';
+export { eachLimited, hostsFile, type Progress, resolvConf, routerInterfaces } from './provision.ts';
+export { type AllowedDestination, type Proto, type Redirect, routerRuleset } from './rules.ts';
+export { checkPrerequisites, netnsTools, SYSTEM_PATH, type ToolStatus } from './run.ts';
 export { listNamespaces, type TeardownReport, teardownByPrefix } from './teardown.ts';
 export * from './topology.ts';

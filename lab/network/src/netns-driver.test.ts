@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TcpListenerHandle } from './driver.ts';
+import type { TcpListener } from './helpers.ts';
 import { NetnsDriver } from './netns-driver.ts';
 import { runCommand } from './run.ts';
 import { listNamespaces } from './teardown.ts';
@@ -27,7 +27,7 @@ const FAIL_FAST = { timeoutMs: 600 };
 let stateDir: string;
 let driver: NetnsDriver;
 let rootLinksBefore: string[];
-const listeners: TcpListenerHandle[] = [];
+const listeners: TcpListener[] = [];
 
 async function rootLinks(): Promise<string[]> {
   const r = await runCommand('ip', ['-o', 'link', 'show']);
@@ -38,7 +38,7 @@ async function rootLinks(): Promise<string[]> {
     .sort();
 }
 
-async function listen(host: string, address: string, port: number): Promise<TcpListenerHandle> {
+async function listen(host: string, address: string, port: number): Promise<TcpListener> {
   const l = await driver.startTcpListener(host, address, port);
   listeners.push(l);
   return l;

@@ -38,7 +38,7 @@ export function hostsFile(host: Host): string {
   const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback'];
   if (host.interfaces[0]) lines.push(`${host.interfaces[0].address}\t${host.id}`);
   for (const [name, address] of Object.entries(host.hosts)) lines.push(`${address}\t${name}`);
-  return `# written by the MultiClaw lab netns driver for host ${host.id}\n${lines.join('\n')}\n`;
+  return `# written by the MultiClaw lab for host ${host.id}\n${lines.join('\n')}\n`;
 }
 
 /** No nameserver is reachable in the lab: names come from the hosts file; lookups of anything else fail fast. */

@@ -9,7 +9,7 @@ export type EvidenceState = Map<string, 'present' | 'missing' | 'outside'>;
 export const EVIDENCE_SUBDIR = 'evidence';
 
 /** The report's own files; evidence may not take their names. */
-export const REPORT_FILES = ['index.html', 'junit.xml', 'results.json'] as const;
+export const REPORT_FILES = ['index.html', 'junit.xml', 'results.json', 'summary.txt'] as const;
 
 function insideRunDir(runDir: string, path: string): string | undefined {
   if (isAbsolute(path)) return undefined;

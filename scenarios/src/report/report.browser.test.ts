@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INJECTED_IMG, INJECTED_SCRIPT, syntheticResults } from './synthetic-results.ts';
+import {
+  DOCKER_SKIP_REASON,
+  INJECTED_IMG,
+  INJECTED_SCRIPT,
+  syntheticDockerResults,
+  syntheticResults,
+} from './synthetic-results.ts';
 import { writeReport } from './write-report.ts';
 
 /**
@@ -158,5 +164,29 @@ describe.skipIf(skip)(title, () => {
     const png = await readFile(path);
     expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
     expect(png.length).toBeGreaterThan(1000);
+  });
+
+  it('shows one status column per driver, with why a driver skipped a scenario, once two drivers have results', async () => {
+    const reportsDir = join(tmp, 'two-drivers');
+    await writeReport(syntheticResults('netns-1'), { reportsDir });
+    const { runDir } = await writeReport(syntheticDockerResults('docker-1'), { reportsDir });
+    const second = await context.newPage();
+    const seen: string[] = [];
+    second.on('console', (m) => seen.push(`console ${m.type()}: ${m.text()}`));
+    second.on('pageerror', (e) => seen.push(`page error: ${e.message}`));
+    await second.goto(pathToFileURL(join(runDir, 'index.html')).href, { waitUntil: 'load' });
+    expect(await second.locator('#driver').innerText()).toBe('driver: docker');
+    expect(await second.locator('th.driver-col').allInnerTexts()).toEqual([
+      'driver: docker (this run)\nrun docker-1, 2026-11-23 09:30 UTC',
+      'driver: netns\nrun netns-1, 2026-11-22 10:00 UTC',
+    ]);
+    const ns01 = second.locator('#claim-NS-01 td.driver-status');
+    expect(await ns01.allInnerTexts()).toEqual(['UNTESTED\nskipped on docker: S01', 'VERIFIED']);
+    expect(await ns01.first().locator('.reason').getAttribute('title')).toBe(DOCKER_SKIP_REASON);
+    expect(await second.locator('#driver-skips').innerText()).toContain(
+      `skipped on docker: S01 Desktop WSS dropped → reconnects by itself — ${DOCKER_SKIP_REASON}`,
+    );
+    expect(seen).toEqual([]);
+    await second.close();
   });
 });

@@ -119,3 +119,29 @@ export function syntheticResults(runId = '2026-11-22T10-00-00Z-test'): RunResult
     },
   };
 }
+
+/** The reason a driver limit gives (driver-limits.ts), as the runner words a skip. */
+export const DOCKER_SKIP_REASON =
+  'the docker driver cannot provide browser: docker exec hands a program only stdin, stdout and stderr';
+
+/**
+ * The same suite on the docker driver: S01 skipped there (so NS-01, verified on netns, is
+ * untested on docker), S02 passed (CS-05, failed on netns, verified), S03 skipped as on netns.
+ */
+export function syntheticDockerResults(runId = '2026-11-23T09-30-00Z-docker'): RunResults {
+  const { error: _netnsError, ...failedOnNetns } = failed;
+  const scenarios: ScenarioResult[] = [
+    { ...passed, status: 'skipped', durationMs: 0, skipReason: DOCKER_SKIP_REASON, metrics: [], timeline: [], evidence: [] },
+    { ...failedOnNetns, status: 'passed', durationMs: 1200 },
+    skipped,
+  ];
+  return {
+    ...syntheticResults(runId),
+    startedAt: '2026-11-23T09:30:00.000Z',
+    finishedAt: '2026-11-23T09:30:04.000Z',
+    driver: 'docker',
+    scenarios,
+    claims: claimResults(claims, scenarios),
+    canary: { planted: 5, filesScanned: 30, hits: [] },
+  };
+}

@@ -2,7 +2,7 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { syntheticResults } from './synthetic-results.ts';
+import { syntheticDockerResults, syntheticResults } from './synthetic-results.ts';
 import { writeReport } from './write-report.ts';
 
 let tmp: string;
@@ -28,13 +28,13 @@ const write = (results = syntheticResults()) =>
   });
 
 describe('writeReport', () => {
-  it('writes junit.xml, results.json and index.html into reports/<run-id>/, and the same into latest/', async () => {
+  it('writes junit.xml, results.json, index.html and summary.txt into reports/<run-id>/, and the same into latest/', async () => {
     const results = syntheticResults();
     const { runDir, latestDir } = await write(results);
     expect(runDir).toBe(join(reportsDir, results.runId));
     expect(latestDir).toBe(join(reportsDir, 'latest'));
     for (const dir of [runDir, latestDir]) {
-      expect((await readdir(dir)).sort()).toEqual(['evidence', 'index.html', 'junit.xml', 'results.json']);
+      expect((await readdir(dir)).sort()).toEqual(['evidence', 'index.html', 'junit.xml', 'results.json', 'summary.txt']);
       expect(JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'))).toEqual(results);
     }
     expect((await lstat(latestDir)).isDirectory()).toBe(true);
@@ -96,13 +96,37 @@ describe('writeReport', () => {
     expect(JSON.parse(await readFile(join(second.latestDir, 'results.json'), 'utf8')).runId).toBe('run-2');
     expect(await readdir(second.latestDir)).not.toContain('stale.txt');
     expect(JSON.parse(await readFile(join(first.runDir, 'results.json'), 'utf8')).runId).toBe('run-1');
-    expect((await readdir(reportsDir)).sort()).toEqual(['latest', 'run-1', 'run-2']);
+    expect((await readdir(reportsDir)).sort()).toEqual(['drivers', 'latest', 'run-1', 'run-2']);
   });
 
   it('refuses a run id that is not one plain folder name', async () => {
-    for (const runId of ['../escape', 'latest', 'a/b', '', '.hidden']) {
+    for (const runId of ['../escape', 'latest', 'drivers', 'a/b', '', '.hidden']) {
       await expect(writeReport(syntheticResults(runId), { reportsDir })).rejects.toThrow(/cannot name a report folder/);
     }
     await expect(readdir(reportsDir)).rejects.toThrow(/ENOENT/);
+  });
+
+  it("keeps each driver's newest results in drivers/<driver>/ and gives the matrix a column per driver once two have results", async () => {
+    const first = await write(syntheticResults('netns-1'));
+    expect(await readFile(join(first.runDir, 'index.html'), 'utf8')).not.toContain('class="driver-col"');
+    const docker = syntheticDockerResults('docker-1');
+    const second = await write(docker);
+    const page = await readFile(join(second.latestDir, 'index.html'), 'utf8');
+    expect(page).toContain('<th class="driver-col" data-driver="docker">driver: docker <span class="muted">(this run)</span>');
+    expect(page).toContain('<th class="driver-col" data-driver="netns">driver: netns<div class="run">run netns-1,');
+    expect(await readFile(join(second.latestDir, 'summary.txt'), 'utf8')).toContain('\nCLAIM  DOCKER (this run)');
+    expect(JSON.parse(await readFile(join(reportsDir, 'drivers/docker/results.json'), 'utf8'))).toEqual(docker);
+    await write(syntheticResults('netns-2'));
+    expect(JSON.parse(await readFile(join(reportsDir, 'drivers/netns/results.json'), 'utf8')).runId).toBe('netns-2');
+    expect((await readdir(join(reportsDir, 'drivers'))).sort()).toEqual(['docker', 'netns']);
+    expect(await readdir(join(reportsDir, 'drivers/netns'))).toEqual(['results.json']);
+  });
+
+  it('warns about a file under drivers/ that is not a run of that driver, and gives it no column', async () => {
+    await mkdir(join(reportsDir, 'drivers/docker'), { recursive: true });
+    await writeFile(join(reportsDir, 'drivers/docker/results.json'), '{"runId": "x", "driver": "netns"}');
+    const { runDir, warnings } = await write(syntheticResults('netns-1'));
+    expect(warnings).toContain('drivers/docker/results.json is not the results of a docker run, so its driver has no column');
+    expect(await readFile(join(runDir, 'index.html'), 'utf8')).not.toContain('class="driver-col"');
   });
 });

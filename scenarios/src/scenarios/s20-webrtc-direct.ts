@@ -64,7 +64,7 @@ export default defineScenario({
     });
 
     await ctx.step('the session over, the app holds no UDP socket any more (it opens none for inbound use)', async () => {
-      const pid = lab.service(`${HOST}-desktop`).handle.pid;
+      const pid = await lab.driver.pidInHost(lab.service(`${HOST}-desktop`).handle.child);
       const ss = await lab.driver.exec(HOST, 'ss', ['-H', '-uanp'], { timeoutMs: 20_000 });
       assert.equal(ss.code, 0, `ss failed: ${ss.stderr}`);
       const mine = ss.stdout.split('\n').filter((l) => l.includes(`pid=${pid},`));

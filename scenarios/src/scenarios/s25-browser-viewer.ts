@@ -26,7 +26,7 @@ export default defineScenario({
   title: 'A real browser views the cloud desktop: auto (direct) and, with UDP blocked, TURN relay over TLS 443',
   claims: ['NS-07', 'NS-32', 'NS-33', 'NS-36', 'NS-55', 'NS-56'],
   tags: ['webrtc'],
-  needs: ['udp-block', 'capture'],
+  needs: ['udp-block', 'capture', 'browser'],
   timeoutMs: 240_000,
   async run(ctx) {
     const { lab, api } = ctx;

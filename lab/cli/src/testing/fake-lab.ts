@@ -5,6 +5,8 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DriverFactory } from '@multiclaw-lab/network';
+import type { BuiltDriver } from '../driver-choice.ts';
 import type { Lab, LabModule, LabStatus, StartLabOptions } from '../lab-api.ts';
 
 export interface FakeLabCalls {
@@ -16,12 +18,15 @@ export interface FakeLabCalls {
 
 export function fakeLabModule(mode = process.env.FAKE_LAB ?? 'ok'): LabModule & { calls: FakeLabCalls } {
   const calls: FakeLabCalls = { started: [], teardowns: [], downs: 0, execs: [] };
+  // the factories handed out, by driver, so the status says which one the lab was started with
+  const factories = new Map<DriverFactory, BuiltDriver>();
   const startLab = async (options: StartLabOptions): Promise<Lab> => {
     calls.started.push(options);
     options.onProgress?.({ phase: 'network', detail: 'namespaces and bridges' });
     if (mode === 'fail') throw new Error('nft: could not process rule: No such file or directory');
     options.onProgress?.({ phase: 'services', detail: 'cloud, relay, gateways', done: true });
     const prefix = options.prefix ?? 'mcl';
+    const driver = (options.driver && factories.get(options.driver)) ?? 'netns';
     const logs = join(options.stateDir, 'logs');
     mkdirSync(logs, { recursive: true });
     const logFile = (id: string) => join(logs, `${id}.log`);
@@ -29,7 +34,7 @@ export function fakeLabModule(mode = process.env.FAKE_LAB ?? 'ok'): LabModule & 
       appendFileSync(logFile(id), `${JSON.stringify({ service: id, event: 'ready' })}\n`);
     const status = (): LabStatus => ({
       prefix,
-      driver: 'netns',
+      driver,
       startedAt: '2026-11-22T00:00:00.000Z',
       stateDir: options.stateDir,
       hosts: [
@@ -80,6 +85,13 @@ export function fakeLabModule(mode = process.env.FAKE_LAB ?? 'ok'): LabModule & 
   return {
     calls,
     startLab,
+    driver: async (name) => {
+      const factory: DriverFactory = async () => {
+        throw new Error('the fake Lab makes no hosts');
+      };
+      factories.set(factory, name);
+      return factory;
+    },
     teardownLab: async (options) => {
       calls.teardowns.push(options);
       return { removed: [`netns ${options.prefix}-cloud`] };

@@ -49,6 +49,8 @@ export interface Tool {
   install: ToolInstall;
   /** tools that must be present before this one can be installed */
   needs?: string[];
+  /** only labs of this driver need it (`lab up` with another driver does not install it); default: every lab */
+  driver?: 'netns' | 'docker';
 }
 
 const apt = (...packages: string[]): ToolInstall => ({ kind: 'apt', packages });
@@ -170,6 +172,20 @@ export const TOOLS: readonly Tool[] = [
     install: apt('python3-venv'),
   },
   {
+    id: 'mmdebstrap',
+    purpose: "builds the docker driver's base image (Debian bookworm) without pulling from a registry",
+    check: { kind: 'commands', names: ['mmdebstrap'] },
+    install: apt('mmdebstrap'),
+    driver: 'docker',
+  },
+  {
+    id: 'uidmap',
+    purpose: 'newuidmap/newgidmap: mmdebstrap run by a user (not root) builds in a user namespace with them',
+    check: { kind: 'commands', names: ['newuidmap', 'newgidmap'] },
+    install: apt('uidmap'),
+    driver: 'docker',
+  },
+  {
     id: 'go',
     purpose: `builds toxiproxy and actionlint (Go ${GO_MIN_VERSION} or newer)`,
     check: { kind: 'go', minVersion: GO_MIN_VERSION },
@@ -202,3 +218,8 @@ export const TOOLS: readonly Tool[] = [
     needs: ['go'],
   },
 ];
+
+/** The tools a lab of this driver needs (`lab up` checks and installs only these). */
+export function toolsFor(driver: 'netns' | 'docker'): readonly Tool[] {
+  return TOOLS.filter((t) => t.driver === undefined || t.driver === driver);
+}

@@ -227,8 +227,8 @@ export class Lab implements AsyncDisposable {
     return this.#registry.restart(id, options);
   }
 
-  /** Stops a service with SIGSTOP until the fault is healed (SIGCONT). */
-  pause(id: string): Fault {
+  /** Stops a service with SIGSTOP until the fault is healed (SIGCONT); resolves once it is stopped. */
+  pause(id: string): Promise<Fault> {
     return this.#registry.pause(id);
   }
 

@@ -13,7 +13,7 @@ import { mutantEnv } from './mutant.ts';
 import { type RunningService, type RunOptions, runService, type ServiceDef } from './service.ts';
 
 export class ServiceRegistry {
-  readonly #driver: Pick<HostProcesses, 'spawn'>;
+  readonly #driver: Pick<HostProcesses, 'spawn' | 'signal'>;
   readonly logsDir: string;
   readonly #services = new Map<string, RunningService>();
   readonly #desktops = new Map<string, DesktopDriver>();
@@ -26,7 +26,7 @@ export class ServiceRegistry {
   /** the behavioural mutant the lab runs with: its components' services get its switch */
   readonly mutant: MutantDefinition | undefined;
 
-  constructor(driver: Pick<HostProcesses, 'spawn'>, stateDir: string, mutant?: MutantDefinition) {
+  constructor(driver: Pick<HostProcesses, 'spawn' | 'signal'>, stateDir: string, mutant?: MutantDefinition) {
     this.#driver = driver;
     this.logsDir = join(stateDir, 'logs');
     this.mutant = mutant;
@@ -103,7 +103,7 @@ export class ServiceRegistry {
   async restart(id: string, options: { crash?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunningService> {
     const old = this.service(id);
     if (options.crash) {
-      old.handle.signal('SIGKILL');
+      await this.#signal(old, 'SIGKILL');
       await old.handle.waitForExit();
     } else {
       await old.handle.stop(5_000, old.def.stopSignal);
@@ -118,19 +118,24 @@ export class ServiceRegistry {
     return this.start(def);
   }
 
-  /** Stops a service with SIGSTOP until the fault is healed (SIGCONT). */
-  pause(id: string): Fault {
-    const { handle } = this.service(id);
-    handle.signal('SIGSTOP');
+  /** Stops a service with SIGSTOP until the fault is healed (SIGCONT); resolves once it is stopped. */
+  async pause(id: string): Promise<Fault> {
+    const service = this.service(id);
+    await this.#signal(service, 'SIGSTOP');
     let healed = false;
     return {
-      description: `pause ${id} (pid ${handle.pid})`,
-      async heal() {
+      description: `pause ${id}`,
+      heal: async () => {
         if (healed) return;
         healed = true;
-        handle.signal('SIGCONT');
+        await this.#signal(service, 'SIGCONT');
       },
     };
+  }
+
+  /** a signal delivered inside the service's host (the driver knows how), once it is still running */
+  async #signal(service: RunningService, sig: NodeJS.Signals): Promise<void> {
+    if (service.handle.running) await this.#driver.signal(service.handle.child, sig);
   }
 
   /**

@@ -29,6 +29,12 @@ th { background: #f6f8fa; }
 .verdict { font-size: 1.1rem; font-weight: 700; padding: .5rem .75rem; border-radius: .25rem; color: #fff; display: inline-block; }
 .verdict.pass { background: #1a7f37; }
 .verdict.fail { background: #cf222e; }
+.driver { font-size: 1.1rem; font-weight: 700; padding: .5rem .75rem; border: 2px solid #1b1f24; border-radius: .25rem; margin-left: .5rem; display: inline-block; }
+.driver-col .run { font-weight: 400; font-size: .8rem; color: #57606a; }
+.driver-status .reason { color: #57606a; font-size: .8rem; margin-top: .2rem; }
+.driver-status .reason[title] { cursor: help; text-decoration: underline dotted; }
+tr.differs td.id { border-left: 4px solid #9a6700; }
+.differs-note { color: #9a6700; font-family: system-ui, sans-serif; font-size: .75rem; font-weight: 600; }
 .totals { display: flex; gap: 2rem; flex-wrap: wrap; margin: .5rem 0; }
 .meta { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: .5rem 0; }
 .meta dt, dl dt { font-weight: 600; }

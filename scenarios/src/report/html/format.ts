@@ -1,4 +1,10 @@
 /** Small, deterministic formatting for the HTML report (no locale: the same run renders the same). */
+import { html } from '../text.ts';
+
+/** A status as a person reads it: colour AND a word (never colour alone). */
+export function badge(status: string): string {
+  return `<span class="badge st-${html(status)}">${html(status.toUpperCase())}</span>`;
+}
 
 /** A fragment id for any claim or scenario id: characters outside [A-Za-z0-9_-] become _hex_. */
 export function anchor(kind: 'claim' | 'scenario', id: string): string {

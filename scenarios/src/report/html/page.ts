@@ -46,6 +46,7 @@ function header(results: RunResults, t: Totals, warnings: string[]): string {
   return `<header>
 <h1>MultiClaw Lab run ${html(results.runId)}</h1>
 <span class="verdict ${passed ? 'pass' : 'fail'}" id="verdict">${passed ? 'RUN PASSED' : 'RUN FAILED'}</span>
+<span class="driver" id="driver">driver: ${html(results.driver)}</span>
 <dl class="meta">
 <dt>Driver</dt><dd>${html(results.driver)}</dd>
 <dt>Seed</dt><dd>${html(results.seed)}</dd>
@@ -58,7 +59,7 @@ ${results.shard ? `<dt>Shard</dt><dd id="shard">${html(`${results.shard.index}/$
 <div id="totals-canary"><strong>Canary:</strong> ${results.canary.hits.length === 0 ? 'no leaks' : `${results.canary.hits.length} LEAK(S)`}</div>
 ${results.checkers ? `<div id="totals-checkers"><strong>Checkers:</strong> ${results.checkers.filter((c) => c.status === 'passed').length} passed, ${results.checkers.filter((c) => c.status === 'failed').length} failed, ${results.checkers.filter((c) => c.status !== 'passed' && c.status !== 'failed').length} not judged</div>\n` : ''}</div>
 ${warningList}
-<nav><a href="#canary">Secret canary</a> · <a href="#checkers">Checkers</a> · <a href="#claims">Claims matrix</a> · <a href="#mutants">Mutants</a> · <a href="#scenarios">Scenarios</a> · <a href="results.json">results.json</a> · <a href="junit.xml">junit.xml</a></nav>
+<nav><a href="#canary">Secret canary</a> · <a href="#checkers">Checkers</a> · <a href="#claims">Claims matrix</a> · <a href="#mutants">Mutants</a> · <a href="#scenarios">Scenarios</a> · <a href="results.json">results.json</a> · <a href="junit.xml">junit.xml</a> · <a href="summary.txt">summary.txt</a></nav>
 </header>`;
 }
 
@@ -78,6 +79,8 @@ export function renderHtml(
   evidence: Pick<GatheredEvidence, 'state' | 'unlisted' | 'warnings'> = { state: new Map(), unlisted: [], warnings: [] },
   /** the newest `lab mutate` run, shown as its own section: which claims are proven able to fail */
   mutation?: MutationRun,
+  /** the newest run of each driver, this one among them: more than one gives the claims matrix a column per driver */
+  byDriver: readonly RunResults[] = [results],
 ): string {
   const t = totals(results);
   const claims = new Map(results.claims.map((c) => [c.id, c]));
@@ -90,7 +93,7 @@ export function renderHtml(
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${html(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${html(`MultiClaw Lab run ${results.runId}: ${runPassed(results, t) ? 'passed' : 'FAILED'}`)}</title>
+<title>${html(`MultiClaw Lab run ${results.runId} (${results.driver}): ${runPassed(results, t) ? 'passed' : 'FAILED'}`)}</title>
 <link rel="icon" href="data:,">
 <style>${STYLE}</style>
 </head>
@@ -100,7 +103,7 @@ ${header(results, t, evidence.warnings)}
 ${canarySection(results.canary)}
 ${checkersSection(results.checkers)}
 ${runEvidence(evidence.unlisted.filter((path) => !checkerEvidence.has(path)))}
-${claimsMatrix(results)}
+${claimsMatrix(results, byDriver)}
 ${mutation ? mutantsSection(mutation) : '<section id="mutants"><h2>Mutants</h2><p class="muted">No mutation run yet: <code>pnpm lab mutate</code> shows which claims can fail.</p></section>'}
 <section id="scenarios">
 <h2>Scenarios</h2>

@@ -1,0 +1,25 @@
+/**
+ * What a driver cannot give a scenario, and why: a scenario that needs it is shown as skipped
+ * on that driver with this reason (never silently left out). The netns driver can do all of it.
+ */
+import type { DriverName } from '@multiclaw-lab/network';
+import { CAPABILITIES, type Capability } from './define.ts';
+
+export const DRIVER_LIMITS: Record<DriverName, Partial<Record<Capability, string>>> = {
+  netns: {},
+  docker: {
+    browser:
+      'docker exec hands a program only stdin, stdout and stderr, and the lab drives Chromium over descriptors 3 and 4 (the host image has no Chromium either)',
+  },
+  aws: {},
+};
+
+/** The capabilities a driver offers. */
+export function capabilitiesOf(driver: DriverName): Capability[] {
+  return CAPABILITIES.filter((c) => DRIVER_LIMITS[driver][c] === undefined);
+}
+
+/** Why `driver` cannot run something that needs `missing`, one reason per capability. */
+export function limitReason(driver: DriverName, missing: Capability[]): string {
+  return missing.map((c) => `${c}: ${DRIVER_LIMITS[driver][c] ?? 'not offered'}`).join('; ');
+}
