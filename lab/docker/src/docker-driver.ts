@@ -338,8 +338,14 @@ export class DockerDriver extends HostDriver {
     };
   }
 
-  /** tcpdump writes into the state folder (every host can); stop() moves the pcap where the caller asked */
-  protected override captureFile(): string {
+  /**
+   * tcpdump writes where the caller asked when every host sees that path (the state and temp
+   * folders), so the pcap can be read while the capture runs; anywhere else it writes into the
+   * state folder and stop() moves the pcap where the caller asked.
+   */
+  protected override captureFile(file: string): string {
+    const writable = sharedMounts(this.stateDir).filter((m) => m.mode === 'rw');
+    if (writable.some((m) => file.startsWith(`${m.target}/`))) return file;
     return join(this.#runDir, 'captures', `${randomBytes(6).toString('hex')}.pcap`);
   }
 

@@ -53,6 +53,7 @@ describe('the base image', () => {
         'coturn',
         'curl',
         'iproute2',
+        'libengine-gost-openssl',
         'libfaketime',
         'minisign',
         'mitmproxy',

@@ -41,6 +41,8 @@ export const BASE_PACKAGES = [
   'openssl',
   'socat',
   'testssl.sh',
+  // testssl.sh's recommendation: without it every scan warns that openssl has no GOST engine
+  'libengine-gost-openssl',
   'nmap',
   'curl',
   'ca-certificates',
