@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { HelperFailedError } from '@multiclaw-lab/network';
 
@@ -15,12 +16,22 @@ export const IN_HOST = new URL('./in-host.sh', import.meta.url).pathname;
 /** Node inside every lab host (the host image has the harness's own Node binary there) */
 export const HOST_NODE = '/usr/local/bin/node';
 
-/** the docker client's own settings, passed to it and never to the program */
+/** the docker client's own settings (which daemon, which context), passed to it and never to the program */
 function dockerClientEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
-  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('DOCKER_')) env[k] = v;
-  return env;
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('DOCKER_')));
 }
+
+/**
+ * The docker command, found on the harness's PATH once: the client runs with the program's
+ * environment (PATH included), which must not decide which docker runs.
+ */
+const DOCKER = (() => {
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, 'docker');
+    if (existsSync(candidate)) return candidate;
+  }
+  return 'docker';
+})();
 
 export interface ContainerSpawn {
   container: string;
@@ -43,13 +54,13 @@ export function spawnInContainer(spec: ContainerSpawn): ChildProcess {
   // secrets in the environment never show on a command line
   for (const k of keys) argv.push('-e', k);
   argv.push(spec.container, 'sh', IN_HOST, spec.pidFile, keys.join(' '), spec.command, ...spec.args);
-  return spawn('docker', argv, { env: { ...spec.env, ...dockerClientEnv() }, stdio: 'pipe' });
+  return spawn(DOCKER, argv, { env: { ...dockerClientEnv(), ...spec.env }, stdio: 'pipe' });
 }
 
 /** Runs a docker command to completion (stdin `input` if given). */
 export function docker(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('docker', args, { env: { ...process.env }, stdio: 'pipe' });
+    const child = spawn(DOCKER, args, { env: { ...process.env }, stdio: 'pipe' });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));

@@ -42,8 +42,8 @@ export async function preparePostgres(
   });
   await inDb('checking the postgres account reaches the state folder', 'runuser -u postgres -- test -w "$1"', [
     options.dir,
-  ]).catch(() => {
-    throw new LabError('LAB_STATE_NOT_SEARCHABLE', `the postgres account cannot reach ${options.dir}`, {
+  ]).catch((err: LabError) => {
+    throw new LabError('LAB_STATE_NOT_SEARCHABLE', `the postgres account cannot reach ${options.dir} (${err.message})`, {
       hint: 'every folder above the lab state folder must be searchable by other users (chmod o+x on it)',
     });
   });

@@ -83,6 +83,13 @@ export function describeDriverConformance(label: string, factory: DriverFactory,
           .split('\n')
           .map((line) => line.split('=')[0]);
         expect(names.sort()).toEqual(['HOME', 'LAB_MARK', 'PATH', 'SSL_CERT_FILE']);
+        // and what it is given wins over any default, PATH included (whatever the harness's own is)
+        const given = await driver.exec(desktop, 'env', [], { env: { PATH: '/bin:/usr/bin', HOME: '/tmp' } });
+        expect(given.stdout.trim().split('\n').sort()).toEqual([
+          'HOME=/tmp',
+          'PATH=/bin:/usr/bin',
+          `SSL_CERT_FILE=${join(driver.hostDir(desktop), 'trust', 'ca-certificates.crt')}`,
+        ]);
       });
 
       it("a file the harness writes into a host's folder is what a program in that host reads at the same path", async () => {
