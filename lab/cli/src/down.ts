@@ -1,5 +1,3 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { PREFIX } from './args.ts';
 import { LabdUnreachableError, labdRequest } from './client.ts';
 import { type CliContext, progressLine } from './context.ts';
@@ -7,12 +5,6 @@ import type { BuiltDriver } from './driver-choice.ts';
 import { isLabdAlive, type LabState, readState, removeState } from './state.ts';
 
 const DEFAULT_PREFIX = 'mcl';
-
-/**
- * The folders of the lab's state that held secrets and keys: what Lab.down() removes besides the
- * hosts (the logs stay, they are the evidence). The docker teardown removes run/ and hosts/.
- */
-const SECRET_FOLDERS = ['secrets', 'pg', 'pki', 'clock'];
 
 /** Waits until `pid` is gone. labd is not our child here, so there is no exit event to await. */
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
@@ -27,7 +19,8 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
 /** Removes a docker lab by its labels (containers, networks, run/ and hosts/), then its secret folders. */
 async function teardownDockerByLabel(ctx: CliContext, prefix: string, stateDir: string): Promise<string> {
   const report = await ctx.docker.teardown(prefix, { stateDir });
-  for (const sub of SECRET_FOLDERS) await rm(join(stateDir, sub), { recursive: true, force: true });
+  // the folders that held secrets and keys go as Lab.down() removes them (the logs stay)
+  await (await ctx.loadLab()).removeLabState(stateDir);
   return report.message;
 }
 

@@ -20,6 +20,8 @@ export interface LabModule {
   startLab(options: StartLabOptions): Promise<Lab>;
   /** removes a netns lab by its prefix (a docker lab goes by its labels: CliContext.docker) */
   teardownLab: typeof Core.teardownLab;
+  /** removes the folders of a lab's state that held secrets and keys (the logs stay) */
+  removeLabState: typeof Core.removeLabState;
   /** the factory startLab is given for this driver */
   driver(name: BuiltDriver): Promise<DriverFactory>;
 }
@@ -33,6 +35,7 @@ export async function loadLabModule(): Promise<LabModule> {
   return {
     startLab: core.startLab,
     teardownLab: core.teardownLab,
+    removeLabState: core.removeLabState,
     // the docker package (and its container client) loads only for a docker lab
     driver: async (name) =>
       name === 'docker'

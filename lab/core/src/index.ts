@@ -12,7 +12,7 @@ export type { RunningService, ServiceDef, ServiceKind } from './lab/service.ts';
 export * from './lab/site-controls.ts';
 export * from './lab/site-link.ts';
 export { startLab } from './lab/start.ts';
-export { teardownLab } from './lab/teardown.ts';
+export { removeLabState, teardownLab } from './lab/teardown.ts';
 export * from './lab/types.ts';
 export * from './loopback-stack.ts';
 export * from './loopback-turn.ts';

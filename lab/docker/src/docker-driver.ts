@@ -77,12 +77,29 @@ function unusedGateway(topology: Topology, cidr: string): string {
 }
 
 /**
+ * Who runs a program in a host when the caller names no account. The netns driver runs it as the
+ * harness's user, root; so does this driver when the harness is root. For a harness that is not
+ * root (a docker-group user) it is that user's uid and gid: the files the lab's programs make in
+ * the shared folders (a gateway's 0600 openclaw.json, say) belong to the person running the lab,
+ * as they would on their own machine, and the harness can read them. What needs root asks for it
+ * (`user: 'root'`: packet captures, nmap's raw sockets, preparing PostgreSQL's folder).
+ */
+const HARNESS_USER = (() => {
+  const uid = process.getuid?.() ?? 0;
+  return uid === 0 ? undefined : `${uid}:${process.getgid?.() ?? uid}`;
+})();
+
+/** services (the cloud and coturn on 443) bind low ports also when they run as the harness's user */
+const UNPRIVILEGED_PORTS = { 'net.ipv4.ip_unprivileged_port_start': '0' };
+
+/**
  * A desktop host answers every closed port at once, so a sweep of all its ports from the
  * neighbour ends in seconds (S12). Hosts made by the netns driver lift the ICMP rate limits
  * when the sweep starts; a container's /proc/sys is read-only, so the docker driver lifts them
  * when it makes the host. Only ICMP errors are affected, nothing the product's sockets do.
  */
 const SWEEPABLE = {
+  ...UNPRIVILEGED_PORTS,
   'net.ipv4.icmp_ratelimit': '0',
   'net.ipv4.icmp_msgs_per_sec': '1000000',
   'net.ipv4.icmp_msgs_burst': '1000000',
@@ -211,7 +228,7 @@ export class DockerDriver extends HostDriver {
         labels: { ...labels, [LABEL.host]: host.id, [LABEL.role]: host.role },
         networks: host.interfaces.map((i) => ({ name: networkName(prefix, i.segment), address: i.address })),
         router: host.role === 'router',
-        ...(host.role === 'desktop' ? { sysctls: SWEEPABLE } : {}),
+        sysctls: host.role === 'desktop' ? SWEEPABLE : UNPRIVILEGED_PORTS,
         mounts: [
           ...shared,
           { source: join(etc, 'hosts'), target: '/etc/hosts', mode: 'ro' },
@@ -269,7 +286,7 @@ export class DockerDriver extends HostDriver {
       args,
       env: this.hostEnv(hostId, options.env),
       ...(options.cwd ? { cwd: options.cwd } : {}),
-      ...(options.user ? { user: options.user } : {}),
+      ...(options.user ? { user: options.user } : HARNESS_USER ? { user: HARNESS_USER } : {}),
       pidFile,
     });
     this.#pidFiles.set(child, { file: pidFile, container, what: `${command} in ${hostId}` });

@@ -2,12 +2,14 @@
  * Out-of-band access for the harness: run inside a host, it listens on a unix socket in the
  * state folder (reachable from the harness, because it is a file) and forwards each connection
  * to a TCP address that only that host can reach. Nothing on the simulated network can use it,
- * and the socket is 0600, so no other local user can either. A few lines of Node instead of
- * socat: nothing extra to install.
+ * and the socket is 0600 and belongs to the owner of the folder it is in (the harness's user,
+ * also when the bridge runs as root in a container for a harness that is not root), so no other
+ * local user can use it either. A few lines of Node instead of socat: nothing extra to install.
  *
  *   node bridge-main.ts <socket path> <host> <port>
  */
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { connect, createServer } from 'node:net';
 
 const [socketPath, host, portText] = process.argv.slice(2);
@@ -28,6 +30,10 @@ const server = createServer({ allowHalfOpen: true }, (client) => {
 });
 server.listen(socketPath, () => {
   chmodSync(socketPath, 0o600);
+  if (process.getuid?.() === 0) {
+    const folder = statSync(dirname(socketPath));
+    chownSync(socketPath, folder.uid, folder.gid);
+  }
   process.stdout.write(`${JSON.stringify({ event: 'ready', socketPath, target: `${host}:${port}` })}\n`);
 });
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -16,8 +16,15 @@ export const localRunner: HostRunner = {
   },
 };
 
-/** A plain environment for third-party tools: PATH and locale only, nothing inherited by accident. */
+const SYSTEM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/**
+ * A plain environment for third-party tools: PATH and locale only, nothing inherited by accident.
+ * PATH always holds the system folders, the sbin ones too (squid lives there), whatever the
+ * harness's own PATH is (an ordinary user's has no sbin).
+ */
 export function toolEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', LANG: 'C.UTF-8' };
-  return { ...env, ...extra };
+  const own = (process.env.PATH ?? '').split(':').filter(Boolean);
+  const path = [...own, ...SYSTEM_DIRS.filter((d) => !own.includes(d))].join(':');
+  return { PATH: path, LANG: 'C.UTF-8', ...extra };
 }

@@ -311,7 +311,7 @@ export abstract class HostDriver implements LabDriver {
       written,
       ...(options.filter ? [options.filter] : []),
     ];
-    const child = this.spawn(hostId, 'tcpdump', args, { env: {} });
+    const child = this.spawn(hostId, 'tcpdump', args, { env: {}, user: 'root' });
     return TcpdumpCapture.start(hostId, iface, options.file, child, {
       signal: (sig) => this.signal(child, sig),
       written,

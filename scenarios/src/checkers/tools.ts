@@ -34,12 +34,13 @@ export function execInHost(
   hostId: string,
   program: string,
   args: string[],
-  options: { env?: Record<string, string>; timeoutMs: number; cwd?: string },
+  options: { env?: Record<string, string>; timeoutMs: number; cwd?: string; user?: string },
 ): Promise<ExecResult> {
   const files = lab.hostFiles(hostId);
   return lab.driver.exec(hostId, program, args, {
     env: { PATH: `${SYSTEM_DIRS.join(':')}:${process.env.PATH ?? ''}`, HOME: files.home, ...options.env },
     timeoutMs: options.timeoutMs,
+    ...(options.user ? { user: options.user } : {}),
     // tools drop caches in their working folder: never the repository's
     cwd: options.cwd ?? files.home,
   });

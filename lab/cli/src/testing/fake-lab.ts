@@ -92,6 +92,7 @@ export function fakeLabModule(mode = process.env.FAKE_LAB ?? 'ok'): LabModule & 
       factories.set(factory, name);
       return factory;
     },
+    removeLabState: async () => undefined,
     teardownLab: async (options) => {
       calls.teardowns.push(options);
       return { removed: [`netns ${options.prefix}-cloud`] };

@@ -25,7 +25,11 @@ export async function preparePostgres(
   // (its id is the host's own, whatever the harness's machine calls it), and a harness that is not
   // root could not hand a folder to another account anyway.
   const inDb = async (what: string, script: string, args: string[]) => {
-    const r = await host.exec('db', 'sh', ['-c', script, 'sh', ...args], { env: { PATH: SYSTEM_PATH }, timeoutMs: 60_000 });
+    const r = await host.exec('db', 'sh', ['-c', script, 'sh', ...args], {
+      env: { PATH: SYSTEM_PATH },
+      user: 'root',
+      timeoutMs: 60_000,
+    });
     if (r.code !== 0) throw new LabError('LAB_POSTGRES_FAILED', `${what} in host db failed: ${(r.stderr || r.stdout).trim()}`);
     return r.stdout;
   };

@@ -97,7 +97,11 @@ export default defineChecker({
       await rm(file, { force: true });
       const addresses = vantage.targets.map((t) => t.address);
       ctx.onProgress(`nmap: ${addresses.length} addresses from ${vantage.hostId}`);
-      const result = await execInHost(ctx.lab, vantage.hostId, program, nmapArgs(addresses, file), { timeoutMs: 300_000 });
+      const result = await execInHost(ctx.lab, vantage.hostId, program, nmapArgs(addresses, file), {
+        timeoutMs: 300_000,
+        // a UDP scan needs raw sockets
+        user: 'root',
+      });
       const xml = await readFile(file, 'utf8').catch(() => undefined);
       if (xml === undefined || result.code !== 0) {
         findings.push({
