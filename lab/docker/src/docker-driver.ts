@@ -220,7 +220,7 @@ export class DockerDriver extends HostDriver {
     progress(`starting ${topology.hosts.length} host containers`);
     const shared = sharedMounts(stateDir);
     for (const m of shared) await mkdir(m.source, { recursive: true });
-    await settleLimited(topology.hosts, 6, async (host) => {
+    await settleLimited(topology.hosts, 12, async (host) => {
       const etc = join(this.hostDir(host.id), 'etc');
       await new HostContainer({
         image: this.image,

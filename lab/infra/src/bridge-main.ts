@@ -9,8 +9,8 @@
  *   node bridge-main.ts <socket path> <host> <port>
  */
 import { chmodSync, chownSync, rmSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { connect, createServer } from 'node:net';
+import { dirname } from 'node:path';
 
 const [socketPath, host, portText] = process.argv.slice(2);
 const port = Number(portText);
