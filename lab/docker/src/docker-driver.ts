@@ -131,14 +131,13 @@ function checkAddresses(topology: Topology): void {
 export class DockerDriver extends HostDriver {
   readonly name = 'docker' as const;
   /** the host image the containers run */
-  readonly image: string;
+  #image = '';
   #down: Promise<DockerTeardownReport> | undefined;
   #pidFiles = new WeakMap<ChildProcess, { file: string; container: string; what: string }>();
   #seq = 0;
 
-  private constructor(topology: Topology, prefix: string, stateDir: string, image: string, logger: Logger) {
+  private constructor(topology: Topology, prefix: string, stateDir: string, logger: Logger) {
     super(topology, prefix, stateDir, logger);
-    this.image = image;
   }
 
   static async up(topology: Topology, options: DockerUpOptions): Promise<DockerDriver> {
@@ -151,7 +150,11 @@ export class DockerDriver extends HostDriver {
       logger.info({ event: 'docker.progress', prefix, step }, step);
       options.onProgress?.(step);
     };
-    const image = options.image ?? (await ensureLabImages({ onProgress: progress })).host.name;
+    // the images are checked (built when missing) while the networks and host files are made
+    const image = options.image
+      ? Promise.resolve(options.image)
+      : ensureLabImages({ onProgress: progress }).then((i) => i.host.name);
+    image.catch(() => undefined); // awaited in #provision; a refusal below must not leave it unhandled
     const existing = await labObjects(prefix);
     if (existing.containers.length + existing.networks.length > 0)
       throw new LabAlreadyUpError(
@@ -159,9 +162,9 @@ export class DockerDriver extends HostDriver {
         [...existing.containers, ...existing.networks].map((o) => o.name),
       );
     const started = Date.now();
-    const driver = new DockerDriver(topology, prefix, stateDir, image, logger);
+    const driver = new DockerDriver(topology, prefix, stateDir, logger);
     try {
-      await driver.#provision(progress);
+      await driver.#provision(progress, image);
       // every host starts on real time; the offset files exist before any process reads them
       for (const host of topology.hosts) await driver.setClock(host.id, 0);
     } catch (err) {
@@ -179,7 +182,12 @@ export class DockerDriver extends HostDriver {
     return join(this.stateDir, 'run', 'docker');
   }
 
-  async #provision(progress: Progress): Promise<void> {
+  /** the host image the containers run */
+  get image(): string {
+    return this.#image;
+  }
+
+  async #provision(progress: Progress, image: Promise<string>): Promise<void> {
     const { topology, prefix, stateDir } = this;
     const labels = { [LABEL.prefix]: prefix, [LABEL.stateDir]: stateDir };
     // programs run as other accounts (postgres, proxy) write their process ids here too
@@ -217,6 +225,7 @@ export class DockerDriver extends HostDriver {
       await writeFile(join(this.#runDir, `${host.id}-setup.sh`), hostSetupScript(topology, host));
     });
 
+    this.#image = await image;
     progress(`starting ${topology.hosts.length} host containers`);
     const shared = sharedMounts(stateDir);
     for (const m of shared) await mkdir(m.source, { recursive: true });

@@ -4,16 +4,25 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, writeFile } from 'node:fs/promises';
+import { copyFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageBuildError } from './errors.ts';
 import { HOST_INPUTS_ARG, hostDockerfile } from './recipe.ts';
 import { heartbeat, type Progress, withTempDir } from './steps.ts';
 
+const digests = new Map<string, string>();
+
+/** sha256 of a file, computed once per process for the same file (path, size and mtime) */
 export async function sha256File(path: string): Promise<string> {
+  const { size, mtimeMs } = await stat(path);
+  const key = `${path}\0${size}\0${mtimeMs}`;
+  const known = digests.get(key);
+  if (known) return known;
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  const digest = hash.digest('hex');
+  digests.set(key, digest);
+  return digest;
 }
 
 /**

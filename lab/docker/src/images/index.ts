@@ -81,8 +81,16 @@ function report(name: string, built: boolean, started: number, facts: ImageFacts
 export async function ensureLabImages(options: { onProgress?: Progress; force?: boolean } = {}): Promise<LabImages> {
   const onProgress = options.onProgress ?? (() => {});
   const force = options.force ?? false;
-  await requireDocker();
   const inputs = await resolveInputs();
+  // the everyday case: both are there (asked side by side, and no separate question whether a
+  // daemon answers: that is asked only when something must be built)
+  const started = performance.now();
+  if (!force) {
+    const [base, host] = await Promise.all([inspectImage(inputs.base.tag), inspectImage(inputs.host.tag)]);
+    if (base && host)
+      return { base: report(inputs.base.tag, false, started, base), host: report(inputs.host.tag, false, started, host) };
+  }
+  await requireDocker();
   const base = await ensureImage(inputs.base.tag, force, () => buildBaseImage(inputs.base.tag, inputs.base.hash, onProgress));
   const host = await ensureImage(inputs.host.tag, force, () =>
     buildHostImage(
