@@ -55,7 +55,7 @@ function daemonCheck(daemon: DaemonFacts): DockerCheck {
 }
 
 function rangesCheck(daemon: DaemonFacts): DockerCheck {
-  const pools = daemon.addressPools.length > 0 ? daemon.addressPools : ['172.17.0.0/16 … 192.168.0.0/16 (Docker built-in)'];
+  const pools = daemon.addressPools.length > 0 ? daemon.addressPools : ["Docker's built-in private ranges"];
   const found = `default address pools ${pools.join(', ')}; default bridge ${daemon.bridgeSubnets.join(', ') || 'none'}`;
   const outside = [...daemon.addressPools, ...daemon.bridgeSubnets].filter((c) => !insideLabRange(c));
   if (daemon.addressPools.length > 0 && outside.length === 0)

@@ -36,20 +36,20 @@ describe("lab doctor's docker section", () => {
   it('shows a daemon whose own ranges lie elsewhere, as a note that the lab still keeps to its range', () => {
     const section = dockerChecks({
       ...healthy,
-      daemon: { version: '27.1.0', addressPools: [], bridgeSubnets: ['172.17.0.0/16'] },
+      daemon: { version: '27.1.0', addressPools: [], bridgeSubnets: ['100.64.0.0/16'] },
     });
     expect(section.ok).toBe(true);
     const ranges = section.checks.find((c) => c.id === 'address ranges')!;
     expect(ranges.status).toBe('note');
     expect(ranges.found).toBe(
-      'default address pools 172.17.0.0/16 … 192.168.0.0/16 (Docker built-in); default bridge 172.17.0.0/16: not inside 198.18.0.0/15',
+      "default address pools Docker's built-in private ranges; default bridge 100.64.0.0/16: not inside 198.18.0.0/15",
     );
     expect(ranges.fix).toContain('lab networks always get explicit subnets inside 198.18.0.0/15');
     const pools = byId({
       ...healthy,
-      daemon: { version: '27.1.0', addressPools: ['10.10.0.0/16'], bridgeSubnets: ['198.18.128.0/24'] },
+      daemon: { version: '27.1.0', addressPools: ['203.0.113.0/24'], bridgeSubnets: ['198.18.128.0/24'] },
     });
-    expect(pools['address ranges']?.found).toContain('10.10.0.0/16 not inside 198.18.0.0/15');
+    expect(pools['address ranges']?.found).toContain('203.0.113.0/24 not inside 198.18.0.0/15');
   });
 
   it('with no daemon: says why and how to start one by hand, and asks nothing about images', () => {
@@ -174,7 +174,7 @@ describe('198.18.0.0/15, the only range', () => {
     ['198.18.0.0/14', false],
     ['198.18.0.0/8', false],
     ['198.20.0.0/16', false],
-    ['172.17.0.0/16', false],
+    ['100.64.0.0/16', false],
     ['fd00::/64', false],
   ])('%s inside: %s', (cidr, inside) => {
     expect(insideLabRange(cidr)).toBe(inside);
