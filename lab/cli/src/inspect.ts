@@ -32,7 +32,7 @@ async function lastWords(ctx: CliContext): Promise<string | undefined> {
 async function runningLab(ctx: CliContext): Promise<LabState | undefined> {
   const state = await readState(ctx.paths);
   if (!state) {
-    ctx.stderr('no lab is up; start one with: pnpm lab up (the netns driver needs root: sudo pnpm lab up)\n');
+    ctx.stderr('no lab is up; start one with: pnpm lab up (netns as root on Linux, docker otherwise; --driver chooses)\n');
     return undefined;
   }
   if (!isLabdAlive(state.labdPid)) {
@@ -84,7 +84,8 @@ function table(rows: string[][]): string {
 export function formatStatus(status: LabStatus): string {
   const bad = status.services.filter((s) => !s.healthy);
   const hosts = table([
-    ['host', 'role', 'site', 'namespace', 'addresses'],
+    // what a host is on this machine: a network namespace, or a container for the docker driver
+    ['host', 'role', 'site', status.driver === 'docker' ? 'container' : 'namespace', 'addresses'],
     ...status.hosts.map((h) => [h.id, h.role, h.site ?? '-', h.namespace, h.addresses.join(', ')]),
   ]);
   const services = table([
