@@ -29,7 +29,8 @@ export default defineConfig({
       tier('lab'),
       tier('suite'),
       // one docker lab at a time: every lab uses the same subnets, and Docker refuses overlaps
-      tier('docker', { fileParallelism: false }),
+      // the images are built (when missing) before its files start, whatever their hooks' timeouts
+      tier('docker', { fileParallelism: false, globalSetup: ['lab/docker/src/testing/global-setup.ts'] }),
     ],
   },
 });
