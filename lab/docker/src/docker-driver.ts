@@ -10,7 +10,7 @@
 import './testcontainers-env.ts';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLogger, type Logger } from '@multiclaw-lab/kit';
@@ -299,6 +299,8 @@ export class DockerDriver extends HostDriver {
       pidFile,
     });
     this.#pidFiles.set(child, { file: pidFile, container, what: `${command} in ${hostId}` });
+    // a suite starts thousands of probes: their files go with them
+    child.once('exit', () => void rm(pidFile, { force: true }).catch(() => undefined));
     // a signal meant for the program goes to it inside the container, not to the docker client
     child.kill = (sig?: NodeJS.Signals | number) => {
       const name = typeof sig === 'string' ? sig : 'SIGTERM';

@@ -4,14 +4,17 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { docker as runDocker } from '../exec.ts';
 import { NoDockerError } from './errors.ts';
 import { IMAGE_LABEL } from './recipe.ts';
 
 const run = promisify(execFile);
 
+/** stdout of a docker command; one that fails throws with its stderr */
 export async function docker(args: string[]): Promise<string> {
-  const { stdout } = await run('docker', args, { maxBuffer: 16 * 1024 * 1024 });
-  return stdout;
+  const r = await runDocker(args);
+  if (r.code !== 0) throw Object.assign(new Error(`docker ${args.join(' ')} failed: ${r.stderr.trim()}`), { stderr: r.stderr });
+  return r.stdout;
 }
 
 /** Throws NoDockerError unless a daemon answers. */

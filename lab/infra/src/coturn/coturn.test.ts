@@ -17,6 +17,29 @@ const inRelayRange = (p: number) => p >= RELAY.min && p <= RELAY.max;
 /** loopback stands in for the operator's own hosts: a range and a single address */
 const DENIED = ['127.0.0.2-127.0.0.3', '127.0.0.9'];
 
+/** coturn on loopback with a certificate from `ca`, its files in `dir`; `options` adds to the defaults */
+async function startTestCoturn(
+  ca: Awaited<ReturnType<typeof createLabCA>>,
+  dir: string,
+  options: Partial<Parameters<typeof startCoturn>[1]>,
+): Promise<CoturnHandle> {
+  const leaf = await ca.issue(['localhost', '127.0.0.1']);
+  await writeFile(join(dir, 'cert.pem'), leaf.certPem);
+  await writeFile(join(dir, 'key.pem'), leaf.keyPem, { mode: 0o600 });
+  return startCoturn(localRunner, {
+    listeningIp: '127.0.0.1',
+    listeningPort: await freePort('127.0.0.1', inRelayRange),
+    tlsListeningPort: await freePort('127.0.0.1', inRelayRange),
+    certFile: join(dir, 'cert.pem'),
+    keyFile: join(dir, 'key.pem'),
+    staticAuthSecret: SECRET,
+    realm: 'multiclaw.test',
+    relayPorts: RELAY,
+    stateDir: dir,
+    ...options,
+  });
+}
+
 describe('coturn, for real on 127.0.0.1', () => {
   let dir: string;
   let coturn: CoturnHandle;
@@ -26,19 +49,7 @@ describe('coturn, for real on 127.0.0.1', () => {
     dir = await mkdtemp(join(tmpdir(), 'infra-coturn-'));
     const ca = await createLabCA();
     caPem = ca.certPem;
-    const leaf = await ca.issue(['localhost', '127.0.0.1']);
-    await writeFile(join(dir, 'cert.pem'), leaf.certPem);
-    await writeFile(join(dir, 'key.pem'), leaf.keyPem, { mode: 0o600 });
-    coturn = await startCoturn(localRunner, {
-      listeningIp: '127.0.0.1',
-      listeningPort: await freePort('127.0.0.1', inRelayRange),
-      tlsListeningPort: await freePort('127.0.0.1', inRelayRange),
-      certFile: join(dir, 'cert.pem'),
-      keyFile: join(dir, 'key.pem'),
-      staticAuthSecret: SECRET,
-      realm: 'multiclaw.test',
-      relayPorts: RELAY,
-      stateDir: dir,
+    coturn = await startTestCoturn(ca, dir, {
       allowLoopbackPeers: true, // turnutils_uclient's two relays talk to each other on loopback
       deniedPeers: DENIED,
     });
@@ -180,21 +191,7 @@ describe('coturn with TLS off (tls: false)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'infra-coturn-notls-'));
-    const leaf = await (await createLabCA()).issue(['localhost', '127.0.0.1']);
-    await writeFile(join(dir, 'cert.pem'), leaf.certPem);
-    await writeFile(join(dir, 'key.pem'), leaf.keyPem, { mode: 0o600 });
-    coturn = await startCoturn(localRunner, {
-      listeningIp: '127.0.0.1',
-      listeningPort: await freePort('127.0.0.1', inRelayRange),
-      tlsListeningPort: await freePort('127.0.0.1', inRelayRange),
-      certFile: join(dir, 'cert.pem'),
-      keyFile: join(dir, 'key.pem'),
-      staticAuthSecret: SECRET,
-      realm: 'multiclaw.test',
-      relayPorts: RELAY,
-      stateDir: dir,
-      tls: false,
-    });
+    coturn = await startTestCoturn(await createLabCA(), dir, { tls: false });
   });
 
   afterAll(async () => {
