@@ -6,13 +6,18 @@
  * reads it to signal the program inside the container (docker exec passes no signals on).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { HelperFailedError } from '@multiclaw-lab/network';
 
-export const IN_HOST = new URL('./in-host.sh', import.meta.url).pathname;
+/**
+ * in-host.sh's text, handed to `sh -c` rather than run from its file: a program run as another
+ * account (postgres, nobody) could not read the file when the checkout sits in a folder only its
+ * owner may enter (a 0700 temp folder, say).
+ */
+const IN_HOST = readFileSync(new URL('./in-host.sh', import.meta.url), 'utf8');
 /** Node inside every lab host (the host image has the harness's own Node binary there) */
 export const HOST_NODE = '/usr/local/bin/node';
 
@@ -53,7 +58,7 @@ export function spawnInContainer(spec: ContainerSpawn): ChildProcess {
   // `-e NAME` without a value: the docker client takes the value from its own environment, so
   // secrets in the environment never show on a command line
   for (const k of keys) argv.push('-e', k);
-  argv.push(spec.container, 'sh', IN_HOST, spec.pidFile, keys.join(' '), spec.command, ...spec.args);
+  argv.push(spec.container, 'sh', '-c', IN_HOST, 'in-host.sh', spec.pidFile, keys.join(' '), spec.command, ...spec.args);
   return spawn(DOCKER, argv, { env: { ...dockerClientEnv(), ...spec.env }, stdio: 'pipe' });
 }
 
