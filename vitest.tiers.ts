@@ -25,6 +25,7 @@ export const TEST_FILES = [
   'lab/*/test/**/*.test.ts',
   'scenarios/src/**/*.test.ts',
   'scenarios/test/**/*.test.ts',
+  'deploy/src/**/*.test.ts',
 ];
 
 const named = (tier: string) => TEST_FILES.map((glob) => glob.replace('*.test.ts', `*.${tier}.test.ts`));

@@ -13,6 +13,9 @@ PNPM_VERSION=10.34.9
 # schemathesis, for the whole-run checker that fuzzes the cloud's API (scenarios/src/checkers/schemathesis):
 # from PyPI into a venv under node_modules/.cache, never committed; the checker names the same version
 SCHEMATHESIS_VERSION=4.32.5
+# moto, the AWS APIs (S3, Secrets Manager, IMDS, ...) on loopback for deploy/'s tests: from PyPI into a
+# venv under node_modules/.cache; the start-up script's docker test mounts it into a base-image container
+MOTO_VERSION=5.2.5
 
 say() { printf '[bootstrap] %s\n' "$*" >&2; }
 die() { printf '[bootstrap] error: %s\n' "$*" >&2; exit 1; }
@@ -69,15 +72,24 @@ else pnpm install --reporter=silent; fi
 # which `pnpm lab doctor` and `pnpm lab up` use too. Not root: it prints the exact commands to run.
 say "checking and installing the lab's system tools (lab doctor --install)"
 node lab/cli/src/main.ts doctor --install >&2 || die "system tools are missing; see above for the commands to run"
-venv=node_modules/.cache/schemathesis-venv
-if [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $SCHEMATHESIS_VERSION" ]; then
-  say "installing schemathesis $SCHEMATHESIS_VERSION into $venv (PyPI)"
-  rm -rf "$venv"
-  # Debian's python3 (python3-venv comes with lab doctor --install), not whatever python3 is first on PATH
-  /usr/bin/python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
-fi
-say "$("$venv/bin/schemathesis" --version)"
+# A PyPI tool in a venv of its own under node_modules/.cache, made again when its version is not the
+# one named here. Debian's python3 (python3-venv comes with lab doctor --install), not whatever
+# python3 is first on PATH: the moto venv must also run inside the docker driver's base image,
+# which has the same one.
+# usage: ensure_venv DIR "PRINTED VERSION" "COMMAND THAT PRINTS IT (run in DIR/bin)" PIP-SPEC
+ensure_venv() {
+  if [ "$(cd "$1/bin" 2>/dev/null && eval "$3" 2>/dev/null)" != "$2" ]; then
+    say "installing $4 into $1 (PyPI)"
+    rm -rf "$1"
+    /usr/bin/python3 -m venv "$1"
+    "$1/bin/pip" install --quiet --disable-pip-version-check "$4"
+  fi
+  say "$4 ready in $1"
+}
+ensure_venv node_modules/.cache/schemathesis-venv "schemathesis, version $SCHEMATHESIS_VERSION" \
+  './schemathesis --version' "schemathesis==$SCHEMATHESIS_VERSION"
+ensure_venv node_modules/.cache/moto-venv "$MOTO_VERSION" \
+  "./python -c 'import moto; print(moto.__version__)'" "moto[server]==$MOTO_VERSION"
 # The docker driver, and the docker tier of `pnpm test`, need a Docker daemon. scripts/dockerd.sh uses
 # one that answers (quick) or, as root, installs Debian's docker.io and starts it with its bridge
 # and pools inside 198.18.0.0/15. Not root: `pnpm lab doctor` says how to get one. Without a

@@ -11,7 +11,16 @@ export const DRIVER_LIMITS: Record<DriverName, Partial<Record<Capability, string
     browser:
       'docker exec hands a program only stdin, stdout and stderr, and the lab drives Chromium over descriptors 3 and 4 (the host image has no Chromium either)',
   },
-  aws: {},
+  aws: {
+    'link-faults':
+      'toxiproxy runs on a site’s router, and a staging site’s router is a NAT gateway: nothing of the lab’s can run on it',
+    dpi: 'the interception proxy runs on a site’s router, and a staging site’s router is a NAT gateway',
+    proxy: 'the corporate proxy runs on a site’s router, and a staging site’s router is a NAT gateway',
+    'process-faults':
+      'the database is RDS, which has no process to pause or kill, and the cloud’s instances are replaced by their auto scaling group rather than restarted in place',
+    browser:
+      'Systems Manager hands a program only stdin, stdout and stderr, and the lab drives Chromium over descriptors 3 and 4',
+  },
 };
 
 /** The capabilities a driver offers. */

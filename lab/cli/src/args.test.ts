@@ -17,6 +17,20 @@ describe('lab command-line parsing', () => {
     expect(parseCommand(['down'])).toEqual({ name: 'down', prefix: undefined });
     expect(parseCommand(['down', '--prefix', 't3a9'])).toEqual({ name: 'down', prefix: 't3a9' });
     expect(parseCommand(['doctor', '--json', '--install'])).toEqual({ name: 'doctor', json: true, install: true });
+    expect(parseCommand(['doctor', '--aws'])).toEqual({ name: 'doctor', json: false, install: false, aws: true });
+    expect(parseCommand(['deploy'])).toEqual({ name: 'deploy', stack: 'staging', preview: false, destroy: false });
+    expect(parseCommand(['deploy', '--stack', 'stg-2', '--preview'])).toEqual({
+      name: 'deploy',
+      stack: 'stg-2',
+      preview: true,
+      destroy: false,
+    });
+    expect(parseCommand(['deploy', '--destroy'])).toMatchObject({ destroy: true });
+    expect(() => parseCommand(['deploy', '--preview', '--destroy'])).toThrow(
+      new UsageError('deploy: --preview and --destroy do not go together'),
+    );
+    expect(() => parseCommand(['deploy', '--stack', 'a b'])).toThrow(/--stack is a Pulumi stack name like staging/);
+    expect(parseCommand(['up', '--driver', 'aws', '--stack', 'stg'])).toMatchObject({ name: 'up', driver: 'aws', stack: 'stg' });
     expect(parseCommand(['images'])).toEqual({ name: 'images', force: false });
     expect(parseCommand(['images', '--force'])).toEqual({ name: 'images', force: true });
     expect(parseCommand(['report'])).toEqual({ name: 'report' });

@@ -4,12 +4,14 @@ import { type DriverName, isDriverName } from './driver-choice.ts';
 /** What the user asked for, checked; main.ts only dispatches on it. */
 export type Command =
   /** driver: absent when --driver was not given (LAB_DRIVER or the machine decides: driver-choice.ts) */
-  | { name: 'up'; driver?: DriverName; sites?: number; desktops?: number; mutant?: string }
+  | { name: 'up'; driver?: DriverName; sites?: number; desktops?: number; mutant?: string; stack?: string }
+  /** the AWS staging stack: preview, deploy (up) or destroy */
+  | { name: 'deploy'; stack: string; preview: boolean; destroy: boolean }
   | { name: 'status'; json: boolean }
   | { name: 'logs'; service?: string; follow: boolean; lines: number }
   | { name: 'exec'; host: string; argv: string[] }
   | { name: 'down'; prefix?: string }
-  | { name: 'doctor'; json: boolean; install: boolean }
+  | { name: 'doctor'; json: boolean; install: boolean; aws?: true }
   | { name: 'images'; force: boolean }
   /** drivers: render the newest report again with a claims column per driver (reports/drivers/) */
   | { name: 'report'; drivers?: true }
@@ -35,6 +37,13 @@ export const USAGE = `usage: pnpm lab <command> [options]
      [--driver netns|docker]                       netns: namespaces, root; docker: containers, a Docker daemon, no root;
                                                    default: LAB_DRIVER, else netns as root on Linux, docker otherwise
      [--mutant ID]                                 ... with one catalogued defect switched on (see mutate --list)
+  up --driver aws [--stack NAME]                   attach to a deployed AWS stack (default staging): every instance must
+                                                   answer SSM and the endpoints /healthz; changes nothing on AWS, and
+                                                   down only detaches
+  deploy [--stack NAME] [--preview] [--destroy]    the AWS staging replica (default stack staging) through the Pulumi
+                                                   Automation API: builds the artifacts, then pulumi up (--preview: only
+                                                   show the changes; --destroy: remove the stack's resources); needs the
+                                                   pulumi CLI and AWS credentials (see: pnpm lab doctor)
   status [--json]                                  hosts, addresses, services and their health
   logs [service] [-f] [-n N]                       a service's log (no service: every service), -f follows
   exec <host> -- <command...>                      run a command inside a host
@@ -42,6 +51,7 @@ export const USAGE = `usage: pnpm lab <command> [options]
                                                    --prefix (or LAB_PREFIX): a lab this folder has no state for,
                                                    its namespaces (root) and containers (by label) both
   doctor [--json] [--install]                      what is installed, what is missing, how to get it
+         [--aws]                                   ... and ask AWS whose credentials these are (STS), failing if none
   images [--force]                                 build the docker driver's images (offline; only when their
                                                    inputs changed, --force: anyway)
   run [scenario ids] [--tag T]... [--seed N]        run scenarios (all by default) on the running lab, or on a
@@ -51,7 +61,7 @@ export const USAGE = `usage: pnpm lab <command> [options]
       [--checkers ID,...] [--no-checkers]          then the whole-run checkers (testssl, nmap, schemathesis; all
       [--checkers-only]                            by default, shard 1 only): --checkers picks some, --no-checkers
                                                    none, --checkers-only runs them without any scenario
-      [--driver netns|docker]                      the fresh lab's driver (as for up)
+      [--driver netns|docker]                      the fresh lab's driver (as for up); scenarios do not run on aws yet
   mutate [mutant ids] [--tag T]... [--list]        for each mutant (all by default): a fresh lab with that defect on,
                                                    the scenarios that name its claims; a mutant is killed when a
                                                    check of one of its claims fails; writes reports/mutants/;
@@ -115,6 +125,15 @@ function count(flag: string, value: string | undefined, min: number): number | u
   return Number(value);
 }
 
+/** A Pulumi stack name: letters, digits, `-`, `_`, `.` (what `pulumi stack init` accepts). */
+function stackName(command: string, value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(value))
+    throw new UsageError(
+      `${command}: --stack is a Pulumi stack name like staging (letters, digits, . _ -), not ${JSON.stringify(value)}`,
+    );
+  return value;
+}
+
 /** `--driver X`, checked; undefined when not given. */
 function driverFlag(command: string, value: string | undefined): DriverName | undefined {
   if (value === undefined) return undefined;
@@ -152,9 +171,16 @@ export function parseCommand(argv: string[]): Command {
       const { values } = parse(
         'up',
         rest,
-        { sites: { type: 'string' }, desktops: { type: 'string' }, driver: { type: 'string' }, mutant: { type: 'string' } },
+        {
+          sites: { type: 'string' },
+          desktops: { type: 'string' },
+          driver: { type: 'string' },
+          mutant: { type: 'string' },
+          stack: { type: 'string' },
+        },
         0,
       );
+      if (values.stack !== undefined) stackName('up', values.stack);
       if (values.mutant !== undefined && !MUTANT_ID.test(values.mutant))
         throw new UsageError(`up: --mutant takes a mutant id like lockout-off, not ${JSON.stringify(values.mutant)}`);
       return {
@@ -163,6 +189,22 @@ export function parseCommand(argv: string[]): Command {
         sites: count('--sites', values.sites, 1),
         desktops: count('--desktops', values.desktops, 1),
         ...(values.mutant === undefined ? {} : { mutant: values.mutant }),
+        ...(values.stack === undefined ? {} : { stack: values.stack }),
+      };
+    }
+    case 'deploy': {
+      const { values } = parse(
+        'deploy',
+        rest,
+        { stack: { type: 'string' }, preview: { type: 'boolean' }, destroy: { type: 'boolean' } },
+        0,
+      );
+      if (values.preview && values.destroy) throw new UsageError('deploy: --preview and --destroy do not go together');
+      return {
+        name: 'deploy',
+        stack: stackName('deploy', values.stack ?? 'staging'),
+        preview: values.preview ?? false,
+        destroy: values.destroy ?? false,
       };
     }
     case 'status': {
@@ -198,8 +240,18 @@ export function parseCommand(argv: string[]): Command {
       return { name: 'down', prefix: values.prefix };
     }
     case 'doctor': {
-      const { values } = parse('doctor', rest, { json: { type: 'boolean' }, install: { type: 'boolean' } }, 0);
-      return { name: 'doctor', json: values.json ?? false, install: values.install ?? false };
+      const { values } = parse(
+        'doctor',
+        rest,
+        { json: { type: 'boolean' }, install: { type: 'boolean' }, aws: { type: 'boolean' } },
+        0,
+      );
+      return {
+        name: 'doctor',
+        json: values.json ?? false,
+        install: values.install ?? false,
+        ...(values.aws ? { aws: true as const } : {}),
+      };
     }
     case 'images': {
       const { values } = parse('images', rest, { force: { type: 'boolean' } }, 0);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanChildEnv } from '@multiclaw-lab/kit';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { AwsAccess } from './aws-access.ts';
 import type { CliContext } from './context.ts';
 import type { DockerAccess } from './docker-access.ts';
 import { runCli } from './main.ts';
@@ -36,6 +37,7 @@ const completeMachine = () =>
       TOXIPROXY_SERVER,
       ACTIONLINT,
       '/usr/lib/python3.11/venv/__init__.py',
+      '/usr/lib/x86_64-linux-gnu/engines-3/gost.so',
     ],
     gos: [{ path: '/usr/local/go/bin/go', version: '1.26.8' }],
   });
@@ -74,6 +76,48 @@ function fakeDocker(options: { answers?: boolean; containers?: string[] } = {}) 
   return { access, teardowns };
 }
 
+/**
+ * AWS and Pulumi as the CLI sees them, scripted: no test of the command line reaches AWS (the
+ * real calls are tested against moto in lab/aws). Records what was asked.
+ */
+function fakeAws(options: { pulumi?: boolean; credentials?: boolean; attach?: 'ok' | 'not-ready' } = {}) {
+  const calls: string[] = [];
+  const access: AwsAccess = {
+    region: () => 'eu-west-1',
+    pulumi: async () => (options.pulumi === false ? undefined : { path: '/usr/local/bin/pulumi', version: 'v3.190.0' }),
+    callerIdentity: async () => {
+      calls.push('sts');
+      if (options.credentials === false) throw new Error('Could not load credentials from any providers');
+      return { account: '123456789012', arn: 'arn:aws:iam::123456789012:user/ann' };
+    },
+    deploy: async (o) => {
+      calls.push(`deploy ${o.stackName}${o.preview ? ' preview' : ''}`);
+      o.onProgress('+ aws:ec2:Vpc cloud create');
+      if (o.preview) return { kind: 'preview', summary: '42 create' };
+      return { kind: 'up', summary: '42 create', outputs: { endpoints: { api: 'https://stg-alb.example' } } as never };
+    },
+    destroy: async (o) => {
+      calls.push(`destroy ${o.stackName}`);
+      return '42 delete';
+    },
+    attach: async (o) => {
+      calls.push(`attach ${o.stackName}`);
+      o.onProgress('asking 2 instances to answer an SSM command');
+      if (options.attach === 'not-ready') throw new Error(`stack ${o.stackName} is not ready:\n  relay (i-r): answered code 1`);
+      return {
+        stack: o.stackName,
+        region: 'eu-west-1',
+        hosts: [
+          { id: 'cloud', instanceId: 'i-0c1', role: 'cloud' },
+          { id: 's1-d1', instanceId: 'i-0d1', role: 'desktop', site: 's1' },
+        ],
+        endpoints: [{ name: 'api.multiclaw.test', url: 'https://stg-alb.example' }],
+      };
+    },
+  };
+  return { access, calls };
+}
+
 /** Runs `body` with LAB_DRIVER (and LAB_PREFIX) set as a shell would, then puts them back. */
 async function withEnv<T>(env: { LAB_DRIVER?: string; LAB_PREFIX?: string }, body: () => Promise<T>): Promise<T> {
   const before = { LAB_DRIVER: process.env.LAB_DRIVER, LAB_PREFIX: process.env.LAB_PREFIX };
@@ -98,6 +142,7 @@ function context(
     probe?: CliContext['probe'];
     runInstall?: CommandRunner;
     docker?: ReturnType<typeof fakeDocker>;
+    aws?: AwsAccess;
   } = {},
 ) {
   const out: string[] = [];
@@ -124,6 +169,7 @@ function context(
     listNamespaces: async () => options.namespaces ?? [],
     docker: docker.access,
     upTimeoutMs: 60_000,
+    aws: options.aws ?? fakeAws().access,
   };
   const run = async (...argv: string[]) => {
     out.length = 0;
@@ -295,12 +341,12 @@ describe('lab up / status / exec / logs / down (fake Lab behind a real labd proc
     expect(existsSync(lab.ctx.paths.root)).toBe(false);
   });
 
-  it('refuses drivers that do not exist yet, and unknown flags with the usage', async () => {
+  it('refuses drivers that do not exist, a run on aws, and unknown flags with the usage', async () => {
     const lab = context('drivers');
-    const aws = await lab.run('up', '--driver', 'aws');
+    const aws = await lab.run('run', 'S01', '--driver', 'aws');
     expect(aws.code).toBe(1);
-    expect(aws.err).toContain('[lab] driver: aws (--driver)\n');
-    expect(aws.err).toContain('the aws driver is not built yet; use --driver netns (Linux, root) or --driver docker');
+    expect(aws.err).toContain('lab run: the aws driver makes no lab of its own');
+    expect(aws.err).toContain('use --driver netns (Linux, root) or --driver docker');
     expect(existsSync(lab.ctx.paths.root)).toBe(false);
     const bogus = await withEnv({ LAB_DRIVER: 'podman' }, () => lab.run('up'));
     expect(bogus).toMatchObject({ code: 1, err: 'lab up: LAB_DRIVER is netns, docker or aws, not "podman"\n' });
@@ -460,6 +506,116 @@ describe('the docker driver from the command line (fake Lab and daemon, no root)
     const fine = await ready.run('doctor');
     expect(fine.out).toContain('default address pools 198.18.192.0/18; default bridge 198.18.128.0/24: inside 198.18.0.0/15');
     expect(fine.code, fine.out).toBe(0);
+  });
+});
+
+describe('AWS from the command line (scripted AWS and Pulumi, nothing reaches AWS)', () => {
+  it('up --driver aws attaches to the stack: status lists hosts and instances, down detaches and never destroys', async () => {
+    const aws = fakeAws();
+    const lab = context('aws-attach', { aws: aws.access });
+    const up = await lab.run('up', '--driver', 'aws', '--stack', 'stg');
+    expect(up.err).toContain('[lab] driver: aws (--driver)\n');
+    expect(up.err).toContain('[lab] up: asking 2 instances to answer an SSM command\n');
+    expect(up.out).toContain(
+      'lab mcl is attached to stack stg in eu-west-1: 2 instances answer SSM, api.multiclaw.test answer /healthz',
+    );
+    expect(up.code).toBe(0);
+    expect(await readState(lab.ctx.paths)).toMatchObject({ driver: 'aws', labdPid: null, aws: { stack: 'stg' } });
+
+    const again = await lab.run('up', '--driver', 'aws', '--stack', 'stg');
+    expect(again).toMatchObject({
+      code: 0,
+      out: 'lab mcl is already attached to stack stg; nothing to do. See: pnpm lab status\n',
+    });
+    const status = await lab.run('status');
+    expect(status.code).toBe(0);
+    expect(status.out).toMatch(/^s1-d1\s+desktop\s+s1\s+i-0d1$/m);
+    expect(status.out).toContain('attached to stack stg in eu-west-1');
+    const exec = await lab.run('exec', 's1-d1', '--', 'true');
+    expect(exec.code).toBe(1);
+    expect(exec.err).toContain('is attached to AWS stack stg');
+    const run = await lab.run('run', 'S01');
+    expect(run.code).toBe(1);
+    expect(run.err).toContain('lab mcl is attached to AWS stack stg, and the aws driver makes no lab of its own');
+    const netns = await lab.run('up', '--driver', 'netns');
+    expect(netns.code).toBe(1);
+    expect(netns.out).toContain('attached to AWS stack stg; detach first (pnpm lab down)');
+
+    const down = await lab.run('down');
+    expect(down.code).toBe(0);
+    expect(down.out).toBe(
+      'lab mcl: detached from stack stg; the stack keeps running (remove it with: pnpm lab deploy --destroy --stack stg)\n',
+    );
+    expect(aws.calls).toEqual(['attach stg']); // no destroy
+    expect(existsSync(lab.ctx.paths.stateFile)).toBe(false);
+  });
+
+  it('a stack that is not ready is refused with what did not answer, and nothing is recorded', async () => {
+    const lab = context('aws-not-ready', { aws: fakeAws({ attach: 'not-ready' }).access });
+    const up = await withEnv({ LAB_DRIVER: 'aws' }, () => lab.run('up'));
+    expect(up.code).toBe(1);
+    expect(up.err).toContain('[lab] driver: aws (LAB_DRIVER)');
+    expect(up.err).toContain('cannot attach to stack staging: stack staging is not ready:\n  relay (i-r): answered code 1');
+    expect(existsSync(lab.ctx.paths.stateFile)).toBe(false);
+    const stray = await lab.run('up', '--driver', 'docker', '--stack', 'x');
+    expect(stray).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('--stack names an AWS stack to attach to; it goes with --driver aws'),
+    });
+  });
+
+  it('deploy: checks pulumi and credentials first, then previews, deploys or destroys with progress', async () => {
+    const aws = fakeAws();
+    const lab = context('aws-deploy', { aws: aws.access });
+    const preview = await lab.run('deploy', '--preview');
+    expect(preview).toMatchObject({ code: 0, out: 'preview of stack staging: 42 create; nothing was changed\n' });
+    expect(preview.err).toContain('[lab] deploy: pulumi: v3.190.0 (/usr/local/bin/pulumi)\n');
+    expect(preview.err).toContain(
+      '[lab] deploy: AWS account 123456789012 as arn:aws:iam::123456789012:user/ann, region eu-west-1\n',
+    );
+    expect(preview.err).toContain('[lab] deploy: + aws:ec2:Vpc cloud create\n');
+    const up = await lab.run('deploy', '--stack', 'stg');
+    expect(up.out).toContain(
+      'stack stg is deployed (42 create): https://stg-alb.example\nattach the lab to it: pnpm lab up --driver aws --stack stg\n',
+    );
+    expect((await lab.run('up', '--driver', 'aws', '--stack', 'stg')).code).toBe(0);
+    const destroy = await lab.run('deploy', '--destroy', '--stack', 'stg');
+    expect(destroy).toMatchObject({ code: 0, out: 'stack stg destroyed (42 delete)\n' });
+    // the lab attached to it is gone with it
+    expect(existsSync(lab.ctx.paths.stateFile)).toBe(false);
+    expect(aws.calls).toEqual(['sts', 'deploy staging preview', 'sts', 'deploy stg', 'attach stg', 'sts', 'destroy stg']);
+  });
+
+  it('deploy without the pulumi CLI or without credentials: says what to install or configure, changes nothing', async () => {
+    const noPulumi = fakeAws({ pulumi: false });
+    const a = await context('aws-no-pulumi', { aws: noPulumi.access }).run('deploy');
+    expect(a.code).toBe(1);
+    expect(a.err).toContain('lab deploy: the pulumi CLI (lab deploy drives it) is not installed (install the Pulumi CLI');
+    expect(a.err).toContain('https://www.pulumi.com/docs/install/');
+    expect(noPulumi.calls).toEqual([]);
+    const noCreds = fakeAws({ credentials: false });
+    const b = await context('aws-no-creds', { aws: noCreds.access }).run('deploy');
+    expect(b.code).toBe(1);
+    expect(b.err).toContain('lab deploy: no usable AWS credentials (Could not load credentials from any providers)');
+    expect(noCreds.calls).toEqual(['sts']);
+    const usage = await context('aws-usage').run('deploy', '--preview', '--destroy');
+    expect(usage.code).toBe(2);
+  });
+
+  it('doctor: an aws section that fails nothing unless --aws asks, and then asks STS', async () => {
+    const plain = fakeAws({ pulumi: false });
+    const lab = context('aws-doctor', { aws: plain.access });
+    const doctor = await lab.run('doctor');
+    expect(doctor.code).toBe(0);
+    expect(doctor.out).toMatch(/^pulumi CLI\s+MISSING\s+not installed: pnpm lab deploy drives it$/m);
+    expect(doctor.out).toMatch(/^credentials\s+NOTE\s+not checked; pnpm lab doctor --aws asks STS whose they are$/m);
+    expect(plain.calls).toEqual([]);
+    const asked = await lab.run('doctor', '--aws', '--json');
+    expect(asked.code).toBe(1);
+    expect(JSON.parse(asked.out).aws).toMatchObject({ ok: false, asked: true });
+    const none = fakeAws({ credentials: false });
+    const unconfigured = await context('aws-doctor-2', { aws: none.access }).run('doctor', '--aws');
+    expect(unconfigured.out).toMatch(/^credentials\s+MISSING\s+not configured: Could not load credentials from any providers$/m);
   });
 });
 

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { type AwsAccess, systemAwsAccess } from './aws-access.ts';
 import { type DockerAccess, systemDockerAccess } from './docker-access.ts';
 import { type LabModule, loadLabModule } from './lab-api.ts';
 import { type LabPaths, labPaths } from './state.ts';
@@ -30,6 +31,8 @@ export interface CliContext {
   upTimeoutMs: number;
   /** runs the installers (apt-get, go) for `lab up`; tests inject one, the default runs them */
   runInstall?: CommandRunner;
+  /** AWS and Pulumi, for `lab deploy`, `lab up --driver aws` and the doctor (absent: those refuse) */
+  aws?: AwsAccess;
 }
 
 export const LABD_ENTRY = fileURLToPath(new URL('./labd.ts', import.meta.url));
@@ -37,8 +40,10 @@ export const LABD_ENTRY = fileURLToPath(new URL('./labd.ts', import.meta.url));
 const run = promisify(execFile);
 
 export function systemContext(): CliContext {
+  const paths = labPaths();
   return {
-    paths: labPaths(),
+    paths,
+    aws: systemAwsAccess(paths.root),
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     isRoot: process.getuid?.() === 0,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type CliContext, progressLine } from './context.ts';
 import { chooseDriver } from './driver-choice.ts';
 import { REPO_ROOT } from './state.ts';
+import { awsChecks, formatAwsSection, observeAws } from './tools/aws-doctor.ts';
 import { dockerChecks, formatDockerSection, observeDocker } from './tools/docker-doctor.ts';
 import { formatDoctorReport, runDoctor } from './tools/doctor.ts';
 import { installMissing, NeedsRootError } from './tools/install.ts';
@@ -21,7 +22,7 @@ function dockerIsTheDefault(ctx: CliContext): boolean {
  * --install). The docker section fails it only where docker is the driver a lab gets by default
  * (LAB_DRIVER=docker, or not root): a netns user with no Docker is not failed for it.
  */
-export async function doctor(ctx: CliContext, options: { json: boolean; install: boolean }): Promise<number> {
+export async function doctor(ctx: CliContext, options: { json: boolean; install: boolean; aws?: boolean }): Promise<number> {
   if (options.install) {
     try {
       const { installed } = await installMissing({ probe: ctx.probe, onProgress: (s) => progressLine(ctx, s.phase, s.detail) });
@@ -31,14 +32,21 @@ export async function doctor(ctx: CliContext, options: { json: boolean; install:
       // the report below still shows what is there and what is not
     }
   }
-  const report = await runDoctor(ctx.probe);
-  const docker = dockerChecks(await observeDocker(ctx.probe, ctx.docker));
+  const askAws = options.aws ?? false;
+  const [report, dockerSeen, awsSeen] = await Promise.all([
+    runDoctor(ctx.probe),
+    observeDocker(ctx.probe, ctx.docker),
+    observeAws(ctx.probe, ctx.aws, askAws),
+  ]);
+  const docker = dockerChecks(dockerSeen);
+  const aws = awsChecks(awsSeen);
   const needed = dockerIsTheDefault(ctx);
-  const ok = report.ok && (docker.ok || !needed);
+  // the aws section fails the doctor only when asked for (--aws): no machine's default driver is aws
+  const ok = report.ok && (docker.ok || !needed) && (aws.ok || !askAws);
   ctx.stdout(
     options.json
-      ? `${JSON.stringify({ ...report, ok, docker: { ...docker, needed } }, null, 2)}\n`
-      : `${formatDoctorReport(report)}\n${formatDockerSection(docker, needed)}`,
+      ? `${JSON.stringify({ ...report, ok, docker: { ...docker, needed }, aws: { ...aws, asked: askAws } }, null, 2)}\n`
+      : `${formatDoctorReport(report)}\n${formatDockerSection(docker, needed)}\n${formatAwsSection(aws, askAws)}`,
   );
   return ok ? 0 : 1;
 }

@@ -1,7 +1,7 @@
 import { PREFIX } from './args.ts';
 import { LabdUnreachableError, labdRequest } from './client.ts';
 import { type CliContext, progressLine } from './context.ts';
-import type { BuiltDriver } from './driver-choice.ts';
+import type { BuiltDriver, DriverName } from './driver-choice.ts';
 import { isLabdAlive, type LabState, readState, removeState } from './state.ts';
 
 const DEFAULT_PREFIX = 'mcl';
@@ -32,8 +32,12 @@ async function teardownDockerByLabel(ctx: CliContext, prefix: string, stateDir: 
  */
 export async function teardownWithoutLabd(
   ctx: CliContext,
-  state: Pick<LabState, 'prefix' | 'labdPid' | 'labStateDir' | 'driver'>,
+  state: Pick<LabState, 'prefix' | 'labdPid' | 'labStateDir' | 'driver' | 'aws'>,
 ): Promise<string> {
+  if (state.driver === 'aws') {
+    await removeState(ctx.paths);
+    return detachedFrom(state.aws?.stack ?? '?');
+  }
   if (state.labdPid !== null && isLabdAlive(state.labdPid)) {
     progressLine(ctx, 'down', `stopping labd (pid ${state.labdPid})`);
     process.kill(state.labdPid, 'SIGTERM');
@@ -114,6 +118,12 @@ export async function down(ctx: CliContext, options: { prefix?: string } = {}): 
     }
     return 0;
   }
+  if (state.driver === 'aws') {
+    // an aws lab is a deployed stack this folder only points at: down forgets it, never destroys it
+    await removeState(ctx.paths);
+    ctx.stdout(`lab ${state.prefix}: ${detachedFrom(state.aws?.stack ?? '?')}\n`);
+    return 0;
+  }
   if (state.driver === 'netns' && !ctx.isRoot) return refuseNotRoot(ctx);
 
   if (state.labdPid !== null && isLabdAlive(state.labdPid)) {
@@ -155,7 +165,12 @@ export async function refuseWithoutDaemon(ctx: CliContext): Promise<boolean> {
   return true;
 }
 
-/** How to clean up a lab of this driver, for messages: docker labs need no root. */
-export function downCommand(driver: BuiltDriver): string {
-  return driver === 'docker' ? 'pnpm lab down' : 'sudo pnpm lab down';
+/** How to clean up a lab of this driver, for messages: only netns labs need root. */
+export function downCommand(driver: DriverName): string {
+  return driver === 'netns' ? 'sudo pnpm lab down' : 'pnpm lab down';
+}
+
+/** What `down` says of an aws lab: detached, the stack left as it is. */
+export function detachedFrom(stack: string): string {
+  return `detached from stack ${stack}; the stack keeps running (remove it with: pnpm lab deploy --destroy --stack ${stack})`;
 }

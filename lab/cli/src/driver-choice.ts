@@ -8,7 +8,7 @@ import type { CliContext } from './context.ts';
 
 export type { DriverName };
 
-/** The drivers a lab can be made with today; aws is in the contract but not built. */
+/** The drivers that make a lab; aws attaches to a deployed stack instead (`lab up --driver aws --stack NAME`). */
 export type BuiltDriver = Exclude<DriverName, 'aws'>;
 
 export const DRIVER_NAMES: readonly DriverName[] = ['netns', 'docker', 'aws'];
@@ -51,12 +51,15 @@ export function describeChoice(choice: DriverChoice): string {
   return `${choice.driver} (${choice.reason})`;
 }
 
-/** A built driver, or the reason the choice cannot make a lab. */
+/** Why the aws driver cannot make a lab for a command (run, mutate): what is missing, what to use. */
+export const AWS_MAKES_NO_LAB =
+  'the aws driver makes no lab of its own: it attaches to a stack deployed with pnpm lab deploy (pnpm lab up --driver aws --stack NAME), ' +
+  'and scenarios do not run on it yet (they drive a Lab whose services the harness starts, signs in and restarts; on AWS the instances start them); ' +
+  'use --driver netns (Linux, root) or --driver docker (a Docker daemon, no root)';
+
+/** A driver that makes labs, or the reason the choice cannot make one. */
 export function builtDriver(choice: DriverChoice): BuiltDriver {
-  if (choice.driver === 'aws')
-    throw new DriverChoiceError(
-      'the aws driver is not built yet; use --driver netns (Linux, root) or --driver docker (a Docker daemon, no root)',
-    );
+  if (choice.driver === 'aws') throw new DriverChoiceError(AWS_MAKES_NO_LAB);
   return choice.driver;
 }
 
@@ -65,8 +68,13 @@ export function builtDriver(choice: DriverChoice): BuiltDriver {
  * progress line, and refused when it is not built.
  */
 export function pickDriver(ctx: Pick<CliContext, 'isRoot' | 'stderr'>, flag: DriverName | undefined): BuiltDriver {
+  return builtDriver(announceDriver(ctx, flag));
+}
+
+/** The choice, said on one progress line (aws included: `lab up` attaches with it). */
+export function announceDriver(ctx: Pick<CliContext, 'isRoot' | 'stderr'>, flag: DriverName | undefined): DriverChoice {
   const choice = chooseDriver({ flag, env: process.env.LAB_DRIVER, isRoot: ctx.isRoot, platform: process.platform });
   // the same `[lab] phase: detail` shape as progressLine, on stderr so stdout stays results only
   ctx.stderr(`[lab] driver: ${describeChoice(choice)}\n`);
-  return builtDriver(choice);
+  return choice;
 }

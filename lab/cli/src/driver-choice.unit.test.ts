@@ -32,10 +32,10 @@ describe('which driver makes the lab', () => {
     expect(describeChoice({ driver: 'docker', reason: 'LAB_DRIVER' })).toBe('docker (LAB_DRIVER)');
   });
 
-  it('refuses aws, which is not built yet, naming the drivers that are', () => {
+  it('refuses aws for making a lab (it attaches to a deployed stack), naming what to use instead', () => {
     expect(builtDriver({ driver: 'docker', reason: '--driver' })).toBe('docker');
     expect(() => builtDriver({ driver: 'aws', reason: '--driver' })).toThrow(
-      /the aws driver is not built yet; use --driver netns/,
+      /the aws driver makes no lab of its own: it attaches to a stack deployed with pnpm lab deploy .*use --driver netns/,
     );
   });
 });

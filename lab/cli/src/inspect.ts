@@ -35,6 +35,14 @@ async function runningLab(ctx: CliContext): Promise<LabState | undefined> {
     ctx.stderr('no lab is up; start one with: pnpm lab up (netns as root on Linux, docker otherwise; --driver chooses)\n');
     return undefined;
   }
+  if (state.driver === 'aws') {
+    // no labd serves an aws lab: logs are in CloudWatch, commands go through SSM
+    ctx.stderr(
+      `lab ${state.prefix} is attached to AWS stack ${state.aws?.stack}: logs are in CloudWatch Logs, and ` +
+        'commands reach its instances through SSM (aws ssm start-session --target <instance id>; pnpm lab status lists them)\n',
+    );
+    return undefined;
+  }
   if (!isLabdAlive(state.labdPid)) {
     const why = await lastWords(ctx);
     ctx.stderr(
@@ -107,8 +115,33 @@ export function formatStatus(status: LabStatus): string {
   return `lab ${status.prefix} (${status.driver})${mutant}, up since ${status.startedAt}, state in ${status.stateDir}\n\n${hosts}\n\n${services}\n\n${summary}\n`;
 }
 
+/** An aws lab as `up --driver aws` found it: hosts and their instances, the endpoints. */
+export function formatAwsStatus(state: LabState): string {
+  const aws = state.aws!;
+  const hosts = table([
+    ['host', 'role', 'site', 'instance'],
+    ...aws.hosts.map((h) => [h.id, h.role, h.site ?? '-', h.instanceId]),
+  ]);
+  const endpoints = aws.endpoints.map((e) => `  ${e.name}  ${e.url}`).join('\n');
+  return (
+    `lab ${state.prefix} (aws): attached to stack ${aws.stack} in ${aws.region} since ${state.startedAt}\n\n${hosts}\n\n` +
+    `endpoints (answered /healthz when attached):\n${endpoints}\n\n` +
+    'instance ids as found when attached (the auto scaling group may replace cloud instances); pnpm lab up --driver aws --stack ' +
+    `${aws.stack} looks again\n`
+  );
+}
+
 /** Exit 0 when every service is healthy, 1 otherwise (no lab, broken lab, or unhealthy). */
 export async function status(ctx: CliContext, options: { json: boolean }): Promise<number> {
+  const attached = await readState(ctx.paths);
+  if (attached?.driver === 'aws') {
+    ctx.stdout(
+      options.json
+        ? `${JSON.stringify({ prefix: attached.prefix, driver: 'aws', startedAt: attached.startedAt, ...attached.aws }, null, 2)}\n`
+        : formatAwsStatus(attached),
+    );
+    return 0;
+  }
   const state = await runningLab(ctx);
   if (!state) return 1;
   const result = await ask<LabStatus>(ctx, state, 'GET', '/status');

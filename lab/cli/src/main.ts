@@ -4,6 +4,7 @@
  */
 import { type Command, parseCommand, USAGE, UsageError } from './args.ts';
 import { type CliContext, systemContext } from './context.ts';
+import { deploy } from './deploy.ts';
 import { doctor, report } from './doctor-command.ts';
 import { down } from './down.ts';
 import { images } from './images.ts';
@@ -38,6 +39,8 @@ export async function runCommand(ctx: CliContext, command: Command): Promise<num
       return run(ctx, command);
     case 'mutate':
       return mutate(ctx, command);
+    case 'deploy':
+      return deploy(ctx, command);
   }
 }
 

@@ -4,7 +4,7 @@ import { DEFAULT_DESKTOPS } from './args.ts';
 import { labdStreamPost } from './client.ts';
 import { type CliContext, progressLine } from './context.ts';
 import { downCommand, refuseNotRoot, refuseWithoutDaemon, removeLab } from './down.ts';
-import { type DriverName, pickDriver } from './driver-choice.ts';
+import { AWS_MAKES_NO_LAB, type DriverName, pickDriver } from './driver-choice.ts';
 import { runScenariosOn } from './scenario-run.ts';
 import { isLabdAlive, readState } from './state.ts';
 
@@ -41,6 +41,12 @@ export async function run(
     ...(reportsDir ? { reportsDir } : {}),
   };
   const state = await readState(ctx.paths);
+  if (state?.driver === 'aws' || (!state && command.driver === 'aws')) {
+    ctx.stderr(
+      `lab run: ${state ? `lab ${state.prefix} is attached to AWS stack ${state.aws?.stack}, and ` : ''}${AWS_MAKES_NO_LAB}\n`,
+    );
+    return 1;
+  }
   let summary: RunSummary | undefined;
   /** the driver of the lab the scenarios ran on, named in the summary below */
   let ranOn: string;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BuiltDriver } from './driver-choice.ts';
+import type { DriverName } from './driver-choice.ts';
 
 export interface LabPaths {
   root: string;
@@ -38,10 +38,20 @@ export interface LabState {
   labdPid: number | null;
   socket: string;
   startedAt: string;
-  /** what made the lab, so `down` without labd removes it the same way */
-  driver: BuiltDriver;
+  /** what made the lab, so `down` without labd removes it the same way; aws: a deployed stack attached to */
+  driver: DriverName;
   options: { sites?: number; desktops?: number };
   labStateDir: string;
+  /** an aws lab: the stack attached to and what was found there (no labd; `down` only detaches) */
+  aws?: AwsAttachment;
+}
+
+/** What `lab up --driver aws` found on the stack; instance ids as they were then (the group may replace them). */
+export interface AwsAttachment {
+  stack: string;
+  region: string;
+  hosts: Array<{ id: string; instanceId: string; role: string; site?: string }>;
+  endpoints: Array<{ name: string; url: string }>;
 }
 
 /** The state file, or undefined when there is none; an unreadable one counts as none but is reported. */
@@ -57,7 +67,8 @@ export async function readState(paths: LabPaths): Promise<LabState | undefined> 
     if (typeof state.prefix !== 'string' || !/^[a-z][a-z0-9]{0,7}$/.test(state.prefix)) throw new Error('bad prefix');
     // a state file from before the docker driver existed names no driver: it was a netns lab
     state.driver ??= 'netns';
-    if (state.driver !== 'netns' && state.driver !== 'docker') throw new Error('bad driver');
+    if (state.driver !== 'netns' && state.driver !== 'docker' && state.driver !== 'aws') throw new Error('bad driver');
+    if (state.driver === 'aws' && typeof state.aws?.stack !== 'string') throw new Error('aws lab without its stack');
     return state;
   } catch {
     throw new Error(`${paths.stateFile} is not a lab state file; look at it, then remove it and run pnpm lab down again`);

@@ -3,9 +3,10 @@ import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { DEFAULT_DESKTOPS, PREFIX } from './args.ts';
+import { upAws } from './aws-up.ts';
 import { type CliContext, progressLine } from './context.ts';
 import { refuseNotRoot, refuseWithoutDaemon, teardownWithoutLabd } from './down.ts';
-import { type BuiltDriver, type DriverName, pickDriver } from './driver-choice.ts';
+import { announceDriver, type BuiltDriver, builtDriver, type DriverName } from './driver-choice.ts';
 import { createState, isLabdAlive, type LabState, readState, updateState } from './state.ts';
 import { followLines } from './tail.ts';
 import { toolsFor } from './tools/catalog.ts';
@@ -19,6 +20,8 @@ export interface UpOptions {
   desktops?: number;
   /** a catalogued defect the lab's services run with */
   mutant?: string;
+  /** aws: the deployed stack to attach to */
+  stack?: string;
 }
 
 type LabdOutcome =
@@ -118,7 +121,13 @@ async function installTools(ctx: CliContext, driver: BuiltDriver): Promise<boole
 }
 
 export async function up(ctx: CliContext, options: UpOptions): Promise<number> {
-  const driver = pickDriver(ctx, options.driver);
+  const choice = announceDriver(ctx, options.driver);
+  if (choice.driver === 'aws') return upAws(ctx, { stack: options.stack });
+  if (options.stack !== undefined) {
+    ctx.stderr(`--stack names an AWS stack to attach to; it goes with --driver aws, not ${choice.driver}\n`);
+    return 1;
+  }
+  const driver = builtDriver(choice);
   if (driver === 'netns' && !ctx.isRoot) return refuseNotRoot(ctx, 'up');
   if (driver === 'docker' && (await refuseWithoutDaemon(ctx))) return 1;
   // the state folder must be searchable by the service accounts the lab runs as (postgres,
@@ -128,6 +137,12 @@ export async function up(ctx: CliContext, options: UpOptions): Promise<number> {
 
   const existing = await readState(ctx.paths);
   if (existing) {
+    if (existing.driver === 'aws') {
+      ctx.stdout(
+        `lab ${existing.prefix} is attached to AWS stack ${existing.aws?.stack}; detach first (pnpm lab down) to make a ${driver} lab here\n`,
+      );
+      return 1;
+    }
     if (isLabdAlive(existing.labdPid)) {
       ctx.stdout(
         `a lab is already up (prefix ${existing.prefix}, since ${existing.startedAt}, labd pid ${existing.labdPid}); nothing to do. See: pnpm lab status\n`,

@@ -5,13 +5,10 @@
  * have none, so nothing reaches a site from outside), and on a router load its NAT and firewall
  * table. The container's log line `lab host ready` is what its wait strategy waits for.
  */
+import { shellQuote } from '@multiclaw-lab/kit';
 import { type Host, ROUTER_TABLE, routerInterfaces, routerRuleset, type Topology } from '@multiclaw-lab/network';
 
 export const READY_LINE = 'lab host ready';
-
-function shellQuote(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`;
-}
 
 export function hostSetupScript(topology: Topology, host: Host): string {
   const lines = ['set -eu'];

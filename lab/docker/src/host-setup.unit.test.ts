@@ -9,9 +9,9 @@ describe('a host container’s set-up script', () => {
     const script = hostSetupScript(topology, hostById(topology, 'cloud'));
     expect(script).toContain("ip -o -4 addr show to 198.18.0.10 | sed -n 's/^[0-9]*: \\([^ @]*\\).*/\\1/p'");
     // all to temporary names first: Docker's eth1 may have to become eth0 while eth0 exists
-    const firstFinal = script.indexOf("name 'eth0'");
+    const firstFinal = script.indexOf('name eth0');
     expect(script.lastIndexOf('name lab-if1')).toBeLessThan(firstFinal);
-    expect(script).toContain("ip link set lab-if1 name 'eth1'");
+    expect(script).toContain('ip link set lab-if1 name eth1');
   });
 
   it('gives a site host its router as default route, and an internet host none', () => {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { LabError } from '@multiclaw-lab/kit';
+import { LabError, shellQuote } from '@multiclaw-lab/kit';
 
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
@@ -30,10 +30,6 @@ export class InsecurePermissionsError extends LabError {
 
 export function formatMode(mode: number): string {
   return `0${(mode & 0o777).toString(8).padStart(3, '0')}`;
-}
-
-function shellQuote(path: string): string {
-  return /^[\w./-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
 }
 
 /** Creates `path` (and parents) as 0700, or checks an existing one is not open to others. */

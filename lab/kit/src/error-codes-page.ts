@@ -17,6 +17,12 @@ const SECTIONS = [
     holds: (code: string) => code.startsWith('LAB_'),
   },
   {
+    title: 'Staging stack (`DEPLOY_*`)',
+    intro:
+      "The AWS staging replica's program (deploy/): its configuration, the build it uploads, its instances' start-up scripts.",
+    holds: (code: string) => code.startsWith('DEPLOY_'),
+  },
+  {
     title: 'Reference gateway (`GATEWAY_*`)',
     intro: 'Why the reference gateway (lab/gateway) refuses to start.',
     holds: (code: string) => code.startsWith('GATEWAY_'),

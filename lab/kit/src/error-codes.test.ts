@@ -35,7 +35,7 @@ function tsFiles(dir: string): string[] {
 }
 
 function sourceFiles(): Map<string, string> {
-  const roots = ['scenarios/src', 'scenarios/test'];
+  const roots = ['scenarios/src', 'scenarios/test', 'deploy/src'];
   for (const pkg of readdirSync(join(ROOT, 'lab'))) roots.push(`lab/${pkg}/src`, `lab/${pkg}/test`);
   const files = new Map<string, string>();
   for (const root of roots)
@@ -106,7 +106,7 @@ function scan(files: Map<string, string>): { uses: Use[]; problems: string[]; fa
       if (code === undefined) problems.push(`${where}: new ${m[1]}(…) whose code is not a plain string literal`);
       else uses.push({ code, where, from: packageOf(file), expected: false });
     }
-    for (const m of text.matchAll(/\bcode['"]?\s*(?:===?|!==?|:)\s*(['"])((?:LAB|GATEWAY)_[A-Z0-9_]+)\1/g)) {
+    for (const m of text.matchAll(/\bcode['"]?\s*(?:===?|!==?|:)\s*(['"])((?:LAB|GATEWAY|DEPLOY)_[A-Z0-9_]+)\1/g)) {
       uses.push({ code: m[2]!, where: `${file}:${lineOf(text, m.index)}`, from: packageOf(file), expected: true });
     }
   }

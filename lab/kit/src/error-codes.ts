@@ -18,6 +18,33 @@ export interface ErrorCodeEntry {
 }
 
 export const LAB_ERROR_CODES = {
+  // The staging stack (DEPLOY_*): its configuration and the build `lab deploy` uploads.
+  DEPLOY_BAD_CONFIG: {
+    from: ['deploy'],
+    meaning: "the staging stack's configuration (Pulumi config namespace `multiclaw`) is invalid",
+    action: 'fix the keys the message names (`pulumi config set multiclaw:<key> <value>`); deploy/README.md lists every key',
+  },
+  DEPLOY_BUNDLE_ARCHIVE: {
+    from: ['deploy'],
+    meaning: 'writing the components bundle (the .tar.gz the instances install) failed',
+    action: 'check the output folder is writable and has room; the message names the file',
+  },
+  DEPLOY_BUNDLE_DEPENDENCY: {
+    from: ['deploy'],
+    meaning: 'a production dependency of a component is not installed, so the bundle would not run',
+    action: 'run the workspace install (`pnpm install`), then build the bundle again',
+  },
+  DEPLOY_BUNDLE_LINK: {
+    from: ['deploy'],
+    meaning: 'a symlink in node_modules points outside the checkout, so the bundle cannot carry it',
+    action: "reinstall the workspace's dependencies so they are linked inside the checkout",
+  },
+  DEPLOY_STARTUP_CONFIG: {
+    from: ['deploy'],
+    meaning:
+      "an instance's start-up script cannot be generated from the configuration it was given (a missing digest, a secret where only plain values may go, an unsafe value)",
+    action: 'fix the configuration the message names; secrets go through secretFiles, never env',
+  },
   // The harness (LAB_*): process control, tools, namespaces, the lab's own services.
   LAB_ADMIN_REQUEST_FAILED: {
     from: ['lab/external'],
@@ -34,6 +61,57 @@ export const LAB_ERROR_CODES = {
     from: ['lab/network'],
     meaning: 'namespaces with this lab prefix already exist',
     action: '`pnpm lab down` (it also cleans up after a killed harness), or choose another prefix',
+  },
+  LAB_AWS_AMBIGUOUS_HOST: {
+    from: ['lab/aws'],
+    meaning: 'more than one running instance of a staging stack carries the tags of one lab host',
+    action: 'terminate the extra instances, or run `pnpm lab deploy` to put the stack right',
+  },
+  LAB_AWS_API: {
+    from: ['lab/aws'],
+    meaning: 'an AWS API request of the aws driver failed: no credentials, no permission, or an endpoint that does not answer',
+    action: 'check the credentials and region (`aws sts get-caller-identity`); the message names the request',
+  },
+  LAB_AWS_BAD_OUTPUTS: {
+    from: ['lab/aws'],
+    meaning: "a staging stack's outputs do not match what the aws driver reads (deploy/src/outputs.ts)",
+    action: 'deploy the stack again with this checkout: `pnpm lab deploy --stack NAME`',
+  },
+  LAB_AWS_COMMAND_FAILED: {
+    from: ['lab/aws'],
+    meaning: 'SSM Run Command did not run a script to its end on an instance (undeliverable, cancelled, terminated, refused)',
+    action: 'check the instance is online in Fleet Manager and its role has AmazonSSMManagedInstanceCore',
+  },
+  LAB_AWS_COMMAND_TIMEOUT: {
+    from: ['lab/aws'],
+    meaning: 'a script sent through SSM ran past its time on the instance, or SSM gave no final status in time',
+    action: "give it a longer timeout, or read the instance's SSM agent log",
+  },
+  LAB_AWS_DEPLOY_FAILED: {
+    from: ['lab/aws'],
+    meaning: "`pulumi preview`, `up` or `destroy` of a staging stack failed; the message ends with pulumi's last lines",
+    action: 'fix what pulumi names and run the same `pnpm lab deploy` again (it resumes)',
+  },
+  LAB_AWS_NO_INSTANCE: {
+    from: ['lab/aws'],
+    meaning: 'no running instance of the staging stack carries the tags of the lab host asked for',
+    action: 'wait for an instance being replaced, or `pnpm lab deploy`; `pnpm lab status` lists the hosts',
+  },
+  LAB_AWS_NO_STACK: {
+    from: ['lab/aws'],
+    meaning: 'there is no Pulumi stack of the name given',
+    action: 'deploy it first: `pnpm lab deploy --stack NAME`',
+  },
+  LAB_AWS_NOT_READY: {
+    from: ['lab/aws'],
+    meaning:
+      'an attached staging stack is not ready: an instance does not answer SSM, or a public endpoint does not answer /healthz',
+    action: 'wait for the instances to start and try `pnpm lab up --driver aws` again',
+  },
+  LAB_AWS_OUTPUT_MISSING: {
+    from: ['lab/aws'],
+    meaning: "SSM cut a command's output at its limit and the full copy is not in the stack's command output bucket",
+    action: "allow the instance role s3:PutObject on the stack's command output bucket",
   },
   LAB_BAD_ADDRESS: {
     from: ['lab/network'],
@@ -243,7 +321,7 @@ export const LAB_ERROR_CODES = {
     action: 'use a site id from the message (s1, s2, …)',
   },
   LAB_UNSUPPORTED: {
-    from: ['lab/cli', 'lab/core'],
+    from: ['lab/aws', 'lab/cli', 'lab/core'],
     meaning: "the lab's driver cannot do what was asked (e.g. run a browser inside a host)",
     action: 'run it on a driver that can (netns); the hint names what is missing',
   },

@@ -7,4 +7,5 @@ export * from './logger.ts';
 export * from './mutant.ts';
 export * from './postgres.ts';
 export * from './process.ts';
+export * from './shell.ts';
 export * from './trust.ts';

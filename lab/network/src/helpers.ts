@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { copyFile, rename, rm } from 'node:fs/promises';
 import { ProcessHandle } from '@multiclaw-lab/kit';
-import type { Capture, Peer, TcpListenerHandle, UdpEchoHandle } from './driver.ts';
+import type { Capture, ExecResult, Peer, TcpListenerHandle, UdpEchoHandle } from './driver.ts';
 import { HelperFailedError } from './errors.ts';
 
 export const NETPROBE = new URL('./netprobe.ts', import.meta.url).pathname;
@@ -101,6 +101,35 @@ export async function startNetprobeServer<T extends NetprobeServer>(
     await handle.stop(1_000);
     throw err;
   }
+}
+
+/**
+ * tcpdump's arguments for a lab capture. `-Z root`: tcpdump would otherwise drop to its own user
+ * and could not write into the lab's folders; `--immediate-mode`: without it packets still in the
+ * kernel ring when the capture stops are lost; `-U`: each packet is written out as it comes.
+ */
+export function tcpdumpArgs(iface: string, file: string, filter?: string): string[] {
+  return ['-i', iface, '-n', '-U', '--immediate-mode', '-Z', 'root', '-w', file, ...(filter ? [filter] : [])];
+}
+
+/** Collects a child's whole output and its exit code (killed after `timeoutMs`, when given). */
+export function collectExit(child: ChildProcess, timeoutMs?: number): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
+    child.stdin!.end();
+    const timer = timeoutMs ? setTimeout(() => child.kill('SIGKILL'), timeoutMs) : undefined;
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
+  });
 }
 
 /** A tcpdump running in a host: ready once it says "listening on", stopped with SIGINT so the pcap is complete. */

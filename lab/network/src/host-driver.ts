@@ -12,7 +12,7 @@ import { faketimeEnv, type Logger, writeClockOffset } from '@multiclaw-lab/kit';
 import type { Capture, DriverName, ExecResult, FaultTarget, LabDriver, ProbeResult, RunOptions } from './driver.ts';
 import { HelperFailedError, NotUpError, UnknownSiteError } from './errors.ts';
 import { type NftHost, NftTableFault } from './faults.ts';
-import { NETPROBE, startNetprobeServer, TcpdumpCapture, TcpListener, UdpEcho } from './helpers.ts';
+import { collectExit, NETPROBE, startNetprobeServer, TcpdumpCapture, TcpListener, tcpdumpArgs, UdpEcho } from './helpers.ts';
 import { faultTable } from './names.ts';
 import { routerInterfaces } from './provision.ts';
 import {
@@ -103,23 +103,7 @@ export abstract class HostDriver implements LabDriver {
   // ---- programs ----
 
   exec(hostId: string, command: string, args: string[], options: RunOptions & { timeoutMs?: number } = {}): Promise<ExecResult> {
-    const child = this.spawn(hostId, command, args, options);
-    return new Promise((resolve, reject) => {
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout!.on('data', (b: Buffer) => out.push(b));
-      child.stderr!.on('data', (b: Buffer) => err.push(b));
-      child.stdin!.end();
-      const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
-      child.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      child.once('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
-      });
-    });
+    return collectExit(this.spawn(hostId, command, args, options), options.timeoutMs);
   }
 
   // ---- probes ----
@@ -201,14 +185,15 @@ export abstract class HostDriver implements LabDriver {
     return site;
   }
 
+  /** Where a site's faults go: its router, acting on the router's WAN link. */
+  protected siteEdge(site: Site): { hostId: string; scope: EdgeScope } {
+    return { hostId: site.router, scope: { kind: 'site', wanInterface: routerInterfaces(this.topology, site).wan } };
+  }
+
   #scope(target: FaultTarget): { hostId: string; scope: EdgeScope; label: string } {
     if ('site' in target) {
       const site = this.#site(target.site);
-      return {
-        hostId: site.router,
-        scope: { kind: 'site', wanInterface: routerInterfaces(this.topology, site).wan },
-        label: `site ${site.id}`,
-      };
+      return { ...this.siteEdge(site), label: `site ${site.id}` };
     }
     return { hostId: hostById(this.topology, target.host).id, scope: { kind: 'host' }, label: `host ${target.host}` };
   }
@@ -297,20 +282,7 @@ export abstract class HostDriver implements LabDriver {
   async capture(hostId: string, iface: string, options: { filter?: string; file: string }): Promise<Capture> {
     this.checkUp(`capture on ${iface} in ${hostId}`);
     const written = this.captureFile(options.file);
-    // -Z root: tcpdump would otherwise drop to its own user and could not write into the state folder;
-    // --immediate-mode: without it packets still in the kernel ring when stop() comes are lost
-    const args = [
-      '-i',
-      iface,
-      '-n',
-      '-U',
-      '--immediate-mode',
-      '-Z',
-      'root',
-      '-w',
-      written,
-      ...(options.filter ? [options.filter] : []),
-    ];
+    const args = tcpdumpArgs(iface, written, options.filter);
     const child = this.spawn(hostId, 'tcpdump', args, { env: {}, user: 'root' });
     return TcpdumpCapture.start(hostId, iface, options.file, child, {
       signal: (sig) => this.signal(child, sig),

@@ -1,12 +1,20 @@
 export * from './driver.ts';
 export * from './errors.ts';
 export { type NftHost, NftTableFault } from './faults.ts';
-export { NETPROBE, TcpdumpCapture, TcpListener, UdpEcho } from './helpers.ts';
+export { collectExit, NETPROBE, TcpdumpCapture, TcpListener, tcpdumpArgs, UdpEcho } from './helpers.ts';
 export { HostDriver } from './host-driver.ts';
 export * from './names.ts';
 export { NetnsDriver, type NetnsUpOptions, netnsDriver } from './netns-driver.ts';
 export { eachLimited, hostsFile, type Progress, resolvConf, routerInterfaces } from './provision.ts';
-export { type AllowedDestination, type Proto, type Redirect, routerRuleset } from './rules.ts';
+export {
+  type AllowedDestination,
+  type EdgeScope,
+  edgeDropRuleset,
+  match,
+  type Proto,
+  type Redirect,
+  routerRuleset,
+} from './rules.ts';
 export { checkPrerequisites, netnsTools, SYSTEM_PATH, type ToolStatus } from './run.ts';
 export { listNamespaces, type TeardownReport, teardownByPrefix } from './teardown.ts';
 export * from './topology.ts';

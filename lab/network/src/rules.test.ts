@@ -23,6 +23,13 @@ describe('nft rulesets', () => {
     expect(host).toContain('oifname != "lo" tcp dport 443 drop');
   });
 
+  it('a site edge without a router of the lab acts on a host’s traffic beyond the site’s network', () => {
+    const rules = edgeDropRuleset('lab_cutsite_3', { kind: 'beyond', cidr: '198.19.1.0/24' }, match.all());
+    expect(rules).toContain('iifname != "lo" ip saddr != 198.19.1.0/24 drop');
+    expect(rules).toContain('oifname != "lo" ip daddr != 198.19.1.0/24 drop');
+    expect(() => edgeDropRuleset('t', { kind: 'beyond', cidr: '198.19.1.0/24; flush ruleset' }, match.all())).toThrow();
+  });
+
   it('UDP with one peer: from it on the way in, to it on the way out; other UDP passes', () => {
     const rules = edgeDropRuleset('lab_blockudppeer_4', { kind: 'site', wanInterface: 'wan' }, match.udpWithPeer('198.18.0.101'));
     expect(rules).toContain('iifname "wan" meta l4proto udp ip saddr 198.18.0.101 drop');

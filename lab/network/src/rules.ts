@@ -19,7 +19,12 @@ export type EdgeScope =
   /** a site's link to the internet: everything in and out of the router's WAN interface */
   | { kind: 'site'; wanInterface: string }
   /** a host: everything in and out of any of its interfaces except loopback */
-  | { kind: 'host' };
+  | { kind: 'host' }
+  /**
+   * a host's traffic with everything beyond its own network `cidr`: a site's internet link seen
+   * from one of its hosts, where the site's router is not a machine of the lab's (a cloud NAT gateway)
+   */
+  | { kind: 'beyond'; cidr: string };
 
 function q(name: string): string {
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new BadFaultError(`unsafe nft name ${JSON.stringify(name)}`);
@@ -72,6 +77,10 @@ export function routerRuleset(table: string, r: RouterRules): string {
 
 function edgeMatches(scope: EdgeScope): { inbound: string; outbound: string } {
   if (scope.kind === 'site') return { inbound: `iifname ${q(scope.wanInterface)}`, outbound: `oifname ${q(scope.wanInterface)}` };
+  if (scope.kind === 'beyond') {
+    const cidr = checkAddress(scope.cidr);
+    return { inbound: `iifname != "lo" ip saddr != ${cidr}`, outbound: `oifname != "lo" ip daddr != ${cidr}` };
+  }
   return { inbound: 'iifname != "lo"', outbound: 'oifname != "lo"' };
 }
 

@@ -160,6 +160,13 @@ export const TOOLS: readonly Tool[] = [
     install: apt('testssl.sh'),
   },
   {
+    id: 'gost-engine',
+    purpose:
+      "OpenSSL's GOST engine: without it testssl.sh warns on every endpoint (engine_problem), and the testssl checker fails",
+    check: { kind: 'file', patterns: ['/usr/lib/*/engines-3/gost.so'] },
+    install: apt('libengine-gost-openssl'),
+  },
+  {
     id: 'nmap',
     purpose: 'the nmap checker: scans every lab host from a neighbour and from the internet',
     check: { kind: 'commands', names: ['nmap'] },

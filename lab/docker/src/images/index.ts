@@ -14,6 +14,7 @@ import { BASE_REPOSITORY, baseInputsHash, HOST_REPOSITORY, hostInputsHash, short
 import type { Progress } from './steps.ts';
 
 export { ImageBuildError, NoDockerError, UnsuitableNodeError } from './errors.ts';
+export { sha256File } from './host.ts';
 export { BASE_PACKAGES, IMAGE_LABEL } from './recipe.ts';
 export { formatImagesTable } from './table.ts';
 

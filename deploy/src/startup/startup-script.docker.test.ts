@@ -1,0 +1,410 @@
+/**
+ * The cloud role's generated start-up script, run as cloud-init would (root, `sh`), in a
+ * container of the docker driver's BASE image (no Node in it: the script must install it) with
+ * no network at all. On the container's loopback: moto (S3 with the build, Secrets Manager with
+ * the secrets, IMDS with the role credentials) and a TLS-only PostgreSQL whose certificate comes
+ * from a lab CA, standing in for RDS (its CA file is served as the "RDS CA bundle"). Checked from
+ * outside the service: its health URL, its account, its secret files, the script text, a second
+ * run, and the failures a wrong checksum or a missing secret must give. Then, in the same
+ * container, the desktop role (the lab CA in the OS trust store) and the LLM role (its health
+ * wait). The SSM agent comes from a stand-in .deb served by moto's S3.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { docker } from '@multiclaw-lab/docker';
+import { labImageNames, sha256File } from '@multiclaw-lab/docker/images';
+import { createLabCA } from '@multiclaw-lab/pki';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBundle } from '../artifacts/bundle.ts';
+import { INSTANCE_CLOCK_FILE, INSTANCE_NODE_LINK } from '../instance-layout.ts';
+import { LAB_CA_VARIABLE, renderStartupScript, type StartupConfig } from './index.ts';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+/** bootstrap.sh installs it; mounted at the same path, so its python (Debian's /usr/bin/python3) resolves inside too */
+const MOTO_VENV = join(ROOT, 'node_modules/.cache/moto-venv');
+const CONTAINER = `mcl-startup-${randomBytes(4).toString('hex')}`;
+const DB_HOST = 'staging-db.rds.test';
+const ENDPOINTS = [
+  '-e',
+  'AWS_ENDPOINT_URL=http://127.0.0.1:5000',
+  '-e',
+  'AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:5000',
+];
+
+let fixtures: string;
+let secretValues: Record<string, string>;
+let labCaPem: string;
+let arns: Record<string, string>;
+let config: StartupConfig;
+let script: string;
+let firstRun: { code: number | null; stdout: string; stderr: string; seconds: number };
+
+async function inContainer(command: string, options: string[] = []) {
+  return docker(['exec', ...options, CONTAINER, 'sh', '-c', command]);
+}
+
+/** Writes the script where the container sees it and runs it as cloud-init does (root, sh). */
+async function runScript(text: string, name: string) {
+  await writeFile(join(fixtures, name), text, { mode: 0o644 });
+  const started = performance.now();
+  const result = await docker(['exec', ...ENDPOINTS, CONTAINER, 'sh', `/fixtures/${name}`]);
+  return { ...result, seconds: Math.round((performance.now() - started) / 100) / 10 };
+}
+
+function jsonLines(stdout: string): Array<Record<string, unknown>> {
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/**
+ * A real Debian package named amazon-ssm-agent whose /usr/bin/amazon-ssm-agent only prints and
+ * exits. It stands in for AWS's agent only to prove the install step (download, dpkg -i, the
+ * re-run that finds it installed); the agent itself cannot run outside an EC2 instance.
+ */
+async function writeStandInAgentPackage(dir: string) {
+  await mkdir(join(dir, 'DEBIAN'), { recursive: true, mode: 0o755 });
+  await mkdir(join(dir, 'usr/bin'), { recursive: true, mode: 0o755 });
+  await writeFile(
+    join(dir, 'DEBIAN/control'),
+    [
+      'Package: amazon-ssm-agent',
+      'Version: 0.0.0-stand-in',
+      'Architecture: all',
+      'Maintainer: multiclaw-lab tests <tests@multiclaw.test>',
+      'Description: stand-in for the Systems Manager agent (start-up script test)',
+      '',
+    ].join('\n'),
+  );
+  await writeFile(join(dir, 'usr/bin/amazon-ssm-agent'), '#!/bin/sh\necho "amazon-ssm-agent stand-in: not the real agent"\n', {
+    mode: 0o755,
+  });
+  for (const d of [dir, join(dir, 'DEBIAN'), join(dir, 'usr'), join(dir, 'usr/bin')]) await chmod(d, 0o755);
+}
+
+/** Prints whether Node's own view of the OS trust store ('system') holds the certificate in argv[2]. */
+const TRUSTS_LAB_CA = `import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { getCACertificates } from 'node:tls';
+const want = new X509Certificate(readFileSync(process.argv[2])).fingerprint256;
+console.log(getCACertificates('system').some((pem) => new X509Certificate(pem).fingerprint256 === want));
+`;
+
+/** Node's system store as a service sees it: no SSL_CERT_* or NODE_EXTRA_CA_CERTS in its environment. */
+const nodeTrustsLabCa = async () =>
+  (
+    await inContainer(`env -i PATH=/usr/bin:/bin ${INSTANCE_NODE_LINK} /fixtures/trusts-lab-ca.mjs /fixtures/ca.pem`)
+  ).stdout.trim();
+
+describe('the cloud start-up script in a base-image container', () => {
+  beforeAll(async () => {
+    fixtures = await mkdtemp(join(tmpdir(), 'mcl-startup-'));
+    await chmod(fixtures, 0o755);
+    const bundle = await buildBundle(join(fixtures, 'components.tar.gz'));
+    const nodeSha256 = await sha256File(process.execPath);
+    process.stderr.write(
+      `[startup test] bundle: ${bundle.bytes} bytes (${bundle.unpackedBytes} unpacked, ${bundle.entries} entries, ${bundle.packages} packages) in ${bundle.seconds} s\n`,
+    );
+
+    const ca = await createLabCA({ name: 'startup test CA' });
+    labCaPem = ca.certPem;
+    const db = await ca.issue([DB_HOST]);
+    const llmTls = await ca.issue(['api.llm.test']);
+    await writeFile(join(fixtures, 'db.crt'), db.chainPem);
+    await writeFile(join(fixtures, 'db.key'), db.keyPem, { mode: 0o644 });
+    await writeFile(join(fixtures, 'ca.pem'), ca.certPem);
+    const dbPassword = `pw-${randomBytes(12).toString('hex')}`;
+    await writeFile(join(fixtures, 'db-password'), dbPassword);
+    secretValues = {
+      'cloud/token-secret': randomBytes(32).toString('hex'),
+      'cloud/master-key': randomBytes(32).toString('hex'),
+      'cloud/turn-secret': randomBytes(16).toString('hex'),
+      'cloud/db': JSON.stringify({ username: 'cloud', password: dbPassword }),
+      'lab/ca': ca.certPem,
+      'llm/tls-cert': llmTls.chainPem,
+      'llm/tls-key': llmTls.keyPem,
+    };
+    await writeFile(join(fixtures, 'secrets.json'), JSON.stringify(secretValues));
+    for (const file of ['stand-ins.sh', 'moto-fixtures.py'])
+      await copyFile(join(import.meta.dirname, 'testing', file), join(fixtures, file));
+    await writeStandInAgentPackage(join(fixtures, 'ssm-agent-pkg'));
+    await writeFile(join(fixtures, 'trusts-lab-ca.mjs'), TRUSTS_LAB_CA);
+
+    const { base } = await labImageNames();
+    const run = await docker([
+      'run',
+      '-d',
+      '--name',
+      CONTAINER,
+      '--network',
+      'none',
+      // as on an instance, binding 443 takes CAP_NET_BIND_SERVICE (Docker's default lets anyone)
+      '--sysctl',
+      'net.ipv4.ip_unprivileged_port_start=1024',
+      // only so the test can read the service's /proc/PID/environ (the script does not need it)
+      '--cap-add',
+      'SYS_PTRACE',
+      '--add-host',
+      `${DB_HOST}:127.0.0.1`,
+      '-v',
+      `${fixtures}:/fixtures`,
+      '-v',
+      `${process.execPath}:/fixtures/node:ro`,
+      '-v',
+      `${MOTO_VENV}:${MOTO_VENV}:ro`,
+      base,
+      'sleep',
+      'infinity',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const deb = await inContainer(
+      'dpkg-deb --root-owner-group --build /fixtures/ssm-agent-pkg /fixtures/amazon-ssm-agent.deb >/dev/null',
+    );
+    expect(deb.code, deb.stderr).toBe(0);
+    const standIns = await inContainer(`sh /fixtures/stand-ins.sh ${MOTO_VENV} /fixtures`);
+    expect(standIns.code, standIns.stderr).toBe(0);
+    arns = JSON.parse(standIns.stdout.trim().split('\n').at(-1)!) as Record<string, string>;
+
+    config = {
+      hostId: 'cloud',
+      role: 'cloud',
+      region: 'eu-west-1',
+      artifacts: {
+        bucket: 'mcl-artifacts',
+        nodeKey: 'build/node',
+        bundleKey: 'build/components.tar.gz',
+        nodeSha256,
+        bundleSha256: bundle.sha256,
+      },
+      secretFiles: {
+        CLOUD_TOKEN_SECRET_FILE: arns['cloud/token-secret']!,
+        CLOUD_MASTER_KEY_FILE: arns['cloud/master-key']!,
+        CLOUD_TURN_SECRET_FILE: arns['cloud/turn-secret']!,
+      },
+      env: { CLOUD_TURN_URLS: 'turn:turn.staging.test:3478?transport=udp' },
+      logGroup: '/multiclaw-lab/staging/components',
+      ssmAgent: {
+        url: 'http://127.0.0.1:5000/mcl-artifacts/ssm/amazon-ssm-agent.deb',
+        sha256: await sha256File(join(fixtures, 'amazon-ssm-agent.deb')),
+      },
+      database: {
+        host: DB_HOST,
+        name: 'multiclaw',
+        user: 'cloud',
+        passwordSecretArn: arns['cloud/db']!,
+        caBundleUrl: 'http://127.0.0.1:5000/mcl-artifacts/rds/global-bundle.pem',
+      },
+    };
+    script = renderStartupScript(config);
+    firstRun = await runScript(script, 'user-data.sh');
+    process.stderr.write(`[startup test] first run: ${firstRun.seconds} s, exit ${firstRun.code}\n`);
+  }, 600_000);
+
+  afterAll(async () => {
+    await docker(['rm', '-f', CONTAINER]);
+    if (fixtures) await rm(fixtures, { recursive: true, force: true });
+  });
+
+  it('runs to the end, one JSON line per event, and says it started the unit in the background', () => {
+    expect(firstRun.code, `${firstRun.stdout}\n${firstRun.stderr}`).toBe(0);
+    const lines = jsonLines(firstRun.stdout);
+    const events = lines.map((l) => l.event);
+    expect(events).toEqual(
+      expect.arrayContaining(['node.installed', 'bundle.installed', 'service.fallback', 'service.healthy', 'done']),
+    );
+    expect(lines.find((l) => l.event === 'service.fallback')?.reason).toMatch(/systemd is not PID 1/);
+    expect(lines.filter((l) => l.event === 'secret.written')).toHaveLength(4);
+  });
+
+  it('installs the SSM agent package it was pointed at (the container has no systemd to start it)', async () => {
+    const events = jsonLines(firstRun.stdout).map((l) => l.event);
+    expect(events).toEqual(expect.arrayContaining(['ssm-agent.installed', 'ssm-agent.fallback']));
+    expect(events.indexOf('ssm-agent.installed')).toBeLessThan(events.indexOf('node.installed'));
+    const installed = await inContainer('dpkg-query -W amazon-ssm-agent && amazon-ssm-agent');
+    expect(installed.code, installed.stderr).toBe(0);
+    expect(installed.stdout).toBe('amazon-ssm-agent\t0.0.0-stand-in\namazon-ssm-agent stand-in: not the real agent\n');
+  });
+
+  it('serves GET https://127.0.0.1:443/healthz with status ok', async () => {
+    const health = await inContainer('curl -sS -f -k https://127.0.0.1:443/healthz');
+    expect(health.code, health.stderr).toBe(0);
+    expect(JSON.parse(health.stdout)).toMatchObject({ status: 'ok' });
+  });
+
+  it('runs as its own account, with only CAP_NET_BIND_SERVICE', async () => {
+    const ps = await inContainer(
+      'pid=$(cat /run/multiclaw-lab/multiclaw-cloud.pid); ps -o user=,args= -p "$pid"; grep -E "^Cap(Eff|Bnd)" /proc/$pid/status',
+    );
+    expect(ps.code, ps.stderr).toBe(0);
+    const [owner] = ps.stdout.trim().split(/\s+/);
+    expect(owner).toBe('mc-cloud');
+    expect(ps.stdout).toContain('/opt/multiclaw-lab/app/lab/cloud/src/main.ts');
+    // 0x400: CAP_NET_BIND_SERVICE alone
+    expect(ps.stdout).toMatch(/CapEff:\s+0000000000000400/);
+    expect(ps.stdout).toMatch(/CapBnd:\s+0000000000000400/);
+  });
+
+  it('keeps each secret in a 0600 file owned by the service account, and the env file 0640', async () => {
+    const files = await inContainer(
+      'stat -c "%a %U %n" /etc/multiclaw-lab/secrets/multiclaw-cloud/* /etc/multiclaw-lab/multiclaw-cloud.env',
+    );
+    expect(files.code, files.stderr).toBe(0);
+    const modes = Object.fromEntries(
+      files.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' '))
+        .map(([mode, owner, path]) => [path!.split('/').at(-1), `${mode} ${owner}`]),
+    );
+    for (const name of ['cloud_token_secret', 'cloud_master_key', 'cloud_turn_secret', 'pgpass', 'tls.key'])
+      expect(modes[name], name).toBe('600 mc-cloud');
+    expect(modes['multiclaw-cloud.env']).toBe('640 root');
+    const token = await inContainer('cat /etc/multiclaw-lab/secrets/multiclaw-cloud/cloud_token_secret');
+    expect(token.stdout).toBe(secretValues['cloud/token-secret']);
+  });
+
+  it('never carries a secret value in the script, its output, the env file or the service environment', async () => {
+    // another account's environ takes CAP_SYS_PTRACE (the container has it for this check alone)
+    const env = await inContainer(
+      'cat /etc/multiclaw-lab/multiclaw-cloud.env; tr "\\0" "\\n" < /proc/$(cat /run/multiclaw-lab/multiclaw-cloud.pid)/environ',
+    );
+    expect(env.stdout).toContain('DATABASE_URL=');
+    expect(env.code, env.stderr).toBe(0);
+    const dbPassword = (JSON.parse(secretValues['cloud/db']!) as { password: string }).password;
+    for (const value of [...Object.values(secretValues), dbPassword]) {
+      for (const [where, text] of [
+        ['script', script],
+        ['stdout', firstRun.stdout],
+        ['stderr', firstRun.stderr],
+        ['environment', env.stdout],
+      ] as const)
+        expect(text.includes(value), `${where} contains a secret`).toBe(false);
+    }
+  });
+
+  it('is harmless to run again: nothing downloaded, the same process keeps serving', async () => {
+    const pidBefore = (await inContainer('cat /run/multiclaw-lab/multiclaw-cloud.pid')).stdout.trim();
+    const again = await runScript(script, 'user-data.sh');
+    process.stderr.write(`[startup test] second run: ${again.seconds} s, exit ${again.code}\n`);
+    expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
+    const events = jsonLines(again.stdout).map((l) => l.event);
+    expect(events).toEqual(
+      expect.arrayContaining([
+        'packages.present',
+        'ssm-agent.present',
+        'node.present',
+        'bundle.present',
+        'service.running',
+        'done',
+      ]),
+    );
+    expect(events).not.toContain('node.installed');
+    expect(events).not.toContain('ssm-agent.installed');
+    expect((await inContainer('cat /run/multiclaw-lab/multiclaw-cloud.pid')).stdout.trim()).toBe(pidBefore);
+    const health = await inContainer('curl -sS -f -k https://127.0.0.1:443/healthz');
+    expect(JSON.parse(health.stdout)).toMatchObject({ status: 'ok' });
+  });
+
+  it('leaves what the aws driver needs: Node on the PATH, and a service that follows the instance’s lab clock', async () => {
+    const node = await inContainer(`${INSTANCE_NODE_LINK} --version`);
+    expect(node.stdout.trim()).toBe(process.version);
+    expect((await inContainer(`cat ${INSTANCE_CLOCK_FILE}`)).stdout.trim()).toBe('+0');
+    // the HTTP Date header is the service's own wall clock; Node renews it once a second, so a
+    // move shows on the first answer after that (asked for until it shows, a bounded number of times)
+    const serviceDay = async () => {
+      const r = await inContainer('curl -sS -f -k -D - -o /dev/null https://127.0.0.1:443/healthz');
+      const date = /^date: (.+)$/im.exec(r.stdout)?.[1];
+      expect(date, r.stdout + r.stderr).toBeDefined();
+      return Math.abs(Math.round((Date.parse(date!) - Date.now()) / 86_400_000));
+    };
+    const dayOnceRenewed = async (want: number) => {
+      let day = await serviceDay();
+      for (let asked = 1; day !== want && asked < 100; asked++) day = await serviceDay();
+      return day;
+    };
+    expect(await serviceDay()).toBe(0);
+    await inContainer(`printf '+172800\\n' > ${INSTANCE_CLOCK_FILE}`);
+    expect(await dayOnceRenewed(2)).toBe(2);
+    await inContainer(`printf '+0\\n' > ${INSTANCE_CLOCK_FILE}`);
+    expect(await dayOnceRenewed(0)).toBe(0);
+  });
+
+  it('stops with a JSON error when an artifact does not match its checksum', async () => {
+    const wrong = renderStartupScript({ ...config, artifacts: { ...config.artifacts, bundleSha256: '0'.repeat(64) } });
+    const result = await runScript(wrong, 'wrong-checksum.sh');
+    expect(result.code).toBe(1);
+    const last = jsonLines(result.stdout).at(-1)!;
+    expect(last).toMatchObject({ event: 'error', code: 'artifact.checksum', step: 'bundle' });
+    expect(last.message).toContain(`the script expects ${'0'.repeat(64)}`);
+  });
+
+  it('stops with a JSON error when a secret is missing', async () => {
+    const missing = `${arns['cloud/token-secret']!.replace(/token-secret-.*$/, 'no-such-secret')}`;
+    const broken = renderStartupScript({ ...config, secretFiles: { ...config.secretFiles, CLOUD_TOKEN_SECRET_FILE: missing } });
+    const result = await runScript(broken, 'missing-secret.sh');
+    expect(result.code).toBe(1);
+    const lines = jsonLines(result.stdout);
+    expect(lines.find((l) => l.code === 'secret.read')?.message).toMatch(/ResourceNotFoundException/);
+    expect(lines.at(-1)).toMatchObject({ event: 'error', code: 'secrets.read' });
+  });
+
+  /** Another role's script for this container: the same build, region and agent package. */
+  const roleConfig = (role: StartupConfig['role'], hostId: string, secretFiles: Record<string, string>): StartupConfig => ({
+    hostId,
+    role,
+    region: config.region,
+    artifacts: config.artifacts,
+    ...(config.ssmAgent ? { ssmAgent: config.ssmAgent } : {}),
+    secretFiles,
+    env: {},
+    logGroup: config.logGroup,
+  });
+
+  it('desktop: puts the lab CA it is handed into the OS trust store, where Node finds it', async () => {
+    expect(await nodeTrustsLabCa()).toBe('false');
+    const desktop = renderStartupScript(roleConfig('desktop', 's1-d1', { [LAB_CA_VARIABLE]: arns['lab/ca']! }));
+    const run = await runScript(desktop, 'desktop.sh');
+    process.stderr.write(`[startup test] desktop run: ${run.seconds} s, exit ${run.code}\n`);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(jsonLines(run.stdout).map((l) => l.event)).toEqual(expect.arrayContaining(['ssm-agent.present', 'trust.installed']));
+    const bundle = await inContainer('cat /etc/ssl/certs/ca-certificates.crt');
+    expect(bundle.stdout).toContain(labCaPem.trim());
+    expect(await nodeTrustsLabCa()).toBe('true');
+
+    const again = await runScript(desktop, 'desktop.sh');
+    expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
+    const events = jsonLines(again.stdout).map((l) => l.event);
+    expect(events).toContain('trust.present');
+    expect(events).not.toContain('trust.installed');
+  });
+
+  it('llm: waits for a route the provider answers, and leaves no call in its log', async () => {
+    // one port 443 in this container: the cloud steps aside for the LLM provider (killed, it
+    // stays a zombie, as the container's PID 1 reaps nothing: gone means no longer running)
+    const stop = await inContainer(
+      'pid=$(cat /run/multiclaw-lab/multiclaw-cloud.pid); kill "$pid"; while ps -o stat= -p "$pid" | grep -qv "^Z"; do sleep 0.1; done',
+    );
+    expect(stop.code, stop.stderr).toBe(0);
+    const llm = renderStartupScript(
+      roleConfig('llm', 'llm', { LLM_TLS_CERT_FILE: arns['llm/tls-cert']!, LLM_TLS_KEY_FILE: arns['llm/tls-key']! }),
+    );
+    const run = await runScript(llm, 'llm.sh');
+    process.stderr.write(`[startup test] llm run: ${run.seconds} s, exit ${run.code}\n`);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(jsonLines(run.stdout).find((l) => l.event === 'service.healthy')).toMatchObject({
+      service: 'multiclaw-llm',
+      url: 'http://localhost/admin/keys',
+      socket: '/var/lib/multiclaw-llm/admin.sock',
+    });
+    const calls = await inContainer('curl -sS -f --unix-socket /var/lib/multiclaw-llm/admin.sock http://localhost/admin/calls');
+    expect(JSON.parse(calls.stdout)).toEqual({ calls: [] });
+    // its public API is up on 443: a completion without a key is refused as OpenAI refuses it
+    const refused = await inContainer(
+      "curl -sS -k -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' -d '{}' https://127.0.0.1:443/v1/chat/completions",
+    );
+    expect(refused.stdout).toBe('401');
+  }, 150_000);
+});

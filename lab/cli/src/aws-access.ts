@@ -1,0 +1,72 @@
+/**
+ * What the command line asks of AWS and Pulumi (`lab deploy`, `lab up --driver aws`, the
+ * doctor's aws section), in one object so tests swap it: no test of the CLI reaches AWS.
+ * The aws package (and with it the AWS SDK and Pulumi) loads only when one of these runs.
+ */
+import { join } from 'node:path';
+// the aws package is not (yet) a dependency of this one; it is reached by its path in the checkout
+import type * as Aws from '@multiclaw-lab/aws';
+
+export type AttachedStack = Aws.AttachedStack;
+export type DeployResult = Aws.DeployResult;
+
+export interface CallerIdentity {
+  account: string;
+  arn: string;
+}
+
+export interface AwsAccess {
+  /** the region a new stack and the checks use: AWS_REGION, AWS_DEFAULT_REGION, else the default */
+  region(): string;
+  /** the pulumi CLI and its version, or undefined when it is not installed */
+  pulumi(): Promise<{ path: string; version?: string } | undefined>;
+  /** STS GetCallerIdentity: whose credentials the SDK resolves, or why none */
+  callerIdentity(region: string): Promise<CallerIdentity>;
+  deploy(options: { stackName: string; preview: boolean; onProgress: (line: string) => void }): Promise<DeployResult>;
+  destroy(options: { stackName: string; onProgress: (line: string) => void }): Promise<string>;
+  /** reads the stack's outputs and checks every instance and endpoint answers */
+  attach(options: { stackName: string; onProgress: (line: string) => void }): Promise<AttachedStack>;
+}
+
+const load = () => import('@multiclaw-lab/aws');
+
+export function systemAwsAccess(stateRoot: string, env: NodeJS.ProcessEnv = process.env): AwsAccess {
+  const region = () => env.AWS_REGION || env.AWS_DEFAULT_REGION || 'eu-west-1';
+  return {
+    region,
+    async pulumi() {
+      // only the lookup: the doctor must not load the SDK and Pulumi to ask this
+      const { findPulumi, pulumiVersion } = await import('@multiclaw-lab/aws/pulumi-cli');
+      const cli = findPulumi(env);
+      if (!cli) return undefined;
+      const version = await pulumiVersion(cli);
+      return { path: cli.path, ...(version ? { version } : {}) };
+    },
+    async callerIdentity(r) {
+      // AWS_ENDPOINT_URL is honoured as the AWS CLI honours it (a stand-in such as moto)
+      const { callerIdentity } = await import('@multiclaw-lab/aws/clients');
+      return callerIdentity({ region: r, ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}) });
+    },
+    async deploy(options) {
+      const aws = await load();
+      const parts = await aws.loadDeployParts({ workDir: join(stateRoot, 'deploy', options.stackName) });
+      return aws.deployStack({ ...options, parts, region: region() });
+    },
+    async destroy(options) {
+      const aws = await load();
+      const parts = await aws.loadDeployParts({ workDir: join(stateRoot, 'deploy', options.stackName) });
+      return aws.destroyStack({ ...options, program: parts.program });
+    },
+    async attach(options) {
+      const aws = await load();
+      const parts = await aws.loadDeployParts({ workDir: join(stateRoot, 'deploy', options.stackName) });
+      const outputs = await aws.readStackOutputs({ stackName: options.stackName, parts });
+      const transport = aws.SsmTransport.fromOutputs(outputs);
+      try {
+        return await aws.attachStack({ outputs, transport, onProgress: options.onProgress });
+      } finally {
+        transport.close();
+      }
+    },
+  };
+}
