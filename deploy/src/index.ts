@@ -36,3 +36,4 @@ export {
 export { isDocumentedPublicIngress, PORTS, type PortRange, publicIngress, SG_PURPOSE_TAG } from './ports.ts';
 export { type StagingInput, type StagingOutputs, stagingProgram } from './program.ts';
 export { generateStackSecrets } from './stack-secrets.ts';
+export { generateStackTls, type StackTls } from './stack-tls.ts';

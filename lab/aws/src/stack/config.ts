@@ -27,10 +27,10 @@ export interface DeployConfigInput {
   /** makes the secrets a new stack needs (deploy's generateStackSecrets) */
   generateSecrets: () => Record<string, string>;
   /**
-   * makes the stack's TLS material (the lab CA and leaf certificates, public halves as the `tls`
-   * setting, private keys as secrets); called only when the stack has no `tls` setting yet
+   * the stack's TLS material, made for a stack that has no `tls` setting yet (public halves as
+   * the `tls` setting, private keys as secrets); see tlsNamesOf
    */
-  generateTls?: () => { tls: Record<string, string>; secrets: Record<string, string> };
+  newTls?: { tls: Record<string, string>; secrets: Record<string, string> };
 }
 
 export const configKey = (key: string) => `${CONFIG_NAMESPACE}:${key}`;
@@ -49,12 +49,20 @@ export function deployConfig(input: DeployConfigInput): ConfigMap {
   for (const [key, value] of Object.entries(input.generateSecrets())) {
     if (!existing[configKey(key)]) set[configKey(key)] = { value, secret: true };
   }
-  if (input.generateTls && !existing[configKey('tls')]) {
-    const made = input.generateTls();
-    set[configKey('tls')] = { value: JSON.stringify(made.tls) };
-    for (const [key, value] of Object.entries(made.secrets)) set[configKey(key)] = { value, secret: true };
+  if (input.newTls && !existing[configKey('tls')]) {
+    set[configKey('tls')] = { value: JSON.stringify(input.newTls.tls) };
+    for (const [key, value] of Object.entries(input.newTls.secrets)) set[configKey(key)] = { value, secret: true };
   }
   return set;
+}
+
+/** Whether a stack still needs its TLS material, and the names to make it for (the program's defaults unless set). */
+export function tlsNamesOf(config: ConfigMap): { domain: string; llmDomain: string } | undefined {
+  if (config[configKey('tls')]) return undefined;
+  return {
+    domain: config[configKey('domain')]?.value ?? 'multiclaw.test',
+    llmDomain: config[configKey('llmDomain')]?.value ?? 'llm.test',
+  };
 }
 
 /** The region a stack's config names (after deployConfig, every stack has one). */

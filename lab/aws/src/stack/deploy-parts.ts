@@ -18,6 +18,7 @@ export async function loadDeployParts(options: { workDir: string }): Promise<Dep
     // the inline program: with no input it reads and checks the stack's own config
     program: () => deploy.stagingProgram(),
     generateSecrets: () => deploy.generateStackSecrets(),
+    generateTls: (names) => deploy.generateStackTls(names),
     parseOutputs: (values) => deploy.stackOutputsSchema.safeParse(values),
     async buildArtifacts(onProgress): Promise<BuiltArtifacts> {
       // a seam while deploy/ does not export its bundle builder from its index

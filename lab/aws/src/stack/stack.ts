@@ -16,7 +16,7 @@ import {
   type Stack,
 } from '@pulumi/pulumi/automation/index.js';
 import { DeployFailedError, StackNotFoundError, StackOutputsInvalidError } from '../errors.ts';
-import { type BuiltArtifacts, deployConfig, PROJECT_NAME } from './config.ts';
+import { type BuiltArtifacts, deployConfig, PROJECT_NAME, tlsNamesOf } from './config.ts';
 import { type PulumiCli, requirePulumi } from './pulumi-cli.ts';
 
 /**
@@ -28,7 +28,10 @@ export interface DeployParts {
   program: PulumiFn;
   buildArtifacts(onProgress: (line: string) => void): Promise<BuiltArtifacts>;
   generateSecrets(): Record<string, string>;
-  generateTls?: () => { tls: Record<string, string>; secrets: Record<string, string> };
+  generateTls?: (names: {
+    domain: string;
+    llmDomain: string;
+  }) => Promise<{ tls: Record<string, string>; secrets: Record<string, string> }>;
   parseOutputs(
     values: Record<string, unknown>,
   ): { success: true; data: StackOutputs } | { success: false; error: { message: string } };
@@ -87,13 +90,16 @@ export async function deployStack(options: DeployOptions): Promise<DeployResult>
   progress(`opening stack ${stackName} (project ${PROJECT_NAME})`);
   const stack = await open(stackName, parts.program, cli, true);
   const existing: ConfigMap = await stack.getAllConfig();
+  const tlsNames = tlsNamesOf(existing);
+  if (tlsNames && parts.generateTls) progress(`making the stack's TLS material (a CA for ${tlsNames.domain} and its leaves)`);
+  const newTls = tlsNames && parts.generateTls ? await parts.generateTls(tlsNames) : undefined;
   await stack.setAllConfig(
     deployConfig({
       existing,
       artifacts,
       ...(options.region ? { region: options.region } : {}),
       generateSecrets: parts.generateSecrets,
-      ...(parts.generateTls ? { generateTls: parts.generateTls } : {}),
+      ...(newTls ? { newTls } : {}),
     }),
   );
   const onOutput = (text: string) => {

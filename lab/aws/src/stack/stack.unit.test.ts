@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { StackNotReadyError, StackOutputsInvalidError } from '../errors.ts';
 import { stackOutputsFixture } from '../testing/stack-outputs.ts';
 import { attachStack } from './attach.ts';
-import { deployConfig } from './config.ts';
+import { deployConfig, tlsNamesOf } from './config.ts';
 import { findPulumi, requirePulumi } from './pulumi-cli.ts';
 import { parseStackOutputs } from './stack.ts';
 
@@ -42,9 +42,7 @@ describe('what lab deploy writes into the stack config', () => {
       artifacts,
       region: 'eu-central-1',
       generateSecrets: secrets,
-      generateTls: () => {
-        throw new Error('a stack with TLS material must not get new material');
-      },
+      newTls: { tls: { caCertificate: 'OTHER' }, secrets: { apiTlsKey: 'OTHER' } },
     });
     expect(set).toEqual({
       'multiclaw:artifacts': { value: JSON.stringify(artifacts) },
@@ -57,11 +55,17 @@ describe('what lab deploy writes into the stack config', () => {
       existing: {},
       artifacts,
       generateSecrets: () => ({}),
-      generateTls: () => ({ tls: { caCertificate: 'CA' }, secrets: { apiTlsKey: 'KEY' } }),
+      newTls: { tls: { caCertificate: 'CA' }, secrets: { apiTlsKey: 'KEY' } },
     });
     expect(set['multiclaw:tls']).toEqual({ value: '{"caCertificate":"CA"}' });
     expect(set['multiclaw:apiTlsKey']).toEqual({ value: 'KEY', secret: true });
     expect(set['multiclaw:region']).toEqual({ value: 'eu-west-1' });
+  });
+
+  it('a stack needs TLS material only while it has none, made for its own domains', () => {
+    expect(tlsNamesOf({})).toEqual({ domain: 'multiclaw.test', llmDomain: 'llm.test' });
+    expect(tlsNamesOf({ 'multiclaw:domain': { value: 'stg.example.org' } })).toMatchObject({ domain: 'stg.example.org' });
+    expect(tlsNamesOf({ 'multiclaw:tls': { value: '{}' } })).toBeUndefined();
   });
 });
 
