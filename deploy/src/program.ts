@@ -104,7 +104,19 @@ export async function stagingProgram(input?: StagingInput): Promise<StagingOutpu
   const db = database(ctx, key, cloudNet.privateSubnets, groups.database);
 
   // public faces: relay address, CDN, load balancer with the lab-CA certificates
-  const relayEip = new aws.ec2.Eip('eip-relay', { domain: 'vpc', tags: { Name: `${stack}-relay` } }, ctx.opts);
+  // the relay's address belongs to its network interface, made before the instance: the
+  // instance has it from its first boot (its start-up script downloads through it and coturn
+  // advertises it), where an Elastic IP associated after launch would leave it without one
+  const relayInterface = new aws.ec2.NetworkInterface(
+    'eni-relay',
+    { subnetId: cloudNet.publicSubnets[0]!.id, securityGroups: [groups.relay.id], tags: { Name: `${stack}-relay` } },
+    ctx.opts,
+  );
+  const relayEip = new aws.ec2.Eip(
+    'eip-relay',
+    { domain: 'vpc', networkInterface: relayInterface.id, tags: { Name: `${stack}-relay` } },
+    ctx.opts,
+  );
   const names = publicNames(ctx);
   const updates = cdn(ctx, names.cdn);
   const cdnUrl = config.cdnCertificateArn
@@ -142,14 +154,14 @@ export async function stagingProgram(input?: StagingInput): Promise<StagingOutpu
     targets: lb.cloudTargets,
   });
 
-  const relay = host.instance(
+  host.instance(
     { hostId: 'relay', role: 'relay' },
     relayRuntime(ctx, runtimeInputs),
     config.instanceTypes.relay,
     cloudNet.publicSubnets[0]!,
     groups.relay,
+    relayInterface,
   );
-  new aws.ec2.EipAssociation('eip-relay-association', { allocationId: relayEip.allocationId, instanceId: relay.id }, ctx.opts);
 
   const llm = host.instance(
     { hostId: 'llm', role: 'llm' },
@@ -298,6 +310,7 @@ function hostFactory(
     instanceType: string,
     subnet: aws.ec2.Subnet,
     securityGroup: aws.ec2.SecurityGroup,
+    networkInterface?: aws.ec2.NetworkInterface,
   ) =>
     labInstance(ctx, {
       ...spec,
@@ -305,6 +318,7 @@ function hostFactory(
       ami: shared.ami,
       subnet,
       securityGroup,
+      ...(networkInterface ? { networkInterface } : {}),
       profile: profile(spec.role, runtime),
       userData: userData(ctx, spec, shared.artifacts, runtime, shared.logGroup),
       key: shared.key,

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cidrInside, cidrsOverlap } from './address-plan.ts';
 import { HOST_TAG, ROLE_TAG, SITE_TAG, STACK_TAG, stackOutputsSchema } from './outputs.ts';
 import { PORTS, SG_PURPOSE_TAG } from './ports.ts';
+import { decodeUserData } from './stack/instances.ts';
 import { TEST_SECRETS } from './testing/fixtures.ts';
 import type { MockCloud, RecordedResource } from './testing/mock-cloud.ts';
 import { type MockedRun, runMockedProgram } from './testing/run-program.ts';
@@ -57,8 +58,7 @@ function egressOf(mocks: MockCloud, groupName: string): string[] {
 }
 
 function userDataOf(r: RecordedResource): string {
-  const encoded = (r.inputs.userDataBase64 ?? r.inputs.userData) as string;
-  return Buffer.from(encoded, 'base64').toString('utf8');
+  return decodeUserData((r.inputs.userDataBase64 ?? r.inputs.userData) as string);
 }
 
 describe('resource graph', () => {
@@ -106,7 +106,7 @@ describe('resource graph', () => {
       'aws:ec2/launchTemplate:LaunchTemplate': 1,
       'aws:autoscaling/group:Group': 1,
       'aws:ec2/instance:Instance': 5,
-      'aws:ec2/eipAssociation:EipAssociation': 1,
+      'aws:ec2/networkInterface:NetworkInterface': 1,
       'aws:cloudfront/originAccessControl:OriginAccessControl': 1,
       'aws:cloudfront/distribution:Distribution': 1,
       'aws:route53/zone:Zone': 2,
@@ -238,9 +238,15 @@ describe('load balancer, database, instances', () => {
       .filter((s) => s.name.includes('-public-'))
       .map((s) => s.id);
     const exposed = base.mocks.ofType(T.instance).filter((i) => publicIds.includes(i.inputs.subnetId as string));
-    expect(exposed.map((i) => i.name)).toEqual(['host-relay']);
-    const association = base.mocks.ofType('aws:ec2/eipAssociation:EipAssociation')[0]!;
-    expect(association.inputs.instanceId).toBe(base.mocks.byName('host-relay').id);
+    expect(exposed).toEqual([]);
+    // the relay's own interface is in a public subnet, and the Elastic IP belongs to it from the start
+    const eni = base.mocks.byName('eni-relay');
+    expect(publicIds).toContain(eni.inputs.subnetId);
+    expect(eni.inputs.securityGroups).toEqual([base.mocks.byName('sg-relay').id]);
+    expect(base.mocks.byName('host-relay').inputs.primaryNetworkInterface).toEqual({ networkInterfaceId: eni.id });
+    expect(base.mocks.byName('eip-relay').inputs.networkInterface).toBe(eni.id);
+    const interfaces = base.mocks.ofType('aws:ec2/networkInterface:NetworkInterface');
+    expect(interfaces.map((i) => i.name)).toEqual(['eni-relay']);
   });
 
   it('tags every instance with its lab host, role and (for sites) site, and the provider tags everything with the stack', () => {

@@ -47,14 +47,11 @@ export function privateZones(
     { zoneId: main.zoneId, name: args.names.turn, type: 'A', ttl: 60, records: [args.relayAddress] },
     ctx.opts,
   );
+  // A CNAME, not an alias: Route 53 does not create alias records to a CloudFront distribution
+  // in a private hosted zone (Route 53 API reference, AliasTarget).
   new aws.route53.Record(
     'dns-cdn',
-    {
-      zoneId: main.zoneId,
-      name: args.names.cdn,
-      type: 'A',
-      aliases: [{ name: args.distribution.domainName, zoneId: args.distribution.hostedZoneId, evaluateTargetHealth: false }],
-    },
+    { zoneId: main.zoneId, name: args.names.cdn, type: 'CNAME', ttl: 300, records: [args.distribution.domainName] },
     ctx.opts,
   );
   return [main, llm];

@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { InstanceRole } from '../outputs.ts';
@@ -36,9 +37,23 @@ export interface HostSpec {
 }
 
 /**
+ * EC2 refuses user data over 16 KB, counted before base64 (RunInstances and launch templates
+ * alike; "User data is limited to 16384 bytes"). The start-up scripts are larger than that as
+ * text, so they are sent gzip-compressed: cloud-init recognises gzip user data and unpacks it
+ * before running it.
+ */
+export const USER_DATA_LIMIT_BYTES = 16 * 1024;
+
+/** The start-up script inside a host's user data (base64 of gzip), as cloud-init will run it. */
+export function decodeUserData(base64: string): string {
+  return gunzipSync(Buffer.from(base64, 'base64')).toString('utf8');
+}
+
+/**
  * The base64 user data of one host: the start-up script from `startup/`, rendered once every
- * input (bucket name, secret ARNs, log group) is known. It holds ARNs and names only, never a
- * secret value: anyone allowed to describe an instance can read its user data.
+ * input (bucket name, secret ARNs, log group) is known, gzip-compressed (see
+ * USER_DATA_LIMIT_BYTES). It holds ARNs and names only, never a secret value: anyone allowed to
+ * describe an instance can read its user data.
  */
 export function userData(
   ctx: StackContext,
@@ -56,7 +71,9 @@ export function userData(
       pulumi.output(runtime.database),
     ])
     .apply(([bucket, secretFiles, env, logGroupName, database]) =>
-      Buffer.from(
+      // level 9 and no file name or time in the header: the same script gives the same bytes,
+      // so an unchanged host is not replaced (userDataReplaceOnChange)
+      gzipSync(
         renderStartupScript({
           hostId: host.hostId,
           role: host.role,
@@ -73,7 +90,7 @@ export function userData(
           logGroup: logGroupName,
           ...(database ? { database } : {}),
         }),
-        'utf8',
+        { level: 9 },
       ).toString('base64'),
     );
 }
@@ -96,6 +113,11 @@ export interface InstanceSpec extends HostSpec {
   profile: aws.iam.InstanceProfile;
   userData: pulumi.Output<string>;
   key: aws.kms.Key;
+  /**
+   * the instance's own network interface, made beforehand (in `subnet`, with `securityGroup`):
+   * an Elastic IP attached to it is the instance's public address from its first boot on
+   */
+  networkInterface?: aws.ec2.NetworkInterface;
 }
 
 /** One lab host as an EC2 instance: no key pair, IMDSv2, encrypted root volume, its role's profile. */
@@ -106,9 +128,9 @@ export function labInstance(ctx: StackContext, spec: InstanceSpec): aws.ec2.Inst
     {
       ami: spec.ami,
       instanceType: spec.instanceType,
-      subnetId: spec.subnet.id,
-      vpcSecurityGroupIds: [spec.securityGroup.id],
-      associatePublicIpAddress: false,
+      ...(spec.networkInterface
+        ? { primaryNetworkInterface: { networkInterfaceId: spec.networkInterface.id } }
+        : { subnetId: spec.subnet.id, vpcSecurityGroupIds: [spec.securityGroup.id], associatePublicIpAddress: false }),
       iamInstanceProfile: spec.profile.name,
       metadataOptions: { ...METADATA_OPTIONS },
       rootBlockDevice: {

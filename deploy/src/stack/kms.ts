@@ -89,7 +89,8 @@ export function logGroups(ctx: StackContext, key: aws.kms.Key): LogGroups {
       { ...ctx.opts, dependsOn: [key] },
     );
   return {
-    components: group('components', 'component logs, JSON lines'),
+    // tag values of log groups allow letters, digits, spaces and _ . : / = + - @ only (no comma)
+    components: group('components', 'component logs as JSON lines'),
     flowLogs: group('flow-logs', 'VPC flow logs of every VPC'),
   };
 }
@@ -125,6 +126,14 @@ export function flowLogRole(ctx: StackContext, flowLogs: aws.cloudwatch.LogGroup
             Effect: 'Allow',
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
             Resource: pulumi.interpolate`${flowLogs.arn}:*`,
+          },
+          {
+            // part of the minimum the VPC User Guide gives a flow-log role; a list action, which
+            // IAM scopes to every log group of the account at most
+            Sid: 'FindTheFlowLogGroup',
+            Effect: 'Allow',
+            Action: 'logs:DescribeLogGroups',
+            Resource: pulumi.interpolate`arn:${ctx.partition}:logs:${ctx.config.region}:${ctx.accountId}:log-group:*`,
           },
         ],
       }),

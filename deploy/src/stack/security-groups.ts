@@ -21,7 +21,14 @@ export function securityGroup(
 ): aws.ec2.SecurityGroup {
   return new aws.ec2.SecurityGroup(
     `sg-${name}`,
-    { vpcId, description, tags: { Name: `${ctx.stack}-${name}`, [SG_PURPOSE_TAG]: purpose } },
+    {
+      // An explicit name: EC2 refuses group names that start with "sg-", and Pulumi's automatic
+      // name would be the logical name `sg-<name>` plus a suffix.
+      name: `${ctx.stack}-${name}`,
+      vpcId,
+      description,
+      tags: { Name: `${ctx.stack}-${name}`, [SG_PURPOSE_TAG]: purpose },
+    },
     ctx.opts,
   );
 }
@@ -88,7 +95,7 @@ function turnClientOut(ctx: StackContext, name: string, group: aws.ec2.SecurityG
   allowOut(ctx, `${name}-https`, group, httpsOut, { cidr: ANYWHERE });
   allowOut(ctx, `${name}-turn-udp`, group, udp(PORTS.relay.udp, PORTS.relay.udp, 'TURN over UDP'), { cidr: ANYWHERE });
   allowOut(ctx, `${name}-turn-dtls`, group, udp(PORTS.relay.dtls, PORTS.relay.dtls, 'TURN over DTLS'), { cidr: ANYWHERE });
-  allowOut(ctx, `${name}-turn-relayed`, group, udp(min, max, "the peer's relayed addresses"), { cidr: ANYWHERE });
+  allowOut(ctx, `${name}-turn-relayed`, group, udp(min, max, 'relayed addresses of the other peer'), { cidr: ANYWHERE });
 }
 
 export function cloudGroups(ctx: StackContext, vpcId: pulumi.Input<string>): CloudGroups {

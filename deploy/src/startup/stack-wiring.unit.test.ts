@@ -7,6 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLOUD_VPC_CIDR } from '../address-plan.ts';
 import { HOST_TAG } from '../outputs.ts';
+import { decodeUserData } from '../stack/instances.ts';
 import type { RecordedResource } from '../testing/mock-cloud.ts';
 import { type MockedRun, runMockedProgram } from '../testing/run-program.ts';
 
@@ -14,7 +15,7 @@ let run: MockedRun;
 let scripts: Map<string, string>;
 
 function userDataOf(r: RecordedResource): string {
-  return Buffer.from((r.inputs.userDataBase64 ?? r.inputs.userData) as string, 'base64').toString('utf8');
+  return decodeUserData((r.inputs.userDataBase64 ?? r.inputs.userData) as string);
 }
 
 beforeAll(async () => {

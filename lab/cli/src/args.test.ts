@@ -29,7 +29,9 @@ describe('lab command-line parsing', () => {
     expect(() => parseCommand(['deploy', '--preview', '--destroy'])).toThrow(
       new UsageError('deploy: --preview and --destroy do not go together'),
     );
-    expect(() => parseCommand(['deploy', '--stack', 'a b'])).toThrow(/--stack is a Pulumi stack name like staging/);
+    expect(() => parseCommand(['deploy', '--stack', 'a b'])).toThrow(/--stack is a stack name like staging/);
+    for (const bad of ['Staging', 'stg.1', 'sg-test', '1stg', 'a'.repeat(21)])
+      expect(() => parseCommand(['deploy', '--stack', bad]), bad).toThrow(/becomes part of AWS resource names/);
     expect(parseCommand(['up', '--driver', 'aws', '--stack', 'stg'])).toMatchObject({ name: 'up', driver: 'aws', stack: 'stg' });
     expect(parseCommand(['images'])).toEqual({ name: 'images', force: false });
     expect(parseCommand(['images', '--force'])).toEqual({ name: 'images', force: true });

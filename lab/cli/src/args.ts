@@ -125,11 +125,16 @@ function count(flag: string, value: string | undefined, min: number): number | u
   return Number(value);
 }
 
-/** A Pulumi stack name: letters, digits, `-`, `_`, `.` (what `pulumi stack init` accepts). */
+/**
+ * A staging stack's name: it becomes part of AWS resource names, so lowercase letters, digits and
+ * `-` (S3 takes no capitals, KMS aliases no dots), starting with a letter, at most 20 characters,
+ * and not `sg-…` (EC2 refuses security group names that start so).
+ */
 function stackName(command: string, value: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(value))
+  if (!/^[a-z][a-z0-9-]{0,19}$/.test(value) || value.startsWith('sg-'))
     throw new UsageError(
-      `${command}: --stack is a Pulumi stack name like staging (letters, digits, . _ -), not ${JSON.stringify(value)}`,
+      `${command}: --stack is a stack name like staging (lowercase letters, digits and -, starting with a letter, ` +
+        `at most 20 characters, not sg-…: it becomes part of AWS resource names), not ${JSON.stringify(value)}`,
     );
   return value;
 }
