@@ -4,8 +4,8 @@
  * The aws package (and with it the AWS SDK and Pulumi) loads only when one of these runs.
  */
 import { join } from 'node:path';
-// the aws package is not (yet) a dependency of this one; it is reached by its path in the checkout
 import type * as Aws from '@multiclaw-lab/aws';
+import type { ExecResult } from '@multiclaw-lab/network';
 
 export type AttachedStack = Aws.AttachedStack;
 export type DeployResult = Aws.DeployResult;
@@ -26,6 +26,8 @@ export interface AwsAccess {
   destroy(options: { stackName: string; onProgress: (line: string) => void }): Promise<string>;
   /** reads the stack's outputs and checks every instance and endpoint answers */
   attach(options: { stackName: string; onProgress: (line: string) => void }): Promise<AttachedStack>;
+  /** runs a command on a lab host of a deployed stack, through the aws driver (SSM Run Command) */
+  exec(options: { stackName: string; host: string; argv: string[] }): Promise<ExecResult>;
 }
 
 const load = () => import('@multiclaw-lab/aws');
@@ -66,6 +68,18 @@ export function systemAwsAccess(stateRoot: string, env: NodeJS.ProcessEnv = proc
         return await aws.attachStack({ outputs, transport, onProgress: options.onProgress });
       } finally {
         transport.close();
+      }
+    },
+    async exec(options) {
+      const aws = await load();
+      const parts = await aws.loadDeployParts({ workDir: join(stateRoot, 'deploy', options.stackName) });
+      const outputs = await aws.readStackOutputs({ stackName: options.stackName, parts });
+      const driver = await aws.stagingDriver(outputs, { prefix: 'exec', stateDir: join(stateRoot, 'aws-exec') });
+      try {
+        const [command, ...args] = options.argv;
+        return await driver.exec(options.host, command!, args, { env: {} });
+      } finally {
+        await driver.down();
       }
     },
   };

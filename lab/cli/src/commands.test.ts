@@ -114,6 +114,10 @@ function fakeAws(options: { pulumi?: boolean; credentials?: boolean; attach?: 'o
         endpoints: [{ name: 'api.multiclaw.test', url: 'https://stg-alb.example' }],
       };
     },
+    exec: async (o) => {
+      calls.push(`exec ${o.stackName} ${o.host} ${o.argv.join(' ')}`);
+      return { code: 3, stdout: 'out\n', stderr: 'err\n' };
+    },
   };
   return { access, calls };
 }
@@ -531,9 +535,11 @@ describe('AWS from the command line (scripted AWS and Pulumi, nothing reaches AW
     expect(status.code).toBe(0);
     expect(status.out).toMatch(/^s1-d1\s+desktop\s+s1\s+i-0d1$/m);
     expect(status.out).toContain('attached to stack stg in eu-west-1');
-    const exec = await lab.run('exec', 's1-d1', '--', 'true');
-    expect(exec.code).toBe(1);
-    expect(exec.err).toContain('is attached to AWS stack stg');
+    const exec = await lab.run('exec', 's1-d1', '--', 'ip', 'addr');
+    expect(exec).toMatchObject({ code: 3, out: 'out\n', err: 'err\n' });
+    const logs = await lab.run('logs', 'cloud');
+    expect(logs.code).toBe(1);
+    expect(logs.err).toContain('is attached to AWS stack stg: its logs are in CloudWatch Logs');
     const run = await lab.run('run', 'S01');
     expect(run.code).toBe(1);
     expect(run.err).toContain('lab mcl is attached to AWS stack stg, and the aws driver makes no lab of its own');
@@ -546,7 +552,7 @@ describe('AWS from the command line (scripted AWS and Pulumi, nothing reaches AW
     expect(down.out).toBe(
       'lab mcl: detached from stack stg; the stack keeps running (remove it with: pnpm lab deploy --destroy --stack stg)\n',
     );
-    expect(aws.calls).toEqual(['attach stg']); // no destroy
+    expect(aws.calls).toEqual(['attach stg', 'exec stg s1-d1 ip addr']); // no destroy
     expect(existsSync(lab.ctx.paths.stateFile)).toBe(false);
   });
 

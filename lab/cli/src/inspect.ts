@@ -36,10 +36,10 @@ async function runningLab(ctx: CliContext): Promise<LabState | undefined> {
     return undefined;
   }
   if (state.driver === 'aws') {
-    // no labd serves an aws lab: logs are in CloudWatch, commands go through SSM
+    // no labd serves an aws lab: logs are in CloudWatch
     ctx.stderr(
-      `lab ${state.prefix} is attached to AWS stack ${state.aws?.stack}: logs are in CloudWatch Logs, and ` +
-        'commands reach its instances through SSM (aws ssm start-session --target <instance id>; pnpm lab status lists them)\n',
+      `lab ${state.prefix} is attached to AWS stack ${state.aws?.stack}: its logs are in CloudWatch Logs ` +
+        '(pnpm lab status names the stack; pnpm lab exec <host> -- <command> runs a command on an instance)\n',
     );
     return undefined;
   }
@@ -151,6 +151,14 @@ export async function status(ctx: CliContext, options: { json: boolean }): Promi
 }
 
 export async function exec(ctx: CliContext, options: { host: string; argv: string[] }): Promise<number> {
+  const attached = await readState(ctx.paths);
+  if (attached?.driver === 'aws' && attached.aws && ctx.aws) {
+    // no labd on an attached stack: the command goes to the instance through SSM Run Command
+    const result = await ctx.aws.exec({ stackName: attached.aws.stack, host: options.host, argv: options.argv });
+    ctx.stdout(result.stdout);
+    ctx.stderr(result.stderr);
+    return result.code ?? 1;
+  }
   const state = await runningLab(ctx);
   if (!state) return 1;
   const result = await ask<ExecOutcome>(ctx, state, 'POST', '/exec', { host: options.host, argv: options.argv });
