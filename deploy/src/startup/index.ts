@@ -17,18 +17,31 @@
  * AWS_ENDPOINT_URL (S3, Secrets Manager) and AWS_EC2_METADATA_SERVICE_ENDPOINT (IMDS) are honoured
  * when set in its environment, so the same script runs against moto.
  *
- * logGroup: not shipped from here. The units log JSON lines to journald (SyslogIdentifier = the
- * service); forwarding the journal to CloudWatch Logs needs an agent the AMI does not carry.
+ * logGroup: every service's JSON lines go to its file under /var/log/multiclaw-lab, which the
+ * Amazon CloudWatch agent (installed from its .deb when missing, started before the services)
+ * ships to that group, one stream per instance and service (log-shipping.ts).
  */
 
 import { readFileSync } from 'node:fs';
 import { INSTANCE_CLOCK_FILE, INSTANCE_NODE_LINK, INSTANCE_STATE_DIR, instanceClockEnv } from '../instance-layout.ts';
 import type { InstanceRole } from '../outputs.ts';
-import { LAB_CA_VARIABLE, type SsmAgentSource, ssmAgentStep, trustStep } from './platform.ts';
+import { logShippingStep } from './log-shipping.ts';
+import { type DebSource, LAB_CA_VARIABLE, type SsmAgentSource, ssmAgentStep, trustStep } from './platform.ts';
 import { PATHS, ROLE_PLANS, rolePackages, type ServiceSpec } from './roles.ts';
 import type { SecretFileSpec } from './runtime/fetch-secrets.ts';
-import { envFile, envFilePath, quote, resolveCommand, StartupConfigError, secretDir, stateDir, unitFile } from './units.ts';
+import {
+  envFile,
+  envFilePath,
+  heredoc,
+  quote,
+  resolveCommand,
+  StartupConfigError,
+  secretDir,
+  stateDir,
+  unitFile,
+} from './units.ts';
 
+export { CLOUDWATCH_AGENT_CONFIG, cloudwatchAgentConfig, cloudwatchAgentDebUrl } from './log-shipping.ts';
 export { LAB_CA_VARIABLE, ssmAgentDebUrl } from './platform.ts';
 export { StartupConfigError } from './units.ts';
 
@@ -70,6 +83,8 @@ export interface StartupConfig {
   tlsNames?: string[];
   /** the Systems Manager agent's .deb, installed when missing (default: AWS's regional download, unpinned) */
   ssmAgent?: SsmAgentSource;
+  /** the Amazon CloudWatch agent's .deb, installed when missing on a role that runs a service (default: AWS's regional download, unpinned) */
+  cloudwatchAgent?: DebSource;
 }
 
 const LIB = readFileSync(new URL('./lib.sh', import.meta.url), 'utf8');
@@ -162,13 +177,6 @@ function planService(config: StartupConfig, service: ServiceSpec, main: boolean)
     env.CLOUD_TLS_KEY_FILE = `${secretDir(service)}/tls.key`;
   }
   return { service, env, secrets };
-}
-
-/** A here-document whose delimiter cannot occur in the text. */
-function heredoc(text: string, tag: string): string {
-  const delimiter = `MULTICLAW_${tag}_EOF`;
-  if (text.includes(delimiter)) throw new StartupConfigError(`generated ${tag} contains its own delimiter`);
-  return `<<'${delimiter}'\n${text}${text.endsWith('\n') ? '' : '\n'}${delimiter}`;
 }
 
 function serviceSteps(config: StartupConfig, plan: ServicePlan): string[] {
@@ -273,6 +281,13 @@ export function renderStartupScript(config: StartupConfig): string {
     '',
     ...ssmAgentStep(config.region, config.ssmAgent),
     '',
+    ...logShippingStep(
+      config.region,
+      services.map((s) => s.service),
+      config.logGroup,
+      config.cloudwatchAgent,
+    ),
+    '',
     'step node',
     `install -d -m 0755 ${PATHS.root} ${PATHS.root}/bin ${PATHS.releases} ${PATHS.downloads}`,
     'if [ -x "$NODE" ] && [ "$(sha256_of "$NODE")" = "$NODE_SHA256" ]; then',
@@ -309,8 +324,6 @@ export function renderStartupScript(config: StartupConfig): string {
     'fi',
     '',
     ...services.flatMap((s) => [...serviceSteps(config, s), '']),
-    'step logs',
-    `log logs.journald '"logGroup":${JSON.stringify(config.logGroup).replace(/'/g, '')},"shipping":"none from the start-up script: services log to journald"'`,
     'STEP=end',
     'log done "\\"seconds\\":$(( $(date +%s) - STARTED )),\\"services\\":\\"' +
       services.map((s) => s.service.name).join(' ') +

@@ -130,27 +130,32 @@ write_file() {
   fi
 }
 
-# ensure_ssm_agent URL [SHA256]: the Systems Manager agent, the aws driver's only way into an
-# instance (Debian's AMIs do not carry it). Installed from its .deb when dpkg does not report it
-# installed (checked against SHA256 when given), then enabled and started by systemd.
-ensure_ssm_agent() {
-  state=$(dpkg-query -W -f='${db:Status-Status}' amazon-ssm-agent 2>/dev/null || true)
+# ensure_deb PACKAGE EVENT URL SHA256 WHAT: PACKAGE from its .deb at URL when dpkg does not report
+# it installed (checked against SHA256 unless that is empty); logs EVENT.present or EVENT.installed
+ensure_deb() {
+  state=$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)
   if [ "$state" = installed ]; then
-    log ssm-agent.present "\"version\":\"$(dpkg-query -W -f='${Version}' amazon-ssm-agent)\""
-  else
-    deb="$DOWNLOADS/amazon-ssm-agent.deb"
-    install -d -m 0755 "$DOWNLOADS"
-    curl -sS -f --retry 5 --retry-connrefused -o "$deb" "$1" ||
-      fail ssm-agent.download "could not download the SSM agent from $1"
-    actual=$(sha256_of "$deb")
-    if [ -n "${2:-}" ] && [ "$actual" != "$2" ]; then
-      rm -f "$deb"
-      fail ssm-agent.checksum "the SSM agent from $1 has SHA-256 $actual, the script expects $2"
-    fi
-    dpkg -i "$deb" >&2 || fail ssm-agent.install "dpkg could not install the SSM agent from $1 (stderr above says why)"
-    rm -f "$deb"
-    log ssm-agent.installed "\"url\":\"$(json_escape "$1")\",\"version\":\"$(dpkg-query -W -f='${Version}' amazon-ssm-agent)\""
+    log "$2.present" "\"version\":\"$(dpkg-query -W -f='${Version}' "$1")\""
+    return
   fi
+  deb="$DOWNLOADS/$1.deb"
+  install -d -m 0755 "$DOWNLOADS"
+  curl -sS -f --retry 5 --retry-connrefused -o "$deb" "$3" ||
+    fail "$2.download" "could not download $5 from $3"
+  actual=$(sha256_of "$deb")
+  if [ -n "$4" ] && [ "$actual" != "$4" ]; then
+    rm -f "$deb"
+    fail "$2.checksum" "$5 from $3 has SHA-256 $actual, the script expects $4"
+  fi
+  dpkg -i "$deb" >&2 || fail "$2.install" "dpkg could not install $5 from $3 (stderr above says why)"
+  rm -f "$deb"
+  log "$2.installed" "\"url\":\"$(json_escape "$3")\",\"version\":\"$(dpkg-query -W -f='${Version}' "$1")\""
+}
+
+# ensure_ssm_agent URL [SHA256]: the Systems Manager agent, the aws driver's only way into an
+# instance (Debian's AMIs do not carry it), installed when missing, then enabled and started by systemd.
+ensure_ssm_agent() {
+  ensure_deb amazon-ssm-agent ssm-agent "$1" "${2:-}" "the SSM agent"
   if [ -d /run/systemd/system ]; then
     systemctl enable --now amazon-ssm-agent.service >&2 || fail ssm-agent.start "systemd could not start amazon-ssm-agent.service"
     log ssm-agent.started '"manager":"systemd"'
@@ -158,6 +163,35 @@ ensure_ssm_agent() {
     # the agent registers the machine it runs on as the instance: never outside an instance's systemd
     log ssm-agent.fallback '"reason":"systemd is not PID 1 (a container): the agent is installed, not started"'
   fi
+}
+
+# ensure_cloudwatch_agent URL [SHA256]: the Amazon CloudWatch agent, which ships the services' log
+# files to CloudWatch Logs (Debian's AMIs do not carry it), installed when missing.
+ensure_cloudwatch_agent() {
+  ensure_deb amazon-cloudwatch-agent cloudwatch-agent "$1" "${2:-}" "the CloudWatch agent"
+}
+
+CLOUDWATCH_AGENT_CTL=/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl
+
+# start_cloudwatch_agent CONFIG CHANGED LOG_GROUP: loads CONFIG and (re)starts the agent under systemd
+# when CONFIG changed or the agent is not running; in a container only says so.
+start_cloudwatch_agent() {
+  if [ ! -d /run/systemd/system ]; then
+    # -m ec2 takes the instance's identity and credentials from IMDS: only on an instance's systemd
+    log cloudwatch-agent.fallback "\"config\":\"$1\",\"reason\":\"systemd is not PID 1 (a container): the agent is installed and configured, not started\""
+    return
+  fi
+  if [ "$2" != 1 ] && systemctl is-active --quiet amazon-cloudwatch-agent.service; then
+    log cloudwatch-agent.running "\"config\":\"$1\",\"logGroup\":\"$3\""
+    return
+  fi
+  # fetch-config turns the JSON into the agent's own configuration; -s (re)starts the agent
+  "$CLOUDWATCH_AGENT_CTL" -a fetch-config -m ec2 -c "file:$1" -s >&2 ||
+    fail cloudwatch-agent.start "amazon-cloudwatch-agent-ctl could not load $1 or start the agent (stderr above says why)"
+  # and at every later boot (user data runs once per instance)
+  systemctl enable --quiet amazon-cloudwatch-agent.service >&2 ||
+    fail cloudwatch-agent.start "systemd could not enable amazon-cloudwatch-agent.service"
+  log cloudwatch-agent.started "\"manager\":\"systemd\",\"config\":\"$1\",\"logGroup\":\"$3\""
 }
 
 LAB_CA_TRUSTED=/usr/local/share/ca-certificates/multiclaw-lab-ca.crt
@@ -204,6 +238,11 @@ alive() {
 start_service() {
   name=$1 account=$2 changed=$3 caps=$4 prepare=$5
   shift 6
+  # its output file, read by the CloudWatch agent (the unit appends to it; so does the fallback)
+  install -d -m 0755 "$LOGS"
+  [ -f "$LOGS/$name.log" ] || touch "$LOGS/$name.log"
+  chown "$account:$account" "$LOGS/$name.log"
+  chmod 0640 "$LOGS/$name.log"
   if [ -d /run/systemd/system ]; then
     systemctl daemon-reload
     systemctl enable --now "$name.service" >&2
@@ -222,10 +261,7 @@ start_service() {
     while alive "$old"; do sleep 0.2; done
   fi
   log service.fallback "\"service\":\"$name\",\"reason\":\"systemd is not PID 1 (a container): starting its ExecStart with its environment file as $account in the background\""
-  mkdir -p "$PIDS" "$LOGS"
-  touch "$LOGS/$name.log"
-  chown "$account:$account" "$LOGS/$name.log"
-  chmod 0640 "$LOGS/$name.log"
+  mkdir -p "$PIDS"
   if [ -n "$caps" ]; then
     privileges="--inh-caps=-all,+$caps --ambient-caps=-all,+$caps --bounding-set=-all,+$caps"
   else

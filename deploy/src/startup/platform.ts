@@ -20,21 +20,30 @@ export function ssmAgentDebUrl(region: string): string {
 /** The secret variable that carries the lab CA (PEM); whichever role is handed it trusts it system-wide. */
 export const LAB_CA_VARIABLE = 'LAB_CA_CERT_FILE';
 
-export interface SsmAgentSource {
-  /** where the .deb comes from (default: ssmAgentDebUrl(region)) */
+/** Where an agent's .deb comes from when its package is missing. */
+export interface DebSource {
+  /** where the .deb comes from (default: AWS's download in the instance's region) */
   url?: string;
   /** hex SHA-256 the download must have; without it the HTTPS origin alone vouches for it ("latest" moves) */
   sha256?: string;
 }
 
+export type SsmAgentSource = DebSource;
+
+/** A .deb to fetch when its package is missing: the URL and digest, checked before they reach the script. */
+export function debSource(what: string, source: DebSource, defaultUrl: string): { url: string; sha256: string } {
+  const url = source.url ?? defaultUrl;
+  if (!/^https?:\/\/[A-Za-z0-9.:-]+\/[A-Za-z0-9._~/-]+\.deb$/.test(url))
+    throw new StartupConfigError(`${what}.url "${url}" is not an http(s) URL of a .deb`);
+  if (source.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(source.sha256))
+    throw new StartupConfigError(`${what}.sha256 must be the hex SHA-256 of the .deb`);
+  return { url: quote(url, `${what}.url`), sha256: `'${source.sha256 ?? ''}'` };
+}
+
 /** The step that makes sure the agent is installed and running (lib.sh's ensure_ssm_agent). */
 export function ssmAgentStep(region: string, source: SsmAgentSource = {}): string[] {
-  const url = source.url ?? ssmAgentDebUrl(region);
-  if (!/^https?:\/\/[A-Za-z0-9.:-]+\/[A-Za-z0-9._~/-]+\.deb$/.test(url))
-    throw new StartupConfigError(`ssmAgent.url "${url}" is not an http(s) URL of a .deb`);
-  if (source.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(source.sha256))
-    throw new StartupConfigError('ssmAgent.sha256 must be the hex SHA-256 of the .deb');
-  return ['step ssm-agent', `ensure_ssm_agent ${quote(url, 'ssmAgent.url')} '${source.sha256 ?? ''}'`];
+  const { url, sha256 } = debSource('ssmAgent', source, ssmAgentDebUrl(region));
+  return ['step ssm-agent', `ensure_ssm_agent ${url} ${sha256}`];
 }
 
 /** The step that puts the CA file (written with the service's secrets) into the OS trust store. */

@@ -1,12 +1,13 @@
 /**
  * What the stack (under Pulumi mocks) hands the start-up script, per host: every instance gets
- * the SSM agent step, the hosts whose clients call the staging names trust the lab CA, and the
- * relay gets its port range and the cloud VPC as denied peers.
+ * the SSM agent step, every host that runs a service ships its logs to the stack's component log
+ * group (and its role may write there, and only there), the hosts whose clients call the staging
+ * names trust the lab CA, and the relay gets its port range and the cloud VPC as denied peers.
  */
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLOUD_VPC_CIDR } from '../address-plan.ts';
-import { HOST_TAG } from '../outputs.ts';
+import { HOST_TAG, INSTANCE_ROLES } from '../outputs.ts';
 import { decodeUserData } from '../stack/instances.ts';
 import type { RecordedResource } from '../testing/mock-cloud.ts';
 import { type MockedRun, runMockedProgram } from '../testing/run-program.ts';
@@ -33,6 +34,28 @@ describe('the stack’s start-up scripts', () => {
     expect([...scripts.keys()].sort()).toEqual(['cd1', 'cloud', 'llm', 'relay', 's1-d1', 's1-nb']);
     for (const [host, script] of scripts)
       expect(script, host).toMatch(/^ensure_ssm_agent 'https:\/\/s3\.eu-west-1\.amazonaws\.com\//m);
+  });
+
+  it('ship the logs of every host that runs a service to the component log group, by the instance role', () => {
+    const group = run.mocks.byName('logs-components');
+    const groupName = group.inputs.name as string;
+    const shipping = [...scripts].filter(([, s]) => /^ensure_cloudwatch_agent /m.test(s)).map(([host]) => host);
+    expect(shipping.sort()).toEqual(['cd1', 'cloud', 'llm', 'relay', 's1-d1']);
+    for (const host of shipping) expect(scripts.get(host), host).toContain(`"log_group_name": ${JSON.stringify(groupName)}`);
+    // the agent's calls, on that group's streams alone, for every instance role
+    const groupArn = group.state.arn as string;
+    expect(groupArn).toMatch(new RegExp(`^arn:aws:logs:eu-west-1:\\d{12}:log-group:${groupName}$`));
+    for (const policy of INSTANCE_ROLES.map((role) => run.mocks.byName(`policy-${role}`))) {
+      const statements = JSON.parse(policy.inputs.policy as string).Statement as { Action: string[]; Resource: unknown }[];
+      const writes = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('logs:')));
+      expect(writes, policy.name).toEqual([
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: expect.arrayContaining(['logs:CreateLogStream', 'logs:PutLogEvents']),
+          Resource: `${groupArn}:*`,
+        }),
+      ]);
+    }
   });
 
   it('put the lab CA into the trust store of the desktops and cloud desktops, and nowhere else', () => {

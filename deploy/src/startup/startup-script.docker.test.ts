@@ -12,14 +12,14 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { docker } from '@multiclaw-lab/docker';
 import { labImageNames, sha256File } from '@multiclaw-lab/docker/images';
 import { createLabCA } from '@multiclaw-lab/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundle } from '../artifacts/bundle.ts';
 import { INSTANCE_CLOCK_FILE, INSTANCE_NODE_LINK } from '../instance-layout.ts';
-import { LAB_CA_VARIABLE, renderStartupScript, type StartupConfig } from './index.ts';
+import { CLOUDWATCH_AGENT_CONFIG, LAB_CA_VARIABLE, renderStartupScript, type StartupConfig } from './index.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 /** bootstrap.sh installs it; mounted at the same path, so its python (Debian's /usr/bin/python3) resolves inside too */
@@ -61,29 +61,32 @@ function jsonLines(stdout: string): Array<Record<string, unknown>> {
 }
 
 /**
- * A real Debian package named amazon-ssm-agent whose /usr/bin/amazon-ssm-agent only prints and
- * exits. It stands in for AWS's agent only to prove the install step (download, dpkg -i, the
- * re-run that finds it installed); the agent itself cannot run outside an EC2 instance.
+ * A real Debian package named like an AWS agent (amazon-ssm-agent, amazon-cloudwatch-agent) whose
+ * one program only prints and exits. It stands in for AWS's agent only to prove the install step
+ * (download, dpkg -i, the re-run that finds it installed); the agents themselves cannot run
+ * outside an EC2 instance.
  */
-async function writeStandInAgentPackage(dir: string) {
+async function writeStandInAgentPackage(dir: string, pkg: string, program: string) {
   await mkdir(join(dir, 'DEBIAN'), { recursive: true, mode: 0o755 });
-  await mkdir(join(dir, 'usr/bin'), { recursive: true, mode: 0o755 });
+  await mkdir(join(dir, dirname(program)), { recursive: true, mode: 0o755 });
   await writeFile(
     join(dir, 'DEBIAN/control'),
     [
-      'Package: amazon-ssm-agent',
+      `Package: ${pkg}`,
       'Version: 0.0.0-stand-in',
       'Architecture: all',
       'Maintainer: multiclaw-lab tests <tests@multiclaw.test>',
-      'Description: stand-in for the Systems Manager agent (start-up script test)',
+      `Description: stand-in for ${pkg} (start-up script test)`,
       '',
     ].join('\n'),
   );
-  await writeFile(join(dir, 'usr/bin/amazon-ssm-agent'), '#!/bin/sh\necho "amazon-ssm-agent stand-in: not the real agent"\n', {
-    mode: 0o755,
-  });
-  for (const d of [dir, join(dir, 'DEBIAN'), join(dir, 'usr'), join(dir, 'usr/bin')]) await chmod(d, 0o755);
+  await writeFile(join(dir, program), `#!/bin/sh\necho "${pkg} stand-in: not the real agent"\n`, { mode: 0o755 });
+  // dpkg-deb refuses group- or world-writable control folders, whatever the umask made
+  for (let d = join(dir, dirname(program)); d.startsWith(dir); d = dirname(d)) await chmod(d, 0o755);
+  await chmod(join(dir, 'DEBIAN'), 0o755);
 }
+
+const CLOUDWATCH_AGENT_CTL = '/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl';
 
 /** Prints whether Node's own view of the OS trust store ('system') holds the certificate in argv[2]. */
 const TRUSTS_LAB_CA = `import { X509Certificate } from 'node:crypto';
@@ -130,7 +133,12 @@ describe('the cloud start-up script in a base-image container', () => {
     await writeFile(join(fixtures, 'secrets.json'), JSON.stringify(secretValues));
     for (const file of ['stand-ins.sh', 'moto-fixtures.py'])
       await copyFile(join(import.meta.dirname, 'testing', file), join(fixtures, file));
-    await writeStandInAgentPackage(join(fixtures, 'ssm-agent-pkg'));
+    await writeStandInAgentPackage(join(fixtures, 'ssm-agent-pkg'), 'amazon-ssm-agent', 'usr/bin/amazon-ssm-agent');
+    await writeStandInAgentPackage(
+      join(fixtures, 'cloudwatch-agent-pkg'),
+      'amazon-cloudwatch-agent',
+      CLOUDWATCH_AGENT_CTL.slice(1),
+    );
     await writeFile(join(fixtures, 'trusts-lab-ca.mjs'), TRUSTS_LAB_CA);
 
     const { base } = await labImageNames();
@@ -161,7 +169,8 @@ describe('the cloud start-up script in a base-image container', () => {
     ]);
     expect(run.code, run.stderr).toBe(0);
     const deb = await inContainer(
-      'dpkg-deb --root-owner-group --build /fixtures/ssm-agent-pkg /fixtures/amazon-ssm-agent.deb >/dev/null',
+      'dpkg-deb --root-owner-group --build /fixtures/ssm-agent-pkg /fixtures/amazon-ssm-agent.deb >/dev/null && ' +
+        'dpkg-deb --root-owner-group --build /fixtures/cloudwatch-agent-pkg /fixtures/amazon-cloudwatch-agent.deb >/dev/null',
     );
     expect(deb.code, deb.stderr).toBe(0);
     const standIns = await inContainer(`sh /fixtures/stand-ins.sh ${MOTO_VENV} /fixtures`);
@@ -189,6 +198,10 @@ describe('the cloud start-up script in a base-image container', () => {
       ssmAgent: {
         url: 'http://127.0.0.1:5000/mcl-artifacts/ssm/amazon-ssm-agent.deb',
         sha256: await sha256File(join(fixtures, 'amazon-ssm-agent.deb')),
+      },
+      cloudwatchAgent: {
+        url: 'http://127.0.0.1:5000/mcl-artifacts/agents/amazon-cloudwatch-agent.deb',
+        sha256: await sha256File(join(fixtures, 'amazon-cloudwatch-agent.deb')),
       },
       database: {
         host: DB_HOST,
@@ -226,6 +239,44 @@ describe('the cloud start-up script in a base-image container', () => {
     const installed = await inContainer('dpkg-query -W amazon-ssm-agent && amazon-ssm-agent');
     expect(installed.code, installed.stderr).toBe(0);
     expect(installed.stdout).toBe('amazon-ssm-agent\t0.0.0-stand-in\namazon-ssm-agent stand-in: not the real agent\n');
+  });
+
+  it('installs the CloudWatch agent package and configures it to ship the service’s JSON lines (not started: no systemd)', async () => {
+    const lines = jsonLines(firstRun.stdout);
+    const events = lines.map((l) => l.event);
+    expect(events).toEqual(expect.arrayContaining(['cloudwatch-agent.installed', 'cloudwatch-agent.fallback']));
+    expect(events.indexOf('cloudwatch-agent.fallback')).toBeLessThan(events.indexOf('service.started'));
+    const installed = await inContainer(`dpkg-query -W amazon-cloudwatch-agent && ${CLOUDWATCH_AGENT_CTL}`);
+    expect(installed.code, installed.stderr).toBe(0);
+    expect(installed.stdout).toBe(
+      'amazon-cloudwatch-agent\t0.0.0-stand-in\namazon-cloudwatch-agent stand-in: not the real agent\n',
+    );
+
+    const file = await inContainer(`stat -c '%a %U' ${CLOUDWATCH_AGENT_CONFIG} && cat ${CLOUDWATCH_AGENT_CONFIG}`);
+    expect(file.code, file.stderr).toBe(0);
+    const [mode, ...json] = file.stdout.split('\n');
+    expect(mode).toBe('644 root');
+    const agentConfig = JSON.parse(json.join('\n')) as {
+      logs: { logs_collected: { files: { collect_list: Array<Record<string, string>> } } };
+    };
+    const collect = agentConfig.logs.logs_collected.files.collect_list;
+    expect(collect).toEqual([
+      {
+        file_path: '/var/log/multiclaw-lab/multiclaw-cloud.log',
+        log_group_name: config.logGroup,
+        log_stream_name: '{instance_id}/multiclaw-cloud',
+      },
+    ]);
+
+    // the file the agent is told to read holds the service's own JSON lines, its ready line among them
+    const log = await inContainer(`cat ${collect[0]!.file_path}`);
+    expect(log.code, log.stderr).toBe(0);
+    const serviceLines = log.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const ready = serviceLines.find((l) => l.event === 'ready');
+    expect(ready, log.stdout).toMatchObject({ service: expect.any(String), event: 'ready' });
   });
 
   it('serves GET https://127.0.0.1:443/healthz with status ok', async () => {
@@ -295,6 +346,7 @@ describe('the cloud start-up script in a base-image container', () => {
       expect.arrayContaining([
         'packages.present',
         'ssm-agent.present',
+        'cloudwatch-agent.present',
         'node.present',
         'bundle.present',
         'service.running',
@@ -303,6 +355,7 @@ describe('the cloud start-up script in a base-image container', () => {
     );
     expect(events).not.toContain('node.installed');
     expect(events).not.toContain('ssm-agent.installed');
+    expect(events).not.toContain('cloudwatch-agent.installed');
     expect((await inContainer('cat /run/multiclaw-lab/multiclaw-cloud.pid')).stdout.trim()).toBe(pidBefore);
     const health = await inContainer('curl -sS -f -k https://127.0.0.1:443/healthz');
     expect(JSON.parse(health.stdout)).toMatchObject({ status: 'ok' });
@@ -358,6 +411,7 @@ describe('the cloud start-up script in a base-image container', () => {
     region: config.region,
     artifacts: config.artifacts,
     ...(config.ssmAgent ? { ssmAgent: config.ssmAgent } : {}),
+    ...(config.cloudwatchAgent ? { cloudwatchAgent: config.cloudwatchAgent } : {}),
     secretFiles,
     env: {},
     logGroup: config.logGroup,

@@ -8,31 +8,13 @@ import { BASE_PACKAGES } from '@multiclaw-lab/docker/images';
 import { describe, expect, it } from 'vitest';
 import { INSTANCE_ROLES, type InstanceRole } from '../outputs.ts';
 import { LAB_CA_VARIABLE, renderStartupScript, type StartupConfig, StartupConfigError } from './index.ts';
-
-const NODE_SHA = 'a1'.repeat(32);
-const BUNDLE_SHA = 'b2'.repeat(32);
-const ARN = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`;
+import { ARN, BUNDLE_SHA, NODE_SHA, startupConfig } from './testing/startup-config.ts';
 
 function config(role: InstanceRole, extra: Partial<StartupConfig> = {}): StartupConfig {
-  return {
-    hostId: role === 'cloud' ? 'cloud' : 's1-d1',
-    role,
-    region: 'eu-west-1',
-    artifacts: {
-      bucket: 'mcl-artifacts',
-      nodeKey: 'build/node',
-      bundleKey: 'build/components.tar.gz',
-      nodeSha256: NODE_SHA,
-      bundleSha256: BUNDLE_SHA,
-    },
+  return startupConfig(role, {
     secretFiles: role === 'neighbour' ? {} : { EXAMPLE_SECRET_FILE: ARN('example') },
-    env: {},
-    logGroup: '/multiclaw-lab/staging/components',
-    ...(role === 'cloud'
-      ? { database: { host: 'db.rds.test', name: 'multiclaw', user: 'cloud', passwordSecretArn: ARN('db') } }
-      : {}),
     ...extra,
-  };
+  });
 }
 
 const STARTS: Record<InstanceRole, string[]> = {

@@ -47,6 +47,15 @@ export function resolveCommand(command: readonly string[]): string[] {
 export const envFilePath = (service: ServiceSpec) => `${PATHS.config}/${service.name}.env`;
 export const stateDir = (service: ServiceSpec) => `/var/lib/${service.name}`;
 export const secretDir = (service: ServiceSpec) => `${PATHS.secrets}/${service.name}`;
+/** Where the service's output (pino JSON lines) goes, under systemd and in the container fallback alike. */
+export const serviceLogPath = (service: ServiceSpec) => `${PATHS.logs}/${service.name}.log`;
+
+/** A here-document whose delimiter cannot occur in the text. */
+export function heredoc(text: string, tag: string): string {
+  const delimiter = `MULTICLAW_${tag}_EOF`;
+  if (text.includes(delimiter)) throw new StartupConfigError(`generated ${tag} contains its own delimiter`);
+  return `<<'${delimiter}'\n${text}${text.endsWith('\n') ? '' : '\n'}${delimiter}`;
+}
 
 export function unitFile(service: ServiceSpec): string {
   const caps = service.privilegedPort ? 'CAP_NET_BIND_SERVICE' : '';
@@ -82,8 +91,12 @@ export function unitFile(service: ServiceSpec): string {
     // the only capability left: binding 443 as an unprivileged account (empty: none at all)
     `CapabilityBoundingSet=${caps}`,
     `AmbientCapabilities=${caps}`,
-    // JSON lines go to the journal under this name
-    `SyslogIdentifier=${service.name}`,
+    // The JSON lines go to a file the CloudWatch agent ships (it reads files, not the journal).
+    // systemd opens it before dropping privileges, so ProtectSystem= needs no exception; stderr
+    // (a crash's stack trace) follows stdout into it. The journal keeps systemd's own lines about
+    // the unit (started, exited with status N, restarted).
+    `StandardOutput=append:${serviceLogPath(service)}`,
+    'StandardError=inherit',
     '',
     '[Install]',
     'WantedBy=multi-user.target',

@@ -1,5 +1,5 @@
 """What `lab deploy` and the stack would have put in place: the build in S3, the secrets in
-Secrets Manager, and the database CA bundle and the SSM agent package at a URL. Prints the ARNs
+Secrets Manager, and the database CA bundle and the SSM and CloudWatch agent packages at a URL. Prints the ARNs
 as one JSON object."""
 import json
 import sys
@@ -22,6 +22,12 @@ s3.upload_file(f"{fixtures}/ca.pem", "mcl-artifacts", "rds/global-bundle.pem", E
 # the stand-in agent package, public as AWS's own agent download is
 s3.upload_file(
     f"{fixtures}/amazon-ssm-agent.deb", "mcl-artifacts", "ssm/amazon-ssm-agent.deb", ExtraArgs={"ACL": "public-read"}
+)
+s3.upload_file(
+    f"{fixtures}/amazon-cloudwatch-agent.deb",
+    "mcl-artifacts",
+    "agents/amazon-cloudwatch-agent.deb",
+    ExtraArgs={"ACL": "public-read"},
 )
 
 with open(f"{fixtures}/secrets.json") as f:
