@@ -17,6 +17,7 @@ export { DEFAULT_RUN_TIMEOUT_MS, SsmTransport, type SsmTransportOptions } from '
 export { type AttachedHost, type AttachedStack, attachStack, type HealthCheck, httpsHealth } from './stack/attach.ts';
 export { type BuiltArtifacts, DEFAULT_REGION, deployConfig, PROJECT_NAME } from './stack/config.ts';
 export { loadDeployParts } from './stack/deploy-parts.ts';
+export { type HostLogLine, readHostLogs } from './stack/host-logs.ts';
 export { findPulumi, PULUMI_FIX, PULUMI_INSTALL, type PulumiCli, pulumiVersion, requirePulumi } from './stack/pulumi-cli.ts';
 export {
   type DeployOptions,

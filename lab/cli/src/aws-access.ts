@@ -28,6 +28,8 @@ export interface AwsAccess {
   attach(options: { stackName: string; onProgress: (line: string) => void }): Promise<AttachedStack>;
   /** runs a command on a lab host of a deployed stack, through the aws driver (SSM Run Command) */
   exec(options: { stackName: string; host: string; argv: string[] }): Promise<ExecResult>;
+  /** the last log lines of a lab host's services, from CloudWatch Logs */
+  logs(options: { stackName: string; host: string; lines: number }): Promise<Aws.HostLogLine[]>;
 }
 
 const load = () => import('@multiclaw-lab/aws');
@@ -80,6 +82,17 @@ export function systemAwsAccess(stateRoot: string, env: NodeJS.ProcessEnv = proc
         return await driver.exec(options.host, command!, args, { env: {} });
       } finally {
         await driver.down();
+      }
+    },
+    async logs(options) {
+      const aws = await load();
+      const parts = await aws.loadDeployParts({ workDir: join(stateRoot, 'deploy', options.stackName) });
+      const outputs = await aws.readStackOutputs({ stackName: options.stackName, parts });
+      const clients = aws.awsClients({ region: outputs.region });
+      try {
+        return await aws.readHostLogs({ clients, outputs, hostId: options.host, lines: options.lines });
+      } finally {
+        clients.destroy();
       }
     },
   };

@@ -118,6 +118,10 @@ function fakeAws(options: { pulumi?: boolean; credentials?: boolean; attach?: 'o
       calls.push(`exec ${o.stackName} ${o.host} ${o.argv.join(' ')}`);
       return { code: 3, stdout: 'out\n', stderr: 'err\n' };
     },
+    logs: async (o) => {
+      calls.push(`logs ${o.stackName} ${o.host} ${o.lines}`);
+      return [{ service: 'multiclaw-gateway', timestamp: 1, message: '{"service":"gateway","event":"ready"}' }];
+    },
   };
   return { access, calls };
 }
@@ -537,9 +541,11 @@ describe('AWS from the command line (scripted AWS and Pulumi, nothing reaches AW
     expect(status.out).toContain('attached to stack stg in eu-west-1');
     const exec = await lab.run('exec', 's1-d1', '--', 'ip', 'addr');
     expect(exec).toMatchObject({ code: 3, out: 'out\n', err: 'err\n' });
-    const logs = await lab.run('logs', 'cloud');
-    expect(logs.code).toBe(1);
-    expect(logs.err).toContain('is attached to AWS stack stg: its logs are in CloudWatch Logs');
+    const logs = await lab.run('logs', 's1-d1', '-n', '5');
+    expect(logs).toMatchObject({ code: 0, out: '{"service":"gateway","event":"ready"}\n' });
+    const follow = await lab.run('logs', 's1-d1', '-f');
+    expect(follow.code).toBe(1);
+    expect(follow.err).toContain("reads one host's logs from CloudWatch Logs: pnpm lab logs <host> [-n N]");
     const run = await lab.run('run', 'S01');
     expect(run.code).toBe(1);
     expect(run.err).toContain('lab mcl is attached to AWS stack stg, and the aws driver makes no lab of its own');
@@ -552,7 +558,7 @@ describe('AWS from the command line (scripted AWS and Pulumi, nothing reaches AW
     expect(down.out).toBe(
       'lab mcl: detached from stack stg; the stack keeps running (remove it with: pnpm lab deploy --destroy --stack stg)\n',
     );
-    expect(aws.calls).toEqual(['attach stg', 'exec stg s1-d1 ip addr']); // no destroy
+    expect(aws.calls).toEqual(['attach stg', 'exec stg s1-d1 ip addr', 'logs stg s1-d1 5']); // no destroy
     expect(existsSync(lab.ctx.paths.stateFile)).toBe(false);
   });
 

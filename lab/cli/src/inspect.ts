@@ -38,8 +38,8 @@ async function runningLab(ctx: CliContext): Promise<LabState | undefined> {
   if (state.driver === 'aws') {
     // no labd serves an aws lab: logs are in CloudWatch
     ctx.stderr(
-      `lab ${state.prefix} is attached to AWS stack ${state.aws?.stack}: its logs are in CloudWatch Logs ` +
-        '(pnpm lab status names the stack; pnpm lab exec <host> -- <command> runs a command on an instance)\n',
+      `lab ${state.prefix} is attached to AWS stack ${state.aws?.stack}, where no harness runs its services: ` +
+        'pnpm lab status lists its hosts, pnpm lab logs <host> reads their logs, pnpm lab exec <host> -- <command> runs a command there\n',
     );
     return undefined;
   }
@@ -168,6 +168,24 @@ export async function exec(ctx: CliContext, options: { host: string; argv: strin
   return result.code ?? 1;
 }
 
+/** An attached stack's logs: a host's services' JSON lines, from CloudWatch Logs (no following). */
+async function stackLogs(
+  ctx: CliContext,
+  stack: string,
+  options: { service?: string; follow: boolean; lines: number },
+): Promise<number> {
+  if (!options.service || options.follow) {
+    ctx.stderr(
+      `lab logs on an attached stack reads one host's logs from CloudWatch Logs: pnpm lab logs <host> [-n N] ` +
+        '(pnpm lab status lists the hosts; to follow them: aws logs tail --follow)\n',
+    );
+    return 1;
+  }
+  const lines = await ctx.aws!.logs({ stackName: stack, host: options.service, lines: options.lines });
+  for (const line of lines) ctx.stdout(`${line.message}\n`);
+  return 0;
+}
+
 /**
  * `logs labd` reads the supervisor's own log straight from the file (it is what you want when
  * labd is the thing that is broken); every other service's log comes through labd.
@@ -188,6 +206,8 @@ export async function logs(
       await followLines(ctx.paths.labdLog, end, (line) => ctx.stdout(`${line}\n`), signal ?? new AbortController().signal);
     return 0;
   }
+  const attached = await readState(ctx.paths);
+  if (attached?.driver === 'aws' && attached.aws && ctx.aws) return stackLogs(ctx, attached.aws.stack, options);
   const state = await runningLab(ctx);
   if (!state) return 1;
   let services = options.service ? [options.service] : [];

@@ -4,6 +4,7 @@
  * credentials and path-style S3 addressing. Without those, the SDK's own chain applies
  * (environment, profile, SSO, instance role), as it would for the `aws` CLI.
  */
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -24,6 +25,7 @@ export interface AwsClients {
   readonly ssm: SSMClient;
   readonly s3: S3Client;
   readonly sts: STSClient;
+  readonly logs: CloudWatchLogsClient;
   destroy(): void;
 }
 
@@ -47,11 +49,12 @@ export function awsClients(options: AwsClientOptions): AwsClients {
     // bucket names in the host part do not resolve for a local endpoint
     s3: new S3Client({ ...config, forcePathStyle: options.endpoint !== undefined }),
     sts: new STSClient(config),
+    logs: new CloudWatchLogsClient(config),
   };
   return {
     ...clients,
     destroy() {
-      for (const client of [clients.ec2, clients.ssm, clients.s3, clients.sts]) client.destroy();
+      for (const client of [clients.ec2, clients.ssm, clients.s3, clients.sts, clients.logs]) client.destroy();
     },
   };
 }
