@@ -38,12 +38,14 @@ export const USAGE = `usage: pnpm lab <command> [options]
                                                    default: LAB_DRIVER, else netns as root on Linux, docker otherwise
      [--mutant ID]                                 ... with one catalogued defect switched on (see mutate --list)
   up --driver aws [--stack NAME]                   attach to a deployed AWS stack (default staging): every instance must
-                                                   answer SSM and the endpoints /healthz; changes nothing on AWS, and
-                                                   down only detaches
+                                                   answer SSM, the cloud /healthz, the LLM replica at all; changes
+                                                   nothing on AWS, and down only detaches (there: exec runs through
+                                                   SSM, logs <host> [-n N] reads CloudWatch Logs)
   deploy [--stack NAME] [--preview] [--destroy]    the AWS staging replica (default stack staging) through the Pulumi
-                                                   Automation API: builds the artifacts, then pulumi up (--preview: only
-                                                   show the changes; --destroy: remove the stack's resources); needs the
-                                                   pulumi CLI and AWS credentials (see: pnpm lab doctor)
+                                                   Automation API: builds the artifacts, then pulumi up (--preview:
+                                                   only show the changes, nothing on AWS changes; --destroy: remove the
+                                                   stack's resources); needs Linux x64, the pulumi CLI logged in to a
+                                                   backend and AWS credentials (see: pnpm lab doctor)
   status [--json]                                  hosts, addresses, services and their health
   logs [service] [-f] [-n N]                       a service's log (no service: every service), -f follows
   exec <host> -- <command...>                      run a command inside a host

@@ -36,6 +36,9 @@ const load = () => import('@multiclaw-lab/aws');
 
 export function systemAwsAccess(stateRoot: string, env: NodeJS.ProcessEnv = process.env): AwsAccess {
   const region = () => env.AWS_REGION || env.AWS_DEFAULT_REGION || 'eu-west-1';
+  /** a stack's folder: the bundle is built there, and its Pulumi workspace (with the stack's config) kept */
+  const stackDir = (stackName: string) => join(stateRoot, 'deploy', stackName);
+  const workDir = (stackName: string) => join(stackDir(stackName), 'pulumi');
   return {
     region,
     async pulumi() {
@@ -53,18 +56,18 @@ export function systemAwsAccess(stateRoot: string, env: NodeJS.ProcessEnv = proc
     },
     async deploy(options) {
       const aws = await load();
-      const parts = await aws.loadDeployParts({ workDir: join(stateRoot, 'deploy', options.stackName) });
-      return aws.deployStack({ ...options, parts, region: region() });
+      const parts = await aws.loadDeployParts({ workDir: stackDir(options.stackName) });
+      return aws.deployStack({ ...options, parts, region: region(), workDir: workDir(options.stackName) });
     },
     async destroy(options) {
       const aws = await load();
-      const parts = await aws.loadDeployParts({ workDir: join(stateRoot, 'deploy', options.stackName) });
-      return aws.destroyStack({ ...options, program: parts.program });
+      const parts = await aws.loadDeployParts({ workDir: stackDir(options.stackName) });
+      return aws.destroyStack({ ...options, program: parts.program, workDir: workDir(options.stackName) });
     },
     async attach(options) {
       const aws = await load();
-      const parts = await aws.loadDeployParts({ workDir: join(stateRoot, 'deploy', options.stackName) });
-      const outputs = await aws.readStackOutputs({ stackName: options.stackName, parts });
+      const parts = await aws.loadDeployParts({ workDir: stackDir(options.stackName) });
+      const outputs = await aws.readStackOutputs({ stackName: options.stackName, parts, workDir: workDir(options.stackName) });
       const transport = aws.SsmTransport.fromOutputs(outputs);
       try {
         return await aws.attachStack({ outputs, transport, onProgress: options.onProgress });
@@ -74,8 +77,8 @@ export function systemAwsAccess(stateRoot: string, env: NodeJS.ProcessEnv = proc
     },
     async exec(options) {
       const aws = await load();
-      const parts = await aws.loadDeployParts({ workDir: join(stateRoot, 'deploy', options.stackName) });
-      const outputs = await aws.readStackOutputs({ stackName: options.stackName, parts });
+      const parts = await aws.loadDeployParts({ workDir: stackDir(options.stackName) });
+      const outputs = await aws.readStackOutputs({ stackName: options.stackName, parts, workDir: workDir(options.stackName) });
       const driver = await aws.stagingDriver(outputs, { prefix: 'exec', stateDir: join(stateRoot, 'aws-exec') });
       try {
         const [command, ...args] = options.argv;
@@ -86,8 +89,8 @@ export function systemAwsAccess(stateRoot: string, env: NodeJS.ProcessEnv = proc
     },
     async logs(options) {
       const aws = await load();
-      const parts = await aws.loadDeployParts({ workDir: join(stateRoot, 'deploy', options.stackName) });
-      const outputs = await aws.readStackOutputs({ stackName: options.stackName, parts });
+      const parts = await aws.loadDeployParts({ workDir: stackDir(options.stackName) });
+      const outputs = await aws.readStackOutputs({ stackName: options.stackName, parts, workDir: workDir(options.stackName) });
       const clients = aws.awsClients({ region: outputs.region });
       try {
         return await aws.readHostLogs({ clients, outputs, hostId: options.host, lines: options.lines });

@@ -28,7 +28,11 @@ export interface AttachedStack {
 /** What attaching needs of a transport: its hosts, and a command run on each. */
 export type AttachTransport = Pick<InstanceTransport, 'run'> & { hosts(): Promise<ResolvedHost[]> };
 
-export type HealthCheck = (url: string, options: { servername: string; ca: string }) => Promise<{ ok: boolean; detail: string }>;
+/** `status`: the HTTP status, when an answer came at all (over TLS verified against the stack's CA) */
+export type HealthCheck = (
+  url: string,
+  options: { servername: string; ca: string },
+) => Promise<{ ok: boolean; detail: string; status?: number }>;
 
 /** GET <url>/healthz with the lab name as TLS name and Host, trusting only the stack's CA. */
 export const httpsHealth: HealthCheck = (url, options) =>
@@ -39,7 +43,13 @@ export const httpsHealth: HealthCheck = (url, options) =>
       { servername: options.servername, ca: options.ca, headers: { host: options.servername }, timeout: 15_000 },
       (res) => {
         res.resume();
-        res.once('end', () => resolve({ ok: res.statusCode === 200, detail: `HTTP ${res.statusCode}` }));
+        res.once('end', () =>
+          resolve({
+            ok: res.statusCode === 200,
+            detail: `HTTP ${res.statusCode}`,
+            ...(res.statusCode ? { status: res.statusCode } : {}),
+          }),
+        );
       },
     );
     req.once('timeout', () => req.destroy(new Error('no answer within 15 s')));
@@ -83,15 +93,18 @@ export async function attachStack(options: {
     }),
   );
 
+  // the cloud has a health route; the LLM replica has none (its one route is POST
+  // /v1/chat/completions), so any answer over TLS checked against the stack's CA is its sign of life
   const endpoints = [
-    { name: outputs.names.api, url: outputs.endpoints.api },
-    { name: outputs.names.llm, url: outputs.endpoints.llm },
+    { name: outputs.names.api, url: outputs.endpoints.api, anyAnswer: false },
+    { name: outputs.names.llm, url: outputs.endpoints.llm, anyAnswer: true },
   ];
-  progress(`checking /healthz of ${endpoints.map((e) => e.name).join(', ')}`);
+  progress(`checking ${endpoints.map((e) => e.name).join(', ')} (/healthz)`);
   await Promise.all(
     endpoints.map(async (e) => {
       const result = await health(e.url, { servername: e.name, ca: outputs.caCertificate });
-      if (!result.ok) problems.push(`${e.name} (${e.url}): /healthz ${result.detail}`);
+      const alive = result.ok || (e.anyAnswer && result.status !== undefined);
+      if (!alive) problems.push(`${e.name} (${e.url}): /healthz ${result.detail}`);
     }),
   );
   if (problems.length > 0) throw new StackNotReadyError(outputs.stack, problems.sort());

@@ -3,8 +3,14 @@
  * --destroy`, and reading a deployed stack's outputs for `lab up --driver aws`. The program is
  * deploy/'s inline program, run in this process (no language host); the `pulumi` CLI does the
  * rest and must be installed (pulumi-cli.ts), with the AWS provider plugin, which it downloads
- * on first use. A stack lives in whatever backend the CLI is logged in to.
+ * on first use. A stack lives in whatever backend the CLI is logged in to; its config lives in a
+ * workspace folder kept between runs (`Pulumi.<stack>.yaml` there): without it every deploy would
+ * start from an empty config and draw new keys for a running stack. On a machine without that
+ * folder, the config of the stack's last update is fetched from the backend first.
  */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { StackOutputs } from '@multiclaw-lab/deploy';
 import {
   type ConfigMap,
@@ -46,21 +52,41 @@ export interface DeployOptions {
   onProgress?: (line: string) => void;
   /** the CLI; default: looked up (and refused with how to install it when absent) */
   cli?: PulumiCli;
+  /** the stack's workspace folder, kept between runs (its config file is there) */
+  workDir: string;
 }
 
 async function command(cli: PulumiCli): Promise<PulumiCommand> {
   return PulumiCommand.get({ root: cli.root });
 }
 
-async function open(stackName: string, program: PulumiFn, cli: PulumiCli, create: boolean): Promise<Stack> {
+async function open(stackName: string, program: PulumiFn, cli: PulumiCli, create: boolean, workDir: string): Promise<Stack> {
+  await mkdir(workDir, { recursive: true });
   const args = { stackName, projectName: PROJECT_NAME, program };
-  const opts = { pulumiCommand: await command(cli) };
+  const opts = { pulumiCommand: await command(cli), workDir };
   if (create) return LocalWorkspace.createOrSelectStack(args, opts);
   return LocalWorkspace.selectStack(args, opts).catch((err: unknown) => {
     throw err instanceof PulumiStackNotFound || /no stack named/i.test(String(err))
       ? new StackNotFoundError(stackName, err)
       : err;
   });
+}
+
+/** where a stack's config file is in its workspace folder */
+export function stackConfigFile(workDir: string, stackName: string): string {
+  return join(workDir, `Pulumi.${stackName}.yaml`);
+}
+
+/**
+ * The stack's config as it stands: the workspace's file, or, where this machine has none, the
+ * config of the stack's last update (none for a stack never deployed).
+ */
+export async function currentConfig(
+  stack: Pick<Stack, 'name' | 'getAllConfig'> & { workspace: Pick<Stack['workspace'], 'refreshConfig'> },
+  workDir: string,
+): Promise<ConfigMap> {
+  if (existsSync(stackConfigFile(workDir, stack.name))) return stack.getAllConfig();
+  return stack.workspace.refreshConfig(stack.name).catch(() => stack.getAllConfig());
 }
 
 /** The stack's outputs as the aws driver reads them, checked against deploy's schema. */
@@ -88,8 +114,8 @@ export async function deployStack(options: DeployOptions): Promise<DeployResult>
   progress(`building the artifacts (Node binary, components bundle)`);
   const artifacts = await parts.buildArtifacts(progress);
   progress(`opening stack ${stackName} (project ${PROJECT_NAME})`);
-  const stack = await open(stackName, parts.program, cli, true);
-  const existing: ConfigMap = await stack.getAllConfig();
+  const stack = await open(stackName, parts.program, cli, true, options.workDir);
+  const existing = await currentConfig(stack, options.workDir);
   const tlsNames = tlsNamesOf(existing);
   if (tlsNames && parts.generateTls) progress(`making the stack's TLS material (a CA for ${tlsNames.domain} and its leaves)`);
   const newTls = tlsNames && parts.generateTls ? await parts.generateTls(tlsNames) : undefined;
@@ -125,9 +151,10 @@ export async function destroyStack(options: {
   program: PulumiFn;
   onProgress?: (line: string) => void;
   cli?: PulumiCli;
+  workDir: string;
 }): Promise<string> {
   const cli = options.cli ?? requirePulumi();
-  const stack = await open(options.stackName, options.program, cli, false);
+  const stack = await open(options.stackName, options.program, cli, false, options.workDir);
   try {
     const result = await stack.destroy({
       onOutput: (text) => {
@@ -145,8 +172,9 @@ export async function readStackOutputs(options: {
   stackName: string;
   parts: Pick<DeployParts, 'program' | 'parseOutputs'>;
   cli?: PulumiCli;
+  workDir: string;
 }): Promise<StackOutputs> {
   const cli = options.cli ?? requirePulumi();
-  const stack = await open(options.stackName, options.parts.program, cli, false);
+  const stack = await open(options.stackName, options.parts.program, cli, false, options.workDir);
   return parseStackOutputs(options.stackName, await stack.outputs(), options.parts);
 }

@@ -9,7 +9,7 @@ import { stackOutputsFixture } from '../testing/stack-outputs.ts';
 import { attachStack } from './attach.ts';
 import { deployConfig, tlsNamesOf } from './config.ts';
 import { findPulumi, requirePulumi } from './pulumi-cli.ts';
-import { parseStackOutputs } from './stack.ts';
+import { currentConfig, parseStackOutputs, stackConfigFile } from './stack.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'mclab-stack-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -175,5 +175,66 @@ describe('attaching to a deployed stack (lab up --driver aws)', () => {
     expect(message).toContain('relay (i-r): answered code 1');
     expect(message).toContain('s1-nb: no running instance carries its tags');
     expect(message).toContain(`api.multiclaw.test (${outputs.endpoints.api}): /healthz ECONNREFUSED`);
+  });
+
+  it('the cloud must answer /healthz with 200; the LLM replica, which has no health route, any answer at all', async () => {
+    const notFound = async () => ({ ok: false, detail: 'HTTP 404', status: 404 });
+    const err = await attachStack({ outputs, transport: transport({}), health: notFound }).catch((e: unknown) => e);
+    expect((err as Error).message).toContain(`api.multiclaw.test (${outputs.endpoints.api}): /healthz HTTP 404`);
+    expect((err as Error).message).not.toContain('api.llm.test');
+    const llmAnswers = async (url: string) =>
+      url === outputs.endpoints.api ? { ok: true, detail: 'HTTP 200', status: 200 } : await notFound();
+    expect((await attachStack({ outputs, transport: transport({}), health: llmAnswers })).stack).toBe(outputs.stack);
+    const llmSilent = async (url: string) =>
+      url === outputs.endpoints.api ? { ok: true, detail: 'HTTP 200', status: 200 } : { ok: false, detail: 'ECONNREFUSED' };
+    const silent = await attachStack({ outputs, transport: transport({}), health: llmSilent }).catch((e: unknown) => e);
+    expect((silent as Error).message).toContain(`api.llm.test (${outputs.endpoints.llm}): /healthz ECONNREFUSED`);
+  });
+});
+
+describe("a stack's config between deploys", () => {
+  const fakeStack = (refresh: () => Promise<Record<string, { value: string }>>) => {
+    const asked: string[] = [];
+    return {
+      asked,
+      stack: {
+        name: 'stg',
+        getAllConfig: async () => {
+          asked.push('file');
+          return { 'multiclaw:region': { value: 'eu-west-1' } };
+        },
+        workspace: {
+          refreshConfig: async () => {
+            asked.push('backend');
+            return refresh();
+          },
+        },
+      },
+    };
+  };
+
+  it('is the workspace’s config file when this machine has one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stack-config-'));
+    await writeFile(stackConfigFile(dir, 'stg'), 'config: {}\n');
+    const { stack, asked } = fakeStack(async () => ({}));
+    expect(await currentConfig(stack, dir)).toEqual({ 'multiclaw:region': { value: 'eu-west-1' } });
+    expect(asked).toEqual(['file']);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is the last update’s config from the backend on a machine without the file, so its keys are kept', async () => {
+    const { stack, asked } = fakeStack(async () => ({ 'multiclaw:masterKey': { value: 'kept' } }));
+    expect(await currentConfig(stack, join(tmpdir(), 'no-such-workspace'))).toEqual({ 'multiclaw:masterKey': { value: 'kept' } });
+    expect(asked).toEqual(['backend']);
+  });
+
+  it('is the workspace’s own for a stack never deployed (the backend has no update to take it from)', async () => {
+    const { stack, asked } = fakeStack(async () => {
+      throw new Error('no previous deployment');
+    });
+    expect(await currentConfig(stack, join(tmpdir(), 'no-such-workspace'))).toEqual({
+      'multiclaw:region': { value: 'eu-west-1' },
+    });
+    expect(asked).toEqual(['backend', 'file']);
   });
 });
