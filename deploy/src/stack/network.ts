@@ -61,22 +61,23 @@ export function network(ctx: StackContext, spec: NetworkSpec, flowLogs: FlowLogT
     { vpcId: vpc.id, routes: [{ cidrBlock: '0.0.0.0/0', gatewayId: igw.id }] },
     ctx.opts,
   );
-  const publicSubnets = spec.zones.map((z, i) => {
-    const subnet = new aws.ec2.Subnet(
-      `subnet-${n}-public-${i}`,
+  // nothing gets a public address by accident: the relay's Elastic IP is on its own interface, the rest have none
+  const subnet = (kind: 'public' | 'private', i: number, cidrBlock: string, zone: string, routes: aws.ec2.RouteTable) => {
+    const made = new aws.ec2.Subnet(
+      `subnet-${n}-${kind}-${i}`,
       {
         vpcId: vpc.id,
-        cidrBlock: z.publicCidr,
-        availabilityZone: z.zone,
-        // nothing gets a public address by accident: the relay has an Elastic IP, the rest none
+        cidrBlock,
+        availabilityZone: zone,
         mapPublicIpOnLaunch: false,
-        tags: { Name: `${ctx.stack}-${n}-public-${i}` },
+        tags: { Name: `${ctx.stack}-${n}-${kind}-${i}` },
       },
       ctx.opts,
     );
-    new aws.ec2.RouteTableAssociation(`rta-${n}-public-${i}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, ctx.opts);
-    return subnet;
-  });
+    new aws.ec2.RouteTableAssociation(`rta-${n}-${kind}-${i}`, { subnetId: made.id, routeTableId: routes.id }, ctx.opts);
+    return made;
+  };
+  const publicSubnets = spec.zones.map((z, i) => subnet('public', i, z.publicCidr, z.zone, publicRoutes));
 
   const natCount = spec.natPerZone ? spec.zones.length : 1;
   const natAddresses: aws.ec2.Eip[] = [];
@@ -100,22 +101,9 @@ export function network(ctx: StackContext, spec: NetworkSpec, flowLogs: FlowLogT
         ctx.opts,
       ),
   );
-  const privateSubnets = spec.zones.map((z, i) => {
-    const subnet = new aws.ec2.Subnet(
-      `subnet-${n}-private-${i}`,
-      {
-        vpcId: vpc.id,
-        cidrBlock: z.privateCidr,
-        availabilityZone: z.zone,
-        mapPublicIpOnLaunch: false,
-        tags: { Name: `${ctx.stack}-${n}-private-${i}` },
-      },
-      ctx.opts,
-    );
-    const routes = privateRoutes[Math.min(i, privateRoutes.length - 1)]!;
-    new aws.ec2.RouteTableAssociation(`rta-${n}-private-${i}`, { subnetId: subnet.id, routeTableId: routes.id }, ctx.opts);
-    return subnet;
-  });
+  const privateSubnets = spec.zones.map((z, i) =>
+    subnet('private', i, z.privateCidr, z.zone, privateRoutes[Math.min(i, privateRoutes.length - 1)]!),
+  );
   new aws.ec2.VpcEndpoint(
     `vpce-${n}-s3`,
     {

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type * as Aws from '@multiclaw-lab/aws';
+import type { StackOutputs } from '@multiclaw-lab/deploy';
 import type { ExecResult } from '@multiclaw-lab/network';
 
 export type AttachedStack = Aws.AttachedStack;
@@ -26,10 +27,10 @@ export interface AwsAccess {
   destroy(options: { stackName: string; onProgress: (line: string) => void }): Promise<string>;
   /** reads the stack's outputs and checks every instance and endpoint answers */
   attach(options: { stackName: string; onProgress: (line: string) => void }): Promise<AttachedStack>;
-  /** runs a command on a lab host of a deployed stack, through the aws driver (SSM Run Command) */
-  exec(options: { stackName: string; host: string; argv: string[] }): Promise<ExecResult>;
+  /** runs a command on a lab host of an attached stack, through the aws driver (SSM Run Command) */
+  exec(options: { outputs: StackOutputs; host: string; argv: string[] }): Promise<ExecResult>;
   /** the last log lines of a lab host's services, from CloudWatch Logs */
-  logs(options: { stackName: string; host: string; lines: number }): Promise<Aws.HostLogLine[]>;
+  logs(options: { outputs: StackOutputs; host: string; lines: number }): Promise<Aws.HostLogLine[]>;
 }
 
 const load = () => import('@multiclaw-lab/aws');
@@ -77,9 +78,7 @@ export function systemAwsAccess(stateRoot: string, env: NodeJS.ProcessEnv = proc
     },
     async exec(options) {
       const aws = await load();
-      const parts = await aws.loadDeployParts({ workDir: stackDir(options.stackName) });
-      const outputs = await aws.readStackOutputs({ stackName: options.stackName, parts, workDir: workDir(options.stackName) });
-      const driver = await aws.stagingDriver(outputs, { prefix: 'exec', stateDir: join(stateRoot, 'aws-exec') });
+      const driver = await aws.stagingDriver(options.outputs, { prefix: 'exec', stateDir: join(stateRoot, 'aws-exec') });
       try {
         const [command, ...args] = options.argv;
         return await driver.exec(options.host, command!, args, { env: {} });
@@ -89,11 +88,9 @@ export function systemAwsAccess(stateRoot: string, env: NodeJS.ProcessEnv = proc
     },
     async logs(options) {
       const aws = await load();
-      const parts = await aws.loadDeployParts({ workDir: stackDir(options.stackName) });
-      const outputs = await aws.readStackOutputs({ stackName: options.stackName, parts, workDir: workDir(options.stackName) });
-      const clients = aws.awsClients({ region: outputs.region });
+      const clients = aws.awsClients({ region: options.outputs.region });
       try {
-        return await aws.readHostLogs({ clients, outputs, hostId: options.host, lines: options.lines });
+        return await aws.readHostLogs({ clients, outputs: options.outputs, hostId: options.host, lines: options.lines });
       } finally {
         clients.destroy();
       }

@@ -50,7 +50,13 @@ export async function upAws(ctx: CliContext, options: { stack?: string }): Promi
     driver: 'aws',
     options: {},
     labStateDir: ctx.paths.labStateDir,
-    aws: { stack: attached.stack, region: attached.region, hosts: attached.hosts, endpoints: attached.endpoints },
+    aws: {
+      stack: attached.stack,
+      region: attached.region,
+      hosts: attached.hosts,
+      endpoints: attached.endpoints,
+      outputs: attached.outputs,
+    },
   };
   if (!(await createState(ctx.paths, state))) {
     ctx.stdout('another `lab up` recorded a lab just now; see: pnpm lab status\n');

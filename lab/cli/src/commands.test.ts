@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanChildEnv } from '@multiclaw-lab/kit';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AwsAccess } from './aws-access.ts';
+import type { AttachedStack, AwsAccess } from './aws-access.ts';
 import type { CliContext } from './context.ts';
 import type { DockerAccess } from './docker-access.ts';
 import { runCli } from './main.ts';
@@ -112,14 +112,16 @@ function fakeAws(options: { pulumi?: boolean; credentials?: boolean; attach?: 'o
           { id: 's1-d1', instanceId: 'i-0d1', role: 'desktop', site: 's1' },
         ],
         endpoints: [{ name: 'api.multiclaw.test', url: 'https://stg-alb.example' }],
+        // only what the commands after attaching read of the outputs (exec and logs hand them on)
+        outputs: { stack: o.stackName, region: 'eu-west-1' } as AttachedStack['outputs'],
       };
     },
     exec: async (o) => {
-      calls.push(`exec ${o.stackName} ${o.host} ${o.argv.join(' ')}`);
+      calls.push(`exec ${o.outputs.stack} ${o.host} ${o.argv.join(' ')}`);
       return { code: 3, stdout: 'out\n', stderr: 'err\n' };
     },
     logs: async (o) => {
-      calls.push(`logs ${o.stackName} ${o.host} ${o.lines}`);
+      calls.push(`logs ${o.outputs.stack} ${o.host} ${o.lines}`);
       return [{ service: 'multiclaw-gateway', timestamp: 1, message: '{"service":"gateway","event":"ready"}' }];
     },
   };

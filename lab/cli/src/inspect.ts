@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import type { StackOutputs } from '@multiclaw-lab/deploy';
 import type { ErrorBody } from '@multiclaw-lab/protocol';
 import { LabdUnreachableError, labdRequest, labdStreamLines } from './client.ts';
 import type { CliContext } from './context.ts';
@@ -154,7 +155,7 @@ export async function exec(ctx: CliContext, options: { host: string; argv: strin
   const attached = await readState(ctx.paths);
   if (attached?.driver === 'aws' && attached.aws && ctx.aws) {
     // no labd on an attached stack: the command goes to the instance through SSM Run Command
-    const result = await ctx.aws.exec({ stackName: attached.aws.stack, host: options.host, argv: options.argv });
+    const result = await ctx.aws.exec({ outputs: attached.aws.outputs, host: options.host, argv: options.argv });
     ctx.stdout(result.stdout);
     ctx.stderr(result.stderr);
     return result.code ?? 1;
@@ -171,7 +172,7 @@ export async function exec(ctx: CliContext, options: { host: string; argv: strin
 /** An attached stack's logs: a host's services' JSON lines, from CloudWatch Logs (no following). */
 async function stackLogs(
   ctx: CliContext,
-  stack: string,
+  outputs: StackOutputs,
   options: { service?: string; follow: boolean; lines: number },
 ): Promise<number> {
   if (!options.service || options.follow) {
@@ -181,7 +182,7 @@ async function stackLogs(
     );
     return 1;
   }
-  const lines = await ctx.aws!.logs({ stackName: stack, host: options.service, lines: options.lines });
+  const lines = await ctx.aws!.logs({ outputs, host: options.service, lines: options.lines });
   for (const line of lines) ctx.stdout(`${line.message}\n`);
   return 0;
 }
@@ -207,7 +208,7 @@ export async function logs(
     return 0;
   }
   const attached = await readState(ctx.paths);
-  if (attached?.driver === 'aws' && attached.aws && ctx.aws) return stackLogs(ctx, attached.aws.stack, options);
+  if (attached?.driver === 'aws' && attached.aws && ctx.aws) return stackLogs(ctx, attached.aws.outputs, options);
   const state = await runningLab(ctx);
   if (!state) return 1;
   let services = options.service ? [options.service] : [];

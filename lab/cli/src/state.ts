@@ -2,10 +2,12 @@
  * Where a lab's supervisor state lives, so every `lab` command from any shell finds the lab:
  * `.lab/` at the repository root unless LAB_STATE_DIR says otherwise.
  */
+
 import { readFileSync } from 'node:fs';
 import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { StackOutputs } from '@multiclaw-lab/deploy';
 import type { DriverName } from './driver-choice.ts';
 
 export interface LabPaths {
@@ -52,6 +54,8 @@ export interface AwsAttachment {
   region: string;
   hosts: Array<{ id: string; instanceId: string; role: string; site?: string }>;
   endpoints: Array<{ name: string; url: string }>;
+  /** the stack's outputs as read when attaching: `exec` and `logs` work from them, without the pulumi CLI */
+  outputs: StackOutputs;
 }
 
 /** The state file, or undefined when there is none; an unreadable one counts as none but is reported. */
@@ -68,7 +72,8 @@ export async function readState(paths: LabPaths): Promise<LabState | undefined> 
     // a state file from before the docker driver existed names no driver: it was a netns lab
     state.driver ??= 'netns';
     if (state.driver !== 'netns' && state.driver !== 'docker' && state.driver !== 'aws') throw new Error('bad driver');
-    if (state.driver === 'aws' && typeof state.aws?.stack !== 'string') throw new Error('aws lab without its stack');
+    if (state.driver === 'aws' && (typeof state.aws?.stack !== 'string' || typeof state.aws.outputs !== 'object'))
+      throw new Error('aws lab without its stack and outputs');
     return state;
   } catch {
     throw new Error(`${paths.stateFile} is not a lab state file; look at it, then remove it and run pnpm lab down again`);

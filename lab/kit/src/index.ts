@@ -2,6 +2,7 @@ export * from './backoff.ts';
 export * from './clock.ts';
 export * from './error-codes.ts';
 export * from './errors.ts';
+export * from './executable.ts';
 export * from './faketime.ts';
 export * from './logger.ts';
 export * from './mutant.ts';

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { MissingToolError } from '@multiclaw-lab/kit';
+import { isExecutable, MissingToolError } from '@multiclaw-lab/kit';
 import { CommandFailedError, NotRootError } from './errors.ts';
 
 /**
@@ -86,12 +85,7 @@ export function sysctl(namespace: string, settings: Record<string, string | numb
 export function findTool(tool: string): string | undefined {
   for (const dir of SYSTEM_PATH.split(':')) {
     const candidate = join(dir, tool);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
+    if (isExecutable(candidate)) return candidate;
   }
   return undefined;
 }

@@ -23,6 +23,8 @@ export interface AttachedStack {
   region: string;
   hosts: AttachedHost[];
   endpoints: Array<{ name: string; url: string }>;
+  /** the outputs read when attaching: what later commands on the stack work from */
+  outputs: StackOutputs;
 }
 
 /** What attaching needs of a transport: its hosts, and a command run on each. */
@@ -108,5 +110,11 @@ export async function attachStack(options: {
     }),
   );
   if (problems.length > 0) throw new StackNotReadyError(outputs.stack, problems.sort());
-  return { stack: outputs.stack, region: outputs.region, hosts: hosts.sort((a, b) => a.id.localeCompare(b.id)), endpoints };
+  return {
+    stack: outputs.stack,
+    region: outputs.region,
+    hosts: hosts.sort((a, b) => a.id.localeCompare(b.id)),
+    endpoints,
+    outputs,
+  };
 }

@@ -5,11 +5,10 @@
  * it is never installed from here.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { MissingToolError } from '@multiclaw-lab/kit';
+import { isExecutable, MissingToolError } from '@multiclaw-lab/kit';
 
 export const PULUMI_INSTALL = 'https://www.pulumi.com/docs/install/';
 export const PULUMI_FIX = `install the Pulumi CLI: curl -fsSL https://get.pulumi.com | sh (or see ${PULUMI_INSTALL})`;
@@ -20,21 +19,12 @@ export interface PulumiCli {
   root: string;
 }
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** `pulumi` on PATH, else where its installer puts it (~/.pulumi/bin, often not on PATH in a new shell). */
 export function findPulumi(env: NodeJS.ProcessEnv = process.env, home = homedir()): PulumiCli | undefined {
   const dirs = [...(env.PATH ?? '').split(delimiter).filter(Boolean), join(env.PULUMI_HOME ?? join(home, '.pulumi'), 'bin')];
   for (const dir of dirs) {
     const path = join(dir, 'pulumi');
-    if (executable(path)) return { path, root: join(dir, '..') };
+    if (isExecutable(path)) return { path, root: join(dir, '..') };
   }
   return undefined;
 }

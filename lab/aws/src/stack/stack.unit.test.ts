@@ -151,6 +151,7 @@ describe('attaching to a deployed stack (lab up --driver aws)', () => {
 
   it('every host answers SSM and the endpoints /healthz under their lab names: the hosts with their instances', async () => {
     const attached = await attachStack({ outputs, transport: transport({}), health: healthy });
+    expect(attached.outputs).toBe(outputs); // what exec and logs on the attached stack work from
     expect(attached.hosts).toEqual([
       { id: 'cloud', instanceId: 'i-c1', role: 'cloud' },
       { id: 'cloud-2', instanceId: 'i-c2', role: 'cloud' },

@@ -7,7 +7,7 @@
  * metadata service, and an unreachable AWS is "not configured" there, not a crash.
  */
 import type { AwsAccess } from '../aws-access.ts';
-import type { DockerCheck, DockerSection } from './docker-doctor.ts';
+import { type DockerCheck, type DockerSection, formatCheckSection } from './docker-doctor.ts';
 import type { MachineProbe } from './probe.ts';
 
 const PULUMI_FIX = 'curl -fsSL https://get.pulumi.com | sh   (or see https://www.pulumi.com/docs/install/)';
@@ -76,25 +76,12 @@ export function awsChecks(o: AwsObservations): DockerSection {
   return { ok: checks.every((c) => c.status !== 'missing'), checks };
 }
 
-const MARK: Record<DockerCheck['status'], string> = { ok: 'ok', missing: 'MISSING', note: 'NOTE' };
-
 export function formatAwsSection(section: DockerSection, asked: boolean): string {
-  const rows = section.checks.map((c) => [c.id, MARK[c.status], c.found]);
-  const widths = [0, 1].map((i) => Math.max(...rows.map((r) => r[i]!.length), 'status'.length));
-  const line = (r: string[]) => `${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padEnd(widths[1]!)}  ${r[2]}`.trimEnd();
-  const out = [
-    `aws (pnpm lab deploy, pnpm lab up --driver aws; ${asked ? 'asked for with --aws' : 'never the default driver, so it fails nothing'})`,
-    line(['aws', 'status', 'found']),
-    ...rows.map(line),
-  ];
-  const open = section.checks.filter((c) => c.status !== 'ok' && c.fix);
-  if (open.length > 0) {
-    out.push('');
-    for (const c of open) out.push(`  ${c.id}: ${c.fix}`);
-  }
-  out.push(
-    '',
-    section.ok ? 'lab deploy and the aws driver have what they need here' : 'lab deploy or the aws driver lack something here',
-  );
-  return `${out.join('\n')}\n`;
+  return formatCheckSection(section, {
+    heading: `aws (pnpm lab deploy, pnpm lab up --driver aws; ${asked ? 'asked for with --aws' : 'never the default driver, so it fails nothing'})`,
+    first: 'aws',
+    verdict: section.ok
+      ? 'lab deploy and the aws driver have what they need here'
+      : 'lab deploy or the aws driver lack something here',
+  });
 }

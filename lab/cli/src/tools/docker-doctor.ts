@@ -167,24 +167,33 @@ export async function observeDocker(probe: MachineProbe, access: DockerAccess): 
 const MARK: Record<DockerCheck['status'], string> = { ok: 'ok', missing: 'MISSING', note: 'NOTE' };
 
 /**
- * The section as text. `needed`: the driver this machine picks is docker, so what is missing
- * here fails the doctor; otherwise it is for information.
+ * A doctor section as text: its heading, a table of its checks (id, status, what was found) under
+ * the column title `first`, how to get what is missing, and a closing verdict.
  */
-export function formatDockerSection(section: DockerSection, needed: boolean): string {
+export function formatCheckSection(section: DockerSection, text: { heading: string; first: string; verdict: string }): string {
   const rows = section.checks.map((c) => [c.id, MARK[c.status], c.found]);
-  const widths = [0, 1].map((i) => Math.max(...rows.map((r) => r[i]!.length), i === 0 ? 'docker'.length : 'status'.length));
+  const widths = [0, 1].map((i) => Math.max(...rows.map((r) => r[i]!.length), i === 0 ? text.first.length : 'status'.length));
   const line = (r: string[]) => `${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padEnd(widths[1]!)}  ${r[2]}`.trimEnd();
-  const out = [
-    `docker driver (pnpm lab up --driver docker; ${needed ? 'the driver this machine picks' : 'not needed for the netns driver'})`,
-    line(['docker', 'status', 'found']),
-    ...rows.map(line),
-  ];
+  const out = [text.heading, line([text.first, 'status', 'found']), ...rows.map(line)];
   const open = section.checks.filter((c) => c.status !== 'ok' && c.fix);
   if (open.length > 0) {
     out.push('');
     for (const c of open) out.push(`  ${c.id}: ${c.fix}`);
   }
-  if (section.ok) out.push('', 'the docker driver has what it needs');
-  else out.push('', `the docker driver cannot run yet${needed ? '' : ' (the netns driver does not need it)'}`);
+  out.push('', text.verdict);
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * The section as text. `needed`: the driver this machine picks is docker, so what is missing
+ * here fails the doctor; otherwise it is for information.
+ */
+export function formatDockerSection(section: DockerSection, needed: boolean): string {
+  return formatCheckSection(section, {
+    heading: `docker driver (pnpm lab up --driver docker; ${needed ? 'the driver this machine picks' : 'not needed for the netns driver'})`,
+    first: 'docker',
+    verdict: section.ok
+      ? 'the docker driver has what it needs'
+      : `the docker driver cannot run yet${needed ? '' : ' (the netns driver does not need it)'}`,
+  });
 }

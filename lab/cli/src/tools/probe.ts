@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants, globSync } from 'node:fs';
+import { globSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { isExecutable } from '@multiclaw-lab/kit';
 import { LAB_BIN_DIR, LAB_GO_ROOT, type Tool } from './catalog.ts';
 
 const run = promisify(execFile);
@@ -47,15 +48,6 @@ const EXTRA_DIRS = [
   LAB_BIN_DIR,
   '/usr/local/go/bin',
 ];
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export function systemProbe(): MachineProbe {
   const dirs = [...new Set([...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS])];

@@ -3,10 +3,9 @@
  * name. The recipe is data so `lab doctor`, `lab up` and scripts/bootstrap.sh share one list.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { MissingToolError } from '@multiclaw-lab/kit';
+import { isExecutable, MissingToolError } from '@multiclaw-lab/kit';
 
 export const TOXIPROXY_VERSION = 'v2.12.0';
 export const LAB_BIN_DIR = '/opt/multiclaw-lab/bin';
@@ -38,20 +37,11 @@ export const TOXIPROXY_RECIPE: ToolRecipe = {
   needs: ['go'],
 };
 
-function executable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The toxiproxy server binary: $TOXIPROXY_SERVER, the lab's install path, or `toxiproxy-server` on PATH. */
 export function findToxiproxy(): string | undefined {
   const candidates = [process.env.TOXIPROXY_SERVER, TOXIPROXY_BINARY];
   for (const dir of (process.env.PATH ?? '').split(delimiter)) if (dir) candidates.push(join(dir, 'toxiproxy-server'));
-  return candidates.find((c): c is string => !!c && executable(c));
+  return candidates.find((c): c is string => !!c && isExecutable(c));
 }
 
 export function ensureToxiproxy(): string {
