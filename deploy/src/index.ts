@@ -37,3 +37,5 @@ export { isDocumentedPublicIngress, PORTS, type PortRange, publicIngress, SG_PUR
 export { type StagingInput, type StagingOutputs, stagingProgram } from './program.ts';
 export { generateStackSecrets } from './stack-secrets.ts';
 export { generateStackTls, type StackTls } from './stack-tls.ts';
+// what runs on each instance role, and where its output goes (the harness follows it)
+export { type HealthProbe, PATHS as INSTANCE_PATHS, ROLE_PLANS, type RolePlan, type ServiceSpec } from './startup/roles.ts';

@@ -24,6 +24,10 @@ async function* filesUnder(dir: string): AsyncGenerator<string> {
 
 /** Dumps the cloud database (as text) into `file`; returns whether it worked. */
 export async function dumpDatabase(lab: Lab, file: string): Promise<boolean> {
+  if (lab.remote) {
+    await writeFile(file, await lab.remote.dumpDatabase());
+    return true;
+  }
   const pgDump = join(dirname(findPostgresBin('postgres')), 'pg_dump');
   const result = await lab.driver.exec(
     'db',

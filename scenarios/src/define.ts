@@ -15,6 +15,12 @@ export const CAPABILITIES = [
   'capture',
   // a real browser in a host, driven over extra file descriptors
   'browser',
+  // the harness reads a host's files (profiles, configs, trust stores) on its own disk
+  'host-files',
+  // certificates issued from the lab's CA during the run (a DPI box's, an old TLS server's)
+  'ca-key',
+  // signed releases published to the lab's own update CDN
+  'update-cdn',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 

@@ -20,6 +20,12 @@ export const DRIVER_LIMITS: Record<DriverName, Partial<Record<Capability, string
       'the database is RDS, which has no process to pause or kill, and the cloud’s instances are replaced by their auto scaling group rather than restarted in place',
     browser:
       'Systems Manager hands a program only stdin, stdout and stderr, and the lab drives Chromium over descriptors 3 and 4',
+    'host-files':
+      'an instance’s disk is not this machine’s: the scenario reads host files from the harness’s own disk, and the aws driver reaches instances only through Systems Manager',
+    'ca-key':
+      'a staging stack’s CA key is not kept after deploy (only its certificates are), so nothing can be issued during a run',
+    'update-cdn':
+      'the stack’s update CDN is S3 and CloudFront, not the lab’s CDN replica with its admin API for publishing signed releases',
   },
 };
 

@@ -24,6 +24,11 @@ export interface RunnerOptions {
   onProgress?: (text: string) => void;
 }
 
+/** a driver's refusal of something it cannot do (the LAB_UNSUPPORTED code of the error catalogue) */
+function isUnsupported(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'LAB_UNSUPPORTED';
+}
+
 function scenarioSeed(runSeed: number, id: string): number {
   return createHash('sha256').update(`${runSeed}:${id}`).digest().readUInt32BE(0);
 }
@@ -57,8 +62,16 @@ export class ScenarioRunner {
     const runner = new ScenarioRunner(lab, evidenceDir, options);
     for (const site of lab.topology.sites) {
       const file = join(evidenceDir, `egress-${site.id}.pcap`);
-      const capture = await lab.driver.capture(site.router, 'wan', { file });
-      runner.egressCaptures.push({ site: site.id, file, stop: () => capture.stop() });
+      // a router that is no machine (a NAT gateway) cannot capture: the egress audit then says
+      // it lacked evidence, in the report, rather than judging nothing
+      const capture = await lab.driver.capture(site.router, 'wan', { file }).catch((err: unknown) => {
+        if (isUnsupported(err)) {
+          options.onProgress?.(`no egress capture of site ${site.id}: ${(err as Error).message}`);
+          return undefined;
+        }
+        throw err;
+      });
+      if (capture) runner.egressCaptures.push({ site: site.id, file, stop: () => capture.stop() });
     }
     return runner;
   }
@@ -80,7 +93,8 @@ export class ScenarioRunner {
   async #reset(): Promise<void> {
     await this.lab.setClock('all', 0);
     for (const [id, s] of this.lab.services) {
-      if (!s.handle.running && !['mitmproxy', 'squid'].includes(s.def.kind)) {
+      // a followed service (a deployed stack's) is not the lab's to restart
+      if (!s.handle.running && !s.def.external && !['mitmproxy', 'squid'].includes(s.def.kind)) {
         this.#progress(`restarting ${id}, left stopped by an earlier scenario`);
         await this.lab.restart(id);
       }
@@ -197,8 +211,18 @@ export class ScenarioRunner {
     for (const c of this.egressCaptures) await c.stop().catch(() => undefined);
     const dumped = await dumpDatabase(this.lab, join(this.evidenceDir, 'database-dump.sql')).catch(() => false);
     if (!dumped) this.#progress('warning: the database could not be dumped for the canary scan');
+    // hosts that are not folders of this machine are copied here first (into the state folder)
+    const copied = this.lab.remote
+      ? await this.lab.remote.copyHostFolders().then(
+          () => true,
+          () => false,
+        )
+      : true;
+    if (!copied) this.#progress("warning: the hosts' folders could not be copied for the canary scan");
     const canary = await scanForSecrets(this.planted, [this.lab.stateDir, this.evidenceDir], this.allowedIn);
     if (!dumped) canary.hits.push({ file: '(database dump)', label: 'the database could not be dumped, so it was not scanned' });
+    if (!copied)
+      canary.hits.push({ file: '(host folders)', label: "the hosts' folders could not be copied, so they were not scanned" });
     const judges = [...checkers, canaryVerdict(canary, Date.now() - scanStarted)];
     return {
       runId: this.runId,

@@ -7,33 +7,37 @@
  * outside the service: its health URL, its account, its secret files, the script text, a second
  * run, and the failures a wrong checksum or a missing secret must give. Then, in the same
  * container, the desktop role (the lab CA in the OS trust store) and the LLM role (its health
- * wait). The SSM agent comes from a stand-in .deb served by moto's S3.
+ * wait). The SSM agent comes from a stand-in .deb served by moto's S3. The stand-ins are
+ * testing/stand-ins.ts's, which the aws driver's docker staging runs too.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { docker } from '@multiclaw-lab/docker';
-import { labImageNames, sha256File } from '@multiclaw-lab/docker/images';
+import { labImageNames } from '@multiclaw-lab/docker/images';
 import { createLabCA } from '@multiclaw-lab/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBundle } from '../artifacts/bundle.ts';
 import { INSTANCE_CLOCK_FILE, INSTANCE_NODE_LINK } from '../instance-layout.ts';
 import { CLOUDWATCH_AGENT_CONFIG, LAB_CA_VARIABLE, renderStartupScript, type StartupConfig } from './index.ts';
+import {
+  buildStandInAgents,
+  CLOUDWATCH_AGENT_CTL,
+  FIXTURES,
+  makeStandInFixtures,
+  STAND_IN_EXEC_ENV,
+  type StandInAgents,
+  type StandInFixtures,
+  standInDatabase,
+  standInStartupConfig,
+  startStandIns,
+} from './testing/stand-ins.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-/** bootstrap.sh installs it; mounted at the same path, so its python (Debian's /usr/bin/python3) resolves inside too */
-const MOTO_VENV = join(ROOT, 'node_modules/.cache/moto-venv');
 const CONTAINER = `mcl-startup-${randomBytes(4).toString('hex')}`;
 const DB_HOST = 'staging-db.rds.test';
-const ENDPOINTS = [
-  '-e',
-  'AWS_ENDPOINT_URL=http://127.0.0.1:5000',
-  '-e',
-  'AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:5000',
-];
+const LOG_GROUP = '/multiclaw-lab/staging/components';
 
-let fixtures: string;
+let fixtures: StandInFixtures;
+let agents: StandInAgents;
 let secretValues: Record<string, string>;
 let labCaPem: string;
 let arns: Record<string, string>;
@@ -47,9 +51,9 @@ async function inContainer(command: string, options: string[] = []) {
 
 /** Writes the script where the container sees it and runs it as cloud-init does (root, sh). */
 async function runScript(text: string, name: string) {
-  await writeFile(join(fixtures, name), text, { mode: 0o644 });
+  await writeFile(join(fixtures.dir, name), text, { mode: 0o644 });
   const started = performance.now();
-  const result = await docker(['exec', ...ENDPOINTS, CONTAINER, 'sh', `/fixtures/${name}`]);
+  const result = await docker(['exec', ...STAND_IN_EXEC_ENV, CONTAINER, 'sh', `${FIXTURES}/${name}`]);
   return { ...result, seconds: Math.round((performance.now() - started) / 100) / 10 };
 }
 
@@ -59,34 +63,6 @@ function jsonLines(stdout: string): Array<Record<string, unknown>> {
     .split('\n')
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
-
-/**
- * A real Debian package named like an AWS agent (amazon-ssm-agent, amazon-cloudwatch-agent) whose
- * one program only prints and exits. It stands in for AWS's agent only to prove the install step
- * (download, dpkg -i, the re-run that finds it installed); the agents themselves cannot run
- * outside an EC2 instance.
- */
-async function writeStandInAgentPackage(dir: string, pkg: string, program: string) {
-  await mkdir(join(dir, 'DEBIAN'), { recursive: true, mode: 0o755 });
-  await mkdir(join(dir, dirname(program)), { recursive: true, mode: 0o755 });
-  await writeFile(
-    join(dir, 'DEBIAN/control'),
-    [
-      `Package: ${pkg}`,
-      'Version: 0.0.0-stand-in',
-      'Architecture: all',
-      'Maintainer: multiclaw-lab tests <tests@multiclaw.test>',
-      `Description: stand-in for ${pkg} (start-up script test)`,
-      '',
-    ].join('\n'),
-  );
-  await writeFile(join(dir, program), `#!/bin/sh\necho "${pkg} stand-in: not the real agent"\n`, { mode: 0o755 });
-  // dpkg-deb refuses group- or world-writable control folders, whatever the umask made
-  for (let d = join(dir, dirname(program)); d.startsWith(dir); d = dirname(d)) await chmod(d, 0o755);
-  await chmod(join(dir, 'DEBIAN'), 0o755);
-}
-
-const CLOUDWATCH_AGENT_CTL = '/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl';
 
 /** Prints whether Node's own view of the OS trust store ('system') holds the certificate in argv[2]. */
 const TRUSTS_LAB_CA = `import { X509Certificate } from 'node:crypto';
@@ -99,47 +75,32 @@ console.log(getCACertificates('system').some((pem) => new X509Certificate(pem).f
 /** Node's system store as a service sees it: no SSL_CERT_* or NODE_EXTRA_CA_CERTS in its environment. */
 const nodeTrustsLabCa = async () =>
   (
-    await inContainer(`env -i PATH=/usr/bin:/bin ${INSTANCE_NODE_LINK} /fixtures/trusts-lab-ca.mjs /fixtures/ca.pem`)
+    await inContainer(`env -i PATH=/usr/bin:/bin ${INSTANCE_NODE_LINK} ${FIXTURES}/trusts-lab-ca.mjs ${FIXTURES}/ca.pem`)
   ).stdout.trim();
 
 describe('the cloud start-up script in a base-image container', () => {
   beforeAll(async () => {
-    fixtures = await mkdtemp(join(tmpdir(), 'mcl-startup-'));
-    await chmod(fixtures, 0o755);
-    const bundle = await buildBundle(join(fixtures, 'components.tar.gz'));
-    const nodeSha256 = await sha256File(process.execPath);
-    process.stderr.write(
-      `[startup test] bundle: ${bundle.bytes} bytes (${bundle.unpackedBytes} unpacked, ${bundle.entries} entries, ${bundle.packages} packages) in ${bundle.seconds} s\n`,
-    );
-
+    // one lab CA for everything here, the database stand-in's certificate included
     const ca = await createLabCA({ name: 'startup test CA' });
     labCaPem = ca.certPem;
-    const db = await ca.issue([DB_HOST]);
+    const db = await standInDatabase({ host: DB_HOST, name: 'multiclaw', user: 'cloud', ca });
     const llmTls = await ca.issue(['api.llm.test']);
-    await writeFile(join(fixtures, 'db.crt'), db.chainPem);
-    await writeFile(join(fixtures, 'db.key'), db.keyPem, { mode: 0o644 });
-    await writeFile(join(fixtures, 'ca.pem'), ca.certPem);
-    const dbPassword = `pw-${randomBytes(12).toString('hex')}`;
-    await writeFile(join(fixtures, 'db-password'), dbPassword);
     secretValues = {
       'cloud/token-secret': randomBytes(32).toString('hex'),
       'cloud/master-key': randomBytes(32).toString('hex'),
       'cloud/turn-secret': randomBytes(16).toString('hex'),
-      'cloud/db': JSON.stringify({ username: 'cloud', password: dbPassword }),
+      'cloud/db': JSON.stringify({ username: 'cloud', password: db.password }),
       'lab/ca': ca.certPem,
       'llm/tls-cert': llmTls.chainPem,
       'llm/tls-key': llmTls.keyPem,
     };
-    await writeFile(join(fixtures, 'secrets.json'), JSON.stringify(secretValues));
-    for (const file of ['stand-ins.sh', 'moto-fixtures.py'])
-      await copyFile(join(import.meta.dirname, 'testing', file), join(fixtures, file));
-    await writeStandInAgentPackage(join(fixtures, 'ssm-agent-pkg'), 'amazon-ssm-agent', 'usr/bin/amazon-ssm-agent');
-    await writeStandInAgentPackage(
-      join(fixtures, 'cloudwatch-agent-pkg'),
-      'amazon-cloudwatch-agent',
-      CLOUDWATCH_AGENT_CTL.slice(1),
+    fixtures = await makeStandInFixtures({ secrets: secretValues, database: db });
+    const { bundle } = fixtures;
+    process.stderr.write(
+      `[startup test] bundle: ${bundle.bytes} bytes (${bundle.unpackedBytes} unpacked, ${bundle.entries} entries, ${bundle.packages} packages) in ${bundle.seconds} s\n`,
     );
-    await writeFile(join(fixtures, 'trusts-lab-ca.mjs'), TRUSTS_LAB_CA);
+    await writeFile(join(fixtures.dir, 'ca.pem'), ca.certPem);
+    await writeFile(join(fixtures.dir, 'trusts-lab-ca.mjs'), TRUSTS_LAB_CA);
 
     const { base } = await labImageNames();
     const run = await docker([
@@ -157,60 +118,27 @@ describe('the cloud start-up script in a base-image container', () => {
       'SYS_PTRACE',
       '--add-host',
       `${DB_HOST}:127.0.0.1`,
-      '-v',
-      `${fixtures}:/fixtures`,
-      '-v',
-      `${process.execPath}:/fixtures/node:ro`,
-      '-v',
-      `${MOTO_VENV}:${MOTO_VENV}:ro`,
+      ...fixtures.mounts,
       base,
       'sleep',
       'infinity',
     ]);
     expect(run.code, run.stderr).toBe(0);
-    const deb = await inContainer(
-      'dpkg-deb --root-owner-group --build /fixtures/ssm-agent-pkg /fixtures/amazon-ssm-agent.deb >/dev/null && ' +
-        'dpkg-deb --root-owner-group --build /fixtures/cloudwatch-agent-pkg /fixtures/amazon-cloudwatch-agent.deb >/dev/null',
-    );
-    expect(deb.code, deb.stderr).toBe(0);
-    const standIns = await inContainer(`sh /fixtures/stand-ins.sh ${MOTO_VENV} /fixtures`);
-    expect(standIns.code, standIns.stderr).toBe(0);
-    arns = JSON.parse(standIns.stdout.trim().split('\n').at(-1)!) as Record<string, string>;
+    agents = await buildStandInAgents(fixtures, CONTAINER);
+    arns = await startStandIns(CONTAINER, { database: true });
 
-    config = {
+    config = standInStartupConfig(fixtures, agents, {
       hostId: 'cloud',
       role: 'cloud',
-      region: 'eu-west-1',
-      artifacts: {
-        bucket: 'mcl-artifacts',
-        nodeKey: 'build/node',
-        bundleKey: 'build/components.tar.gz',
-        nodeSha256,
-        bundleSha256: bundle.sha256,
-      },
       secretFiles: {
         CLOUD_TOKEN_SECRET_FILE: arns['cloud/token-secret']!,
         CLOUD_MASTER_KEY_FILE: arns['cloud/master-key']!,
         CLOUD_TURN_SECRET_FILE: arns['cloud/turn-secret']!,
       },
       env: { CLOUD_TURN_URLS: 'turn:turn.staging.test:3478?transport=udp' },
-      logGroup: '/multiclaw-lab/staging/components',
-      ssmAgent: {
-        url: 'http://127.0.0.1:5000/mcl-artifacts/ssm/amazon-ssm-agent.deb',
-        sha256: await sha256File(join(fixtures, 'amazon-ssm-agent.deb')),
-      },
-      cloudwatchAgent: {
-        url: 'http://127.0.0.1:5000/mcl-artifacts/agents/amazon-cloudwatch-agent.deb',
-        sha256: await sha256File(join(fixtures, 'amazon-cloudwatch-agent.deb')),
-      },
-      database: {
-        host: DB_HOST,
-        name: 'multiclaw',
-        user: 'cloud',
-        passwordSecretArn: arns['cloud/db']!,
-        caBundleUrl: 'http://127.0.0.1:5000/mcl-artifacts/rds/global-bundle.pem',
-      },
-    };
+      logGroup: LOG_GROUP,
+      database: { host: DB_HOST, name: db.name, user: db.user, passwordSecretArn: arns['cloud/db']! },
+    });
     script = renderStartupScript(config);
     firstRun = await runScript(script, 'user-data.sh');
     process.stderr.write(`[startup test] first run: ${firstRun.seconds} s, exit ${firstRun.code}\n`);
@@ -218,7 +146,7 @@ describe('the cloud start-up script in a base-image container', () => {
 
   afterAll(async () => {
     await docker(['rm', '-f', CONTAINER]);
-    if (fixtures) await rm(fixtures, { recursive: true, force: true });
+    await fixtures?.remove();
   });
 
   it('runs to the end, one JSON line per event, and says it started the unit in the background', () => {
@@ -405,17 +333,8 @@ describe('the cloud start-up script in a base-image container', () => {
   });
 
   /** Another role's script for this container: the same build, region and agent package. */
-  const roleConfig = (role: StartupConfig['role'], hostId: string, secretFiles: Record<string, string>): StartupConfig => ({
-    hostId,
-    role,
-    region: config.region,
-    artifacts: config.artifacts,
-    ...(config.ssmAgent ? { ssmAgent: config.ssmAgent } : {}),
-    ...(config.cloudwatchAgent ? { cloudwatchAgent: config.cloudwatchAgent } : {}),
-    secretFiles,
-    env: {},
-    logGroup: config.logGroup,
-  });
+  const roleConfig = (role: StartupConfig['role'], hostId: string, secretFiles: Record<string, string>): StartupConfig =>
+    standInStartupConfig(fixtures, agents, { hostId, role, secretFiles, env: {}, logGroup: LOG_GROUP });
 
   it('desktop: puts the lab CA it is handed into the OS trust store, where Node finds it', async () => {
     expect(await nodeTrustsLabCa()).toBe('false');

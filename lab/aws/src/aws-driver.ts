@@ -72,6 +72,7 @@ export class AwsDriver extends HostDriver {
   readonly #paths: AwsDriverOptions['paths'];
   readonly #started = new WeakMap<ChildProcess, Started>();
   readonly #streams = new Set<ChildProcess>();
+  readonly #endSession = new WeakMap<ChildProcess, ChildProcess['kill']>();
   readonly #captures = new Set<Capture>();
   /** hosts whose clock this attachment moved: put back on down() */
   readonly #clocked = new Set<string>();
@@ -134,6 +135,17 @@ export class AwsDriver extends HostDriver {
     this.#started.set(child, { hostId, pidName });
     this.#streams.add(child);
     child.once('close', () => this.#streams.delete(child));
+    // a signal meant for the program goes to it on the instance: ending the session (the local
+    // child) need not end the program there
+    const endSession = child.kill.bind(child);
+    this.#endSession.set(child, endSession);
+    child.kill = (sig?: NodeJS.Signals | number) => {
+      const name = typeof sig === 'string' ? sig : 'SIGTERM';
+      void this.signal(child, name).catch((err: unknown) =>
+        this.logger.warn({ event: 'aws.signal_failed', host: hostId, command, signal: name, err }, 'signal not delivered'),
+      );
+      return true;
+    };
     return child;
   }
 
@@ -238,6 +250,12 @@ export class AwsDriver extends HostDriver {
 
   override async capture(hostId: string, iface: string, options: { filter?: string; file: string }): Promise<Capture> {
     this.checkUp(`capture on ${iface} in ${hostId}`);
+    if (this.topology.sites.some((site) => site.router === hostId))
+      throw new DriverCannotError(
+        'aws',
+        `capture on ${hostId}`,
+        'a site’s router is a NAT gateway, which runs no tcpdump; the VPC flow logs are its record',
+      );
     const name = this.#name(hostId, 'cap');
     await this.#runOrThrow(hostId, captureStart({ name, iface, ...(options.filter ? { filter: options.filter } : {}) }));
     let stopping: Promise<string> | undefined;
@@ -282,7 +300,10 @@ export class AwsDriver extends HostDriver {
     await Promise.all([...this.#captures].map((c) => settle(c.stop())));
     await Promise.all([...this.#clocked].map((h) => settle(this.#runOrThrow(h, clockSet(0)))));
     this.#clocked.clear();
-    for (const child of this.#streams) child.kill('SIGTERM');
+    // programs still running are ended on their instance, then their sessions here
+    // (one that ended meanwhile has nothing left to signal: not a leftover)
+    await Promise.all([...this.#streams].map((child) => this.signal(child, 'SIGTERM').catch(() => undefined)));
+    for (const child of this.#streams) this.#endSession.get(child)?.('SIGTERM');
     this.forgetFaults();
     if (errors.length > 0) throw new AggregateError(errors, `detaching from ${this.transport.where} left something behind`);
   }

@@ -28,6 +28,6 @@ export {
   parseStackOutputs,
   readStackOutputs,
 } from './stack/stack.ts';
-export { stagingDriver } from './stack/staging-driver.ts';
+export { driverOver, stagingDriver } from './stack/staging-driver.ts';
 export { INSTANCE_INTERFACE, stagingTopology } from './stack/topology.ts';
 export type { InstanceCommand, InstanceTransport } from './transport.ts';

@@ -68,7 +68,8 @@ export function signalProgram(pidName: string, signal: NodeJS.Signals): Instance
   const sig = safeName('signal', signal.replace(/^SIG/, ''));
   return {
     description: `send SIG${sig} to ${pidName}`,
-    script: `${waitForPidFile(file)}kill -${sig} "$(cat ${file})"\n`,
+    // a program that already ended has nothing left to signal: that is no failure
+    script: `${waitForPidFile(file)}pid=$(cat ${file})\nkill -${sig} "$pid" 2>/dev/null || ! kill -0 "$pid" 2>/dev/null\n`,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type * as Aws from '@multiclaw-lab/aws';
+import type { Lab } from '@multiclaw-lab/core';
 import type { StackOutputs } from '@multiclaw-lab/deploy';
 import type { ExecResult } from '@multiclaw-lab/network';
 
@@ -31,6 +32,14 @@ export interface AwsAccess {
   exec(options: { outputs: StackOutputs; host: string; argv: string[] }): Promise<ExecResult>;
   /** the last log lines of a lab host's services, from CloudWatch Logs */
   logs(options: { outputs: StackOutputs; host: string; lines: number }): Promise<Aws.HostLogLine[]>;
+  /** a Lab over the attached stack for `run`, taken down (detached) after it whatever happens */
+  runScenarios<T>(options: {
+    outputs: StackOutputs;
+    prefix: string;
+    stateDir: string;
+    run: (lab: Lab) => Promise<T>;
+    onProgress: (line: string) => void;
+  }): Promise<T>;
 }
 
 const load = () => import('@multiclaw-lab/aws');
@@ -84,6 +93,29 @@ export function systemAwsAccess(stateRoot: string, env: NodeJS.ProcessEnv = proc
         return await driver.exec(options.host, command!, args, { env: {} });
       } finally {
         await driver.down();
+      }
+    },
+    async runScenarios(options) {
+      const aws = await load();
+      const { stagingLab } = await import('./staging-lab.ts');
+      const transport = aws.SsmTransport.fromOutputs(options.outputs);
+      try {
+        const lab = await stagingLab({
+          outputs: options.outputs,
+          transport,
+          running: await transport.hosts(),
+          prefix: options.prefix,
+          stateDir: options.stateDir,
+          onProgress: options.onProgress,
+        });
+        try {
+          return await options.run(lab);
+        } finally {
+          options.onProgress("detaching: stopping the lab's clients on the instances and healing every fault");
+          await lab.down();
+        }
+      } finally {
+        transport.close();
       }
     },
     async logs(options) {

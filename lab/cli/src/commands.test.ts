@@ -124,6 +124,23 @@ function fakeAws(options: { pulumi?: boolean; credentials?: boolean; attach?: 'o
       calls.push(`logs ${o.outputs.stack} ${o.host} ${o.lines}`);
       return [{ service: 'multiclaw-gateway', timestamp: 1, message: '{"service":"gateway","event":"ready"}' }];
     },
+    // the scenarios on a real attached Lab are tested on a docker staging (lab/cli/src/staging-lab.docker.test.ts)
+    runScenarios: async (o) => {
+      calls.push(`run-scenarios ${o.outputs.stack} ${o.prefix}`);
+      o.onProgress('following cloud on cloud');
+      if (options.attach === 'not-ready') throw new Error(`stack ${o.outputs.stack} is not ready: cloud (i-0c1) answered code 1`);
+      return {
+        runDir: join(o.stateDir, 'report'),
+        passed: 1,
+        failed: 0,
+        skipped: 2,
+        canaryHits: 0,
+        checkersFailed: 0,
+        seed: 7,
+        claims: { verified: 2, failed: 0, untested: 3, untestable: 0, contradiction: 0 },
+        failures: [],
+      } as never;
+    },
   };
   return { access, calls };
 }
@@ -351,12 +368,12 @@ describe('lab up / status / exec / logs / down (fake Lab behind a real labd proc
     expect(existsSync(lab.ctx.paths.root)).toBe(false);
   });
 
-  it('refuses drivers that do not exist, a run on aws, and unknown flags with the usage', async () => {
+  it('refuses drivers that do not exist, a run on aws with no stack attached, and unknown flags with the usage', async () => {
     const lab = context('drivers');
     const aws = await lab.run('run', 'S01', '--driver', 'aws');
     expect(aws.code).toBe(1);
     expect(aws.err).toContain('lab run: the aws driver makes no lab of its own');
-    expect(aws.err).toContain('use --driver netns (Linux, root) or --driver docker');
+    expect(aws.err).toContain('attach with pnpm lab up --driver aws --stack NAME, then pnpm lab run runs the scenarios there');
     expect(existsSync(lab.ctx.paths.root)).toBe(false);
     const bogus = await withEnv({ LAB_DRIVER: 'podman' }, () => lab.run('up'));
     expect(bogus).toMatchObject({ code: 1, err: 'lab up: LAB_DRIVER is netns, docker or aws, not "podman"\n' });
@@ -548,9 +565,14 @@ describe('AWS from the command line (scripted AWS and Pulumi, nothing reaches AW
     const follow = await lab.run('logs', 's1-d1', '-f');
     expect(follow.code).toBe(1);
     expect(follow.err).toContain("reads one host's logs from CloudWatch Logs: pnpm lab logs <host> [-n N]");
-    const run = await lab.run('run', 'S01');
-    expect(run.code).toBe(1);
-    expect(run.err).toContain('lab mcl is attached to AWS stack stg, and the aws driver makes no lab of its own');
+    const run = await lab.run('run', 'S29');
+    expect(run.err).toContain("[lab] run: on AWS stack stg: the lab's clients start on its instances");
+    expect(run.err).toContain('[lab] run: following cloud on cloud\n');
+    expect(run.out).toContain('1 passed, 0 failed, 2 skipped (seed 7)\ndriver: aws\n');
+    expect(run.code).toBe(0);
+    const otherDriver = await lab.run('run', 'S29', '--driver', 'docker');
+    expect(otherDriver.code).toBe(1);
+    expect(otherDriver.err).toContain('lab mcl is attached to an AWS stack and --driver docker asks for another');
     const netns = await lab.run('up', '--driver', 'netns');
     expect(netns.code).toBe(1);
     expect(netns.out).toContain('attached to AWS stack stg; detach first (pnpm lab down)');
@@ -560,7 +582,7 @@ describe('AWS from the command line (scripted AWS and Pulumi, nothing reaches AW
     expect(down.out).toBe(
       'lab mcl: detached from stack stg; the stack keeps running (remove it with: pnpm lab deploy --destroy --stack stg)\n',
     );
-    expect(aws.calls).toEqual(['attach stg', 'exec stg s1-d1 ip addr', 'logs stg s1-d1 5']); // no destroy
+    expect(aws.calls).toEqual(['attach stg', 'exec stg s1-d1 ip addr', 'logs stg s1-d1 5', 'run-scenarios stg mcl']); // no destroy
     expect(existsSync(lab.ctx.paths.stateFile)).toBe(false);
   });
 

@@ -53,9 +53,9 @@ export function describeChoice(choice: DriverChoice): string {
 
 /** Why the aws driver cannot make a lab for a command (run, mutate): what is missing, what to use. */
 export const AWS_MAKES_NO_LAB =
-  'the aws driver makes no lab of its own: it attaches to a stack deployed with pnpm lab deploy (pnpm lab up --driver aws --stack NAME), ' +
-  'and scenarios do not run on it yet (they drive a Lab whose services the harness starts, signs in and restarts; on AWS the instances start them); ' +
-  'use --driver netns (Linux, root) or --driver docker (a Docker daemon, no root)';
+  'the aws driver makes no lab of its own: it attaches to a stack deployed with pnpm lab deploy; attach with ' +
+  'pnpm lab up --driver aws --stack NAME, then pnpm lab run runs the scenarios there. For a lab of this machine use ' +
+  '--driver netns (Linux, root) or --driver docker (a Docker daemon, no root)';
 
 /** A driver that makes labs, or the reason the choice cannot make one. */
 export function builtDriver(choice: DriverChoice): BuiltDriver {

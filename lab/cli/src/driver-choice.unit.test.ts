@@ -35,7 +35,7 @@ describe('which driver makes the lab', () => {
   it('refuses aws for making a lab (it attaches to a deployed stack), naming what to use instead', () => {
     expect(builtDriver({ driver: 'docker', reason: '--driver' })).toBe('docker');
     expect(() => builtDriver({ driver: 'aws', reason: '--driver' })).toThrow(
-      /the aws driver makes no lab of its own: it attaches to a stack deployed with pnpm lab deploy .*use --driver netns/,
+      /the aws driver makes no lab of its own: it attaches to a stack deployed with pnpm lab deploy; .*use --driver netns/,
     );
   });
 });

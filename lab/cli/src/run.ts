@@ -3,6 +3,7 @@ import { type RunSummary, RunSummarySchema } from '@multiclaw-lab/scenarios/summ
 import { DEFAULT_DESKTOPS } from './args.ts';
 import { labdStreamPost } from './client.ts';
 import { type CliContext, progressLine } from './context.ts';
+import { describeAwsFailure } from './deploy.ts';
 import { downCommand, refuseNotRoot, refuseWithoutDaemon, removeLab } from './down.ts';
 import { AWS_MAKES_NO_LAB, type DriverName, pickDriver } from './driver-choice.ts';
 import { runScenariosOn } from './scenario-run.ts';
@@ -41,16 +42,41 @@ export async function run(
     ...(reportsDir ? { reportsDir } : {}),
   };
   const state = await readState(ctx.paths);
-  if (state?.driver === 'aws' || (!state && command.driver === 'aws')) {
-    ctx.stderr(
-      `lab run: ${state ? `lab ${state.prefix} is attached to AWS stack ${state.aws?.stack}, and ` : ''}${AWS_MAKES_NO_LAB}\n`,
-    );
+  if (!state && command.driver === 'aws') {
+    ctx.stderr(`lab run: ${AWS_MAKES_NO_LAB}\n`);
     return 1;
   }
   let summary: RunSummary | undefined;
   /** the driver of the lab the scenarios ran on, named in the summary below */
   let ranOn: string;
-  if (state && isLabdAlive(state.labdPid)) {
+  if (state?.driver === 'aws') {
+    if (command.driver && command.driver !== 'aws') {
+      ctx.stderr(
+        `lab ${state.prefix} is attached to an AWS stack and --driver ${command.driver} asks for another; detach first: pnpm lab down\n`,
+      );
+      return 1;
+    }
+    const aws = ctx.aws;
+    if (!aws || !state.aws) throw new Error('this command line was built without AWS access');
+    ranOn = 'aws';
+    progressLine(
+      ctx,
+      'run',
+      `on AWS stack ${state.aws.stack}: the lab's clients start on its instances, its own services are followed and never restarted`,
+    );
+    try {
+      summary = await aws.runScenarios({
+        outputs: state.aws.outputs,
+        prefix: state.prefix,
+        stateDir: join(ctx.paths.root, 'aws-run'),
+        run: (lab) => runScenariosOn(lab, request, (text) => progressLine(ctx, 'run', text)),
+        onProgress: (line) => progressLine(ctx, 'run', line),
+      });
+    } catch (err) {
+      ctx.stderr(`lab run on stack ${state.aws.stack}: ${describeAwsFailure(err)}\n`);
+      return 1;
+    }
+  } else if (state && isLabdAlive(state.labdPid)) {
     if (command.driver && command.driver !== state.driver) {
       ctx.stderr(
         `a ${state.driver} lab is up (prefix ${state.prefix}) and --driver ${command.driver} asks for another; leave out --driver to run on it, or take it down first: ${downCommand(state.driver)}\n`,

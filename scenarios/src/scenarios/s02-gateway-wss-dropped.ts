@@ -21,7 +21,7 @@ export default defineScenario({
   title: 'Gateway WSS dropped mid-task: the task goes on, statuses arrive in order, once; a fresh session token',
   claims: ['NS-19', 'NS-21', 'CS-18', 'CS-30', 'NS-24', 'NS-25', 'NS-23', 'SO-07', 'SO-08', 'CS-32', 'NS-05'],
   tags: ['reconnect', 'tokens'],
-  needs: ['link-faults', 'clock'],
+  needs: ['link-faults', 'clock', 'host-files'],
   timeoutMs: 240_000,
   async run(ctx) {
     const { lab } = ctx;

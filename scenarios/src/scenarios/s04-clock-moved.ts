@@ -20,7 +20,7 @@ export default defineScenario({
   title: 'Clock moved: user WSS tokens refused after 4 h, daemon tokens after 24 h; clients renew; the bearer still works',
   claims: ['CS-34', 'CS-35', 'NS-13', 'NS-14', 'NS-21', 'CS-17', 'NS-11', 'CS-27'],
   tags: ['tokens', 'reconnect'],
-  needs: ['clock'],
+  needs: ['clock', 'host-files'],
   timeoutMs: 240_000,
   async run(ctx) {
     const { lab } = ctx;

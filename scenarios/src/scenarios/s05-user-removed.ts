@@ -32,7 +32,7 @@ export default defineScenario({
   title: "User removed by an owner: the user's tokens die on every device; others untouched; no per-device revocation",
   claims: ['CS-05', 'CS-23', 'CS-24', 'CS-36', 'CS-38', 'CS-39', 'CS-40', 'CS-41', 'CS-18'],
   tags: ['tokens'],
-  needs: [],
+  needs: ['host-files'],
   desktopHosts: 3,
   timeoutMs: 240_000,
   async run(ctx) {

@@ -26,7 +26,7 @@ export default defineScenario({
   title: 'Password change and forced sign-out: the bearer is revoked; the desktop reports signed out and stops retrying',
   claims: ['NS-18', 'SO-12', 'CS-06', 'CS-31', 'CS-38', 'NS-12'],
   tags: ['tokens'],
-  needs: [],
+  needs: ['host-files'],
   desktopHosts: 3,
   timeoutMs: 240_000,
   async run(ctx) {

@@ -16,7 +16,7 @@ export default defineScenario({
   title: 'Key rotated → next sync carries it, provider sees only the new key; key removed → every instance deletes its enc: copy',
   claims: ['CS-03', 'CS-04', 'CS-10', 'CS-11', 'CS-14', 'CS-15', 'CS-16', 'NS-05', 'NS-39', 'NS-41', 'NS-43', 'NS-44'],
   tags: ['keys'],
-  needs: [],
+  needs: ['host-files'],
   timeoutMs: 240_000,
   async run(ctx) {
     const { lab } = ctx;

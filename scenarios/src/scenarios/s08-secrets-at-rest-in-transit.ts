@@ -192,7 +192,7 @@ export default defineScenario({
     'NS-42',
   ],
   tags: ['keys'],
-  needs: ['dpi'],
+  needs: ['dpi', 'host-files'],
   desktopHosts: 3,
   timeoutMs: 300_000,
   async run(ctx) {

@@ -102,7 +102,7 @@ export default defineScenario({
     'NS-57',
   ],
   tags: ['tls', 'network'],
-  needs: ['capture'],
+  needs: ['capture', 'host-files', 'ca-key'],
   timeoutMs: 300_000,
   async run(ctx) {
     const { lab } = ctx;

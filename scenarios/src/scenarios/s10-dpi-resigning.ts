@@ -45,7 +45,7 @@ export default defineScenario({
   title: 'DPI re-signing: untrusted CA fails closed, trusted CA works (no pinning), MultiClaw names excluded work',
   claims: ['NS-59', 'NS-60', 'NS-61', 'NS-62'],
   tags: ['tls', 'network'],
-  needs: ['dpi'],
+  needs: ['dpi', 'host-files', 'ca-key'],
   timeoutMs: 360_000,
   async run(ctx) {
     const { lab } = ctx;

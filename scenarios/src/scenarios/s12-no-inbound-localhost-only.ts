@@ -88,7 +88,7 @@ export default defineScenario({
     'DE-31',
   ],
   tags: ['network', 'local'],
-  needs: ['capture'],
+  needs: ['capture', 'host-files'],
   desktopHosts: 2,
   timeoutMs: 240_000,
   async run(ctx) {

@@ -40,7 +40,7 @@ export default defineScenario({
   title: 'Gateway local API: session token required everywhere, renewed per start, never off the host; unlinked stays local',
   claims: ['NS-02', 'NS-06', 'NS-28', 'NS-29', 'NS-30', 'SO-23', 'SO-35'],
   tags: ['local', 'tokens', 'network'],
-  needs: ['capture'],
+  needs: ['capture', 'host-files'],
   desktopHosts: 2,
   timeoutMs: 300_000,
   async run(ctx) {

@@ -49,7 +49,7 @@ export default defineScenario({
   title: 'Trust zones: credentials refused outside their zone, users isolated, Members cannot remove users',
   claims: ['NS-03', 'NS-05', 'NS-20', 'SO-05', 'SO-09', 'SO-10', 'SO-14', 'SO-15', 'SO-16', 'SO-27', 'CS-22', 'CS-29', 'CS-46'],
   tags: ['tokens'],
-  needs: [],
+  needs: ['host-files'],
   desktopHosts: 3,
   timeoutMs: 180_000,
   async run(ctx) {

@@ -21,7 +21,7 @@ export default defineScenario({
   title: 'Repeated failed sign-ins → temporary lockout decided by the cloud, then recovery',
   claims: ['SO-11', 'SO-13', 'CS-42'],
   tags: ['tokens'],
-  needs: ['clock'],
+  needs: ['clock', 'host-files'],
   desktopHosts: 3,
   timeoutMs: 180_000,
   async run(ctx) {

@@ -82,7 +82,7 @@ export default defineScenario({
     'NS-42',
   ],
   tags: ['local', 'tokens', 'keys'],
-  needs: ['clock'],
+  needs: ['clock', 'host-files'],
   timeoutMs: 240_000,
   async run(ctx) {
     const { lab, api } = ctx;

@@ -22,7 +22,7 @@ export default defineScenario({
   title: 'Updates: valid minisign signature → installed; tampered, unsigned or wrong key → refused',
   claims: ['SO-37', 'SO-38'],
   tags: ['updates'],
-  needs: [],
+  needs: ['host-files', 'update-cdn'],
   desktopHosts: 2,
   timeoutMs: 180_000,
   async run(ctx) {

@@ -39,7 +39,7 @@ export default defineScenario({
   title: 'Local-only key stays local (never reaches the cloud); hand edits of plain-JSON config apply; crash log stays local',
   claims: ['SO-26', 'SO-34', 'DE-17'],
   tags: ['local', 'keys'],
-  needs: ['capture', 'process-faults'],
+  needs: ['capture', 'process-faults', 'host-files'],
   desktopHosts: 3,
   timeoutMs: 300_000,
   async run(ctx) {

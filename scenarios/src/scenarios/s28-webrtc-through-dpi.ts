@@ -39,7 +39,7 @@ export default defineScenario({
   title: 'Cloud desktop viewer behind DPI: untrusted re-signing fails closed, MultiClaw names excluded work',
   claims: ['NS-61', 'NS-62'],
   tags: ['webrtc', 'tls'],
-  needs: ['dpi'],
+  needs: ['dpi', 'ca-key'],
   timeoutMs: 300_000,
   async run(ctx) {
     const { lab } = ctx;

@@ -18,7 +18,7 @@ s3.create_bucket(Bucket="mcl-artifacts", CreateBucketConfiguration={"LocationCon
 s3.upload_file(f"{fixtures}/node", "mcl-artifacts", "build/node")
 s3.upload_file(f"{fixtures}/components.tar.gz", "mcl-artifacts", "build/components.tar.gz")
 # public, so the script downloads it unsigned, as it does the RDS bundle from its public URL
-s3.upload_file(f"{fixtures}/ca.pem", "mcl-artifacts", "rds/global-bundle.pem", ExtraArgs={"ACL": "public-read"})
+s3.upload_file(f"{fixtures}/rds-ca.pem", "mcl-artifacts", "rds/global-bundle.pem", ExtraArgs={"ACL": "public-read"})
 # the stand-in agent package, public as AWS's own agent download is
 s3.upload_file(
     f"{fixtures}/amazon-ssm-agent.deb", "mcl-artifacts", "ssm/amazon-ssm-agent.deb", ExtraArgs={"ACL": "public-read"}

@@ -37,7 +37,8 @@ export function stagingTopology(outputs: StackOutputs, running: readonly Resolve
     });
   }
   const cloudIds = running.map((r) => r.hostId).filter((id) => /^cloud(-\d+)?$/.test(id));
-  const listed = [...cloudIds.map((id) => ({ id, role: 'cloud' as const })), ...outputs.hosts];
+  // the outputs list the cloud as one host; its instances are the auto scaling group's, as found running
+  const listed = [...cloudIds.map((id) => ({ id, role: 'cloud' as const })), ...outputs.hosts.filter((h) => h.role !== 'cloud')];
   const hosts: Host[] = listed.map((h) => {
     const at = address.get(h.id);
     const site = 'site' in h ? h.site : undefined;

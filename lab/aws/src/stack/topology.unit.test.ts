@@ -20,6 +20,12 @@ describe('a deployed stack as the lab’s topology', () => {
     expect(topology.hosts.find((h) => h.id === 's1-d1')).toMatchObject({ role: 'desktop', site: 's1' });
   });
 
+  it('counts the cloud once per running instance, though the outputs list it as a host too (as the program does)', () => {
+    const listed = { ...outputs, hosts: [{ id: 'cloud', role: 'cloud' as const }, ...outputs.hosts] };
+    const hosts = stagingTopology(listed, [{ hostId: 'cloud', instanceId: 'i-1', privateAddress: '198.18.2.10' }]).hosts;
+    expect(hosts.filter((h) => h.role === 'cloud').map((h) => h.id)).toEqual(['cloud']);
+  });
+
   it('gives each site its VPC as its LAN, and a router that is no host (the NAT gateway)', () => {
     const site = topology.sites[0]!;
     expect(topology.segments.find((s) => s.id === site.lan)?.cidr).toBe('198.18.129.0/24');

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { CdnAdminClient, LlmAdminClient } from '@multiclaw-lab/external';
 import type { HostRunner } from '@multiclaw-lab/infra';
+import { LabError } from '@multiclaw-lab/kit';
 import { type ExecResult, type Fault, type Host, type LabDriver, type Topology, UnknownSiteError } from '@multiclaw-lab/network';
 import type { LabCA } from '@multiclaw-lab/pki';
 import type { MutantDefinition } from '@multiclaw-lab/protocol';
@@ -36,6 +37,17 @@ export function labScreen(): ScreenSettings {
   return { frameBytes: 16_000, framesPerSecond: 15, canary: `MCLAB-CANARY-${randomBytes(8).toString('hex')}` };
 }
 
+/**
+ * What the canary needs of a lab whose hosts are not folders of this machine (a deployed stack):
+ * their files and the cloud's database, fetched for the end-of-run scan.
+ */
+export interface RemoteEvidence {
+  /** copies each client host's folder into this lab's state folder (hosts/<id>), where a lab of this machine keeps it */
+  copyHostFolders(): Promise<void>;
+  /** the cloud's database as text */
+  dumpDatabase(): Promise<string>;
+}
+
 /** Everything a Lab is made of, all of it ready: what the start-up hands to the constructor. */
 export interface LabParts {
   prefix: string;
@@ -49,12 +61,16 @@ export interface LabParts {
   links: ReadonlyMap<string, SiteLink>;
   api: CloudApi;
   llmAdmin: LlmAdminClient;
-  cdnAdmin: CdnAdminClient;
+  /** absent where the update CDN is not the lab's (a deployed stack's S3 and CloudFront) */
+  cdnAdmin?: CdnAdminClient;
   updatePublicKey: string;
   demo: DemoWorkspace;
   /** cloud desktop id per host (cd1 → ins_…) */
   instances: ReadonlyMap<string, string>;
   screen: ScreenSettings;
+  /** what down() closes besides the services (the in-process bridges of an attached lab) */
+  closers?: Array<() => Promise<void>>;
+  remote?: RemoteEvidence;
 }
 
 /** What is left of a lab after down(): its logs (evidence) and the record of every process it ran. */
@@ -76,7 +92,7 @@ export class Lab implements AsyncDisposable {
   readonly links: ReadonlyMap<string, SiteLink>;
   readonly api: CloudApi;
   readonly llmAdmin: LlmAdminClient;
-  readonly cdnAdmin: CdnAdminClient;
+  readonly #cdnAdmin: CdnAdminClient | undefined;
   /** the key the CDN signs updates with, built into the desktop apps */
   readonly updatePublicKey: string;
   readonly accounts: readonly DemoAccount[];
@@ -86,7 +102,10 @@ export class Lab implements AsyncDisposable {
   readonly screen: { frameBytes: number; framesPerSecond: number };
   /** the marker inside every synthetic screen frame: the WebRTC scenarios look for it at the relay */
   readonly screenCanary: string;
+  /** set when the hosts' files and the database are elsewhere (an attached stack): how to fetch them */
+  readonly remote: RemoteEvidence | undefined;
   readonly #registry: ServiceRegistry;
+  readonly #closers: Array<() => Promise<void>>;
   #stopped: Promise<StoppedLab> | undefined;
 
   constructor(parts: LabParts) {
@@ -101,7 +120,9 @@ export class Lab implements AsyncDisposable {
     this.links = parts.links;
     this.api = parts.api;
     this.llmAdmin = parts.llmAdmin;
-    this.cdnAdmin = parts.cdnAdmin;
+    this.#cdnAdmin = parts.cdnAdmin;
+    this.#closers = parts.closers ?? [];
+    this.remote = parts.remote;
     this.updatePublicKey = parts.updatePublicKey;
     this.accounts = parts.demo.accounts;
     this.workspaceId = parts.demo.workspaceId;
@@ -109,6 +130,15 @@ export class Lab implements AsyncDisposable {
     this.instances = parts.instances;
     this.screen = { frameBytes: parts.screen.frameBytes, framesPerSecond: parts.screen.framesPerSecond };
     this.screenCanary = parts.screen.canary;
+  }
+
+  /** the update CDN's admin API (publishing signed updates) */
+  get cdnAdmin(): CdnAdminClient {
+    if (!this.#cdnAdmin)
+      throw new LabError('LAB_UNSUPPORTED', `the ${this.driver.name} lab has no update CDN of its own to publish to`, {
+        hint: 'a scenario that publishes updates declares update-cdn and is skipped on this driver',
+      });
+    return this.#cdnAdmin;
   }
 
   get logsDir(): string {
@@ -305,6 +335,7 @@ export class Lab implements AsyncDisposable {
       try {
         await this.#registry.stopAll();
         await this.api.close().catch(() => undefined);
+        for (const close of this.#closers) await close().catch(() => undefined);
         await this.driver.down();
       } finally {
         // the secrets and keys go even when the hosts could not be removed

@@ -93,15 +93,25 @@ export class ServiceRegistry {
     return [...this.#services.keys()];
   }
 
+  /** a service of the lab's own, which it may stop, restart and pause */
+  #own(id: string, action: string): RunningService {
+    const s = this.service(id);
+    if (s.def.external)
+      throw new LabError('LAB_UNSUPPORTED', `cannot ${action} ${id}: ${s.def.external}`, {
+        hint: 'a scenario that needs it declares process-faults and is skipped on this driver',
+      });
+    return s;
+  }
+
   /** Stops a service cleanly (its own stop signal) and leaves it stopped; `restart(id)` starts it again. */
   async stop(id: string): Promise<void> {
-    const s = this.service(id);
+    const s = this.#own(id, 'stop');
     await s.handle.stop(10_000, s.def.stopSignal);
   }
 
   /** Stops a service (SIGKILL when `crash`) and starts it again from the same definition. */
   async restart(id: string, options: { crash?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunningService> {
-    const old = this.service(id);
+    const old = this.#own(id, 'restart');
     if (options.crash) {
       await this.#signal(old, 'SIGKILL');
       await old.handle.waitForExit();
@@ -120,7 +130,7 @@ export class ServiceRegistry {
 
   /** Stops a service with SIGSTOP until the fault is healed (SIGCONT); resolves once it is stopped. */
   async pause(id: string): Promise<Fault> {
-    const service = this.service(id);
+    const service = this.#own(id, 'pause');
     await this.#signal(service, 'SIGSTOP');
     let healed = false;
     return {

@@ -44,6 +44,11 @@ export interface ServiceDef {
    * lab/infra): it returns a ready ProcessHandle; command/args/env above are then descriptive.
    */
   start?: () => Promise<ProcessHandle>;
+  /**
+   * Set for a service the lab does not run but only follows (a deployed stack's own service,
+   * whose log the handle streams): why it cannot be stopped, restarted or paused from here.
+   */
+  external?: string;
 }
 
 export interface RunningService {

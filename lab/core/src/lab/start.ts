@@ -11,10 +11,10 @@ import { CdnAdminClient, LlmAdminClient } from '@multiclaw-lab/external';
 import { startCoturn } from '@multiclaw-lab/infra';
 import { addressOf, buildTopology, netnsDriver, PUBLIC_NAMES } from '@multiclaw-lab/network';
 import { createLabCA, writeServerCertificate, writeTrustStore } from '@multiclaw-lab/pki';
-import { routes } from '@multiclaw-lab/protocol';
 import { CloudApi } from '../cloud-api.ts';
 import { prepareComponents } from '../components.ts';
-import { bridgeDef, cdnDef, cloudDef, desktopDef, gatewayDef, llmDef } from './definitions.ts';
+import { type ClientsContext, signInDesktops, startCloudDesktops, startDesktopApps } from './clients.ts';
+import { bridgeDef, cdnDef, cloudDef, llmDef } from './definitions.ts';
 import { stunBinding } from './health.ts';
 import { hostFiles, runnerIn } from './hosts.ts';
 import { Lab, labScreen } from './lab.ts';
@@ -229,27 +229,10 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
       ),
     );
 
+    const clients: ClientsContext = { registry, files, logLevel, progress };
     const appsReady = stage('starting desktops and gateways', async () => {
       await servicesMayStart;
-      await Promise.all(
-        hostsByRole('desktop').map(async (host) => {
-          progress('services', `gateway and desktop simulator on ${host.id}`);
-          const f = files(host.id);
-          // side by side: the app reads its gateway's local API file only when it links it
-          const startDesktop = async () => {
-            // the app is built with the update key the CDN signs with
-            const { updatePublicKey } = await llmCdnReady;
-            await registry.start(
-              desktopDef({ id: `${host.id}-desktop`, host: host.id, files: f, updatePublicKey, logLevel }),
-              meanwhile,
-            );
-          };
-          await Promise.all([
-            registry.start(gatewayDef({ id: `${host.id}-gateway`, host: host.id, files: f, logLevel }), meanwhile),
-            startDesktop(),
-          ]);
-        }),
-      );
+      await startDesktopApps(clients, hostsByRole('desktop'), async () => (await llmCdnReady).updatePublicKey, meanwhile);
     });
 
     const provisioned = stage('provisioning the demo workspace', async () => {
@@ -260,53 +243,12 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
 
     const daemonsReady = stage('starting the cloud desktops', async () => {
       const [demo, cloudApi] = await Promise.all([provisioned, cloudReady, components]);
-      const owner = demo.accounts[0]!;
-      await Promise.all(
-        hostsByRole('cloud-desktop').map(async (host) => {
-          progress('services', `daemon gateway on cloud desktop ${host.id}`);
-          const created = await cloudApi.request(routes.createInstance, {
-            credential: owner.bearer,
-            params: { wid: demo.workspaceId },
-            body: { name: host.id },
-          });
-          instances.set(host.id, created.instance.id);
-          const daemon = await registry.start(
-            gatewayDef({
-              id: `${host.id}-daemon`,
-              host: host.id,
-              files: files(host.id),
-              logLevel,
-              provision: { workspaceId: demo.workspaceId, instanceId: created.instance.id, instanceToken: created.instanceToken },
-              // the screen over WebRTC; a cloud desktop has a public address, so STUN only: the
-              // viewer's TURN allocation carries the stream when a direct path is impossible
-              env: {
-                GATEWAY_SCREEN_STREAMER: 'webrtc',
-                GATEWAY_TURN_TRANSPORT: 'none',
-                GATEWAY_SCREEN_FPS: String(screen.framesPerSecond),
-                GATEWAY_SCREEN_FRAME_BYTES: String(screen.frameBytes),
-                GATEWAY_SCREEN_CANARY: screen.canary,
-              },
-            }),
-          );
-          // its health is the cloud listing it as connected, which follows the welcome
-          await daemon.handle.waitForLog({ event: 'ws.welcome' }, 30_000);
-        }),
-      );
+      await startCloudDesktops(clients, hostsByRole('cloud-desktop'), cloudApi, demo, screen, instances);
     });
 
     const signedIn = stage('signing in desktops and linking gateways', async () => {
       const [demo] = await Promise.all([provisioned, appsReady]);
-      await Promise.all(
-        hostsByRole('desktop').map(async (host) => {
-          const account = demo.accounts.find((a) => a.host === host.id)!;
-          const desktop = registry.desktop(host.id);
-          progress('provision', `${host.id}: sign in as ${account.email}, connect, link the gateway`);
-          await desktop.call('signIn', { email: account.email, password: account.password });
-          await desktop.call('connect');
-          await desktop.call('linkGateway', { workspaceId: demo.workspaceId });
-          await registry.service(`${host.id}-gateway`).handle.waitForLog({ event: 'ws.welcome' }, 30_000);
-        }),
-      );
+      await signInDesktops(clients, hostsByRole('desktop'), demo);
     });
     // everything settles before a failure is reported, so teardown finds every process started
     const stages = [pgReady, cloudReady, llmCdnReady, coturnReady, linksReady, appsReady, provisioned, daemonsReady, signedIn];
