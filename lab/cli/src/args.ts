@@ -27,6 +27,8 @@ export type Command =
       scenarios?: false;
       /** for a fresh lab (none up) */
       driver?: DriverName;
+      /** with --driver aws and nothing attached: the stack to attach to for this run */
+      stack?: string;
     }
   | { name: 'mutate'; ids: string[]; tags: string[]; list: boolean; seed?: number; driver?: DriverName }
   | { name: 'help' };
@@ -63,7 +65,10 @@ export const USAGE = `usage: pnpm lab <command> [options]
       [--checkers ID,...] [--no-checkers]          then the whole-run checkers (testssl, nmap, schemathesis; all
       [--checkers-only]                            by default, shard 1 only): --checkers picks some, --no-checkers
                                                    none, --checkers-only runs them without any scenario
-      [--driver netns|docker]                      the fresh lab's driver (as for up); scenarios do not run on aws yet
+      [--driver netns|docker]                      the fresh lab's driver (as for up)
+      [--driver aws [--stack NAME]]                on a deployed AWS stack: the attached one, else NAME (default
+                                                   staging) attached for this run; the lab's clients run on its
+                                                   instances, what the stack cannot do is skipped with the reason
   mutate [mutant ids] [--tag T]... [--list]        for each mutant (all by default): a fresh lab with that defect on,
                                                    the scenarios that name its claims; a mutant is killed when a
                                                    check of one of its claims fails; writes reports/mutants/;
@@ -280,9 +285,11 @@ export function parseCommand(argv: string[]): Command {
           'no-checkers': { type: 'boolean' },
           'checkers-only': { type: 'boolean' },
           driver: { type: 'string' },
+          stack: { type: 'string' },
         },
         Number.POSITIVE_INFINITY,
       );
+      if (values.stack !== undefined) stackName('run', values.stack);
       for (const id of positionals) {
         if (!/^S\d{2}(-[a-z0-9-]+)?$/.test(id))
           throw new UsageError(`run: a scenario id looks like S01 or S01-desktop-wss-dropped, not ${JSON.stringify(id)}`);
@@ -301,6 +308,7 @@ export function parseCommand(argv: string[]): Command {
         ...(checkers === undefined ? {} : { checkers }),
         ...(values['checkers-only'] ? { scenarios: false as const } : {}),
         ...optionalDriver('run', values.driver),
+        ...(values.stack === undefined ? {} : { stack: values.stack }),
       };
     }
     case 'mutate': {

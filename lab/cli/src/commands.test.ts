@@ -368,12 +368,10 @@ describe('lab up / status / exec / logs / down (fake Lab behind a real labd proc
     expect(existsSync(lab.ctx.paths.root)).toBe(false);
   });
 
-  it('refuses drivers that do not exist, a run on aws with no stack attached, and unknown flags with the usage', async () => {
+  it('refuses drivers that do not exist, --stack without aws, and unknown flags with the usage', async () => {
     const lab = context('drivers');
-    const aws = await lab.run('run', 'S01', '--driver', 'aws');
-    expect(aws.code).toBe(1);
-    expect(aws.err).toContain('lab run: the aws driver makes no lab of its own');
-    expect(aws.err).toContain('attach with pnpm lab up --driver aws --stack NAME, then pnpm lab run runs the scenarios there');
+    const stack = await lab.run('run', 'S01', '--stack', 'stg');
+    expect(stack).toMatchObject({ code: 1, err: 'lab run: --stack names an AWS stack to run on; it goes with --driver aws\n' });
     expect(existsSync(lab.ctx.paths.root)).toBe(false);
     const bogus = await withEnv({ LAB_DRIVER: 'podman' }, () => lab.run('up'));
     expect(bogus).toMatchObject({ code: 1, err: 'lab up: LAB_DRIVER is netns, docker or aws, not "podman"\n' });
@@ -537,6 +535,23 @@ describe('the docker driver from the command line (fake Lab and daemon, no root)
 });
 
 describe('AWS from the command line (scripted AWS and Pulumi, nothing reaches AWS)', () => {
+  it('run --driver aws with nothing attached attaches to the stack for the run, and says why when it cannot', async () => {
+    const aws = fakeAws();
+    const lab = context('aws-run', { aws: aws.access });
+    const run = await lab.run('run', 'S29', '--driver', 'aws', '--stack', 'stg');
+    expect(run.err).toContain('[lab] run: attaching to AWS stack stg for this run (nothing on AWS is changed)\n');
+    expect(run.out).toContain('driver: aws\n');
+    expect(run.code).toBe(0);
+    expect(aws.calls).toEqual(['attach stg', 'run-scenarios stg mcr']);
+    expect(await readState(lab.ctx.paths)).toBeUndefined();
+
+    const broken = fakeAws({ attach: 'not-ready' });
+    const refused = await context('aws-run-2', { aws: broken.access }).run('run', '--driver', 'aws');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('lab run: cannot attach to stack staging: stack staging is not ready');
+    expect(broken.calls).toEqual(['attach staging']);
+  });
+
   it('up --driver aws attaches to the stack: status lists hosts and instances, down detaches and never destroys', async () => {
     const aws = fakeAws();
     const lab = context('aws-attach', { aws: aws.access });

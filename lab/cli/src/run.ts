@@ -1,11 +1,12 @@
 import { join, resolve } from 'node:path';
 import { type RunSummary, RunSummarySchema } from '@multiclaw-lab/scenarios/summary';
 import { DEFAULT_DESKTOPS } from './args.ts';
+import { DEFAULT_STACK } from './aws-up.ts';
 import { labdStreamPost } from './client.ts';
 import { type CliContext, progressLine } from './context.ts';
 import { describeAwsFailure } from './deploy.ts';
 import { downCommand, refuseNotRoot, refuseWithoutDaemon, removeLab } from './down.ts';
-import { AWS_MAKES_NO_LAB, type DriverName, pickDriver } from './driver-choice.ts';
+import { type DriverName, pickDriver } from './driver-choice.ts';
 import { runScenariosOn } from './scenario-run.ts';
 import { isLabdAlive, readState } from './state.ts';
 
@@ -28,6 +29,8 @@ export async function run(
     scenarios?: false;
     /** the fresh lab's driver, when none is up */
     driver?: DriverName;
+    /** with driver aws and nothing attached: the stack attached for this run */
+    stack?: string;
   },
 ): Promise<number> {
   // LAB_REPORTS_DIR is read here, in the shell that asked, not in labd (started by an earlier `lab up`)
@@ -42,38 +45,53 @@ export async function run(
     ...(reportsDir ? { reportsDir } : {}),
   };
   const state = await readState(ctx.paths);
-  if (!state && command.driver === 'aws') {
-    ctx.stderr(`lab run: ${AWS_MAKES_NO_LAB}\n`);
+  if (command.stack !== undefined && command.driver !== 'aws') {
+    ctx.stderr('lab run: --stack names an AWS stack to run on; it goes with --driver aws\n');
     return 1;
   }
   let summary: RunSummary | undefined;
   /** the driver of the lab the scenarios ran on, named in the summary below */
   let ranOn: string;
-  if (state?.driver === 'aws') {
-    if (command.driver && command.driver !== 'aws') {
+  if (state?.driver === 'aws' || (!state && command.driver === 'aws')) {
+    if (state && command.driver && command.driver !== 'aws') {
       ctx.stderr(
         `lab ${state.prefix} is attached to an AWS stack and --driver ${command.driver} asks for another; detach first: pnpm lab down\n`,
       );
       return 1;
     }
     const aws = ctx.aws;
-    if (!aws || !state.aws) throw new Error('this command line was built without AWS access');
+    if (!aws) throw new Error('this command line was built without AWS access');
+    const stackName = state?.aws?.stack ?? command.stack ?? DEFAULT_STACK;
+    if (command.stack !== undefined && command.stack !== stackName) {
+      ctx.stderr(`lab run: stack ${stackName} is attached, not ${command.stack}; detach first: pnpm lab down\n`);
+      return 1;
+    }
+    let outputs = state?.aws?.outputs;
+    if (!outputs) {
+      progressLine(ctx, 'run', `attaching to AWS stack ${stackName} for this run (nothing on AWS is changed)`);
+      try {
+        outputs = (await aws.attach({ stackName, onProgress: (line) => progressLine(ctx, 'run', line) })).outputs;
+      } catch (err) {
+        ctx.stderr(`lab run: cannot attach to stack ${stackName}: ${describeAwsFailure(err)}\n`);
+        return 1;
+      }
+    }
     ranOn = 'aws';
     progressLine(
       ctx,
       'run',
-      `on AWS stack ${state.aws.stack}: the lab's clients start on its instances, its own services are followed and never restarted`,
+      `on AWS stack ${stackName}: the lab's clients start on its instances, its own services are followed and never restarted`,
     );
     try {
       summary = await aws.runScenarios({
-        outputs: state.aws.outputs,
-        prefix: state.prefix,
+        outputs,
+        prefix: state?.prefix ?? RUN_PREFIX,
         stateDir: join(ctx.paths.root, 'aws-run'),
         run: (lab) => runScenariosOn(lab, request, (text) => progressLine(ctx, 'run', text)),
         onProgress: (line) => progressLine(ctx, 'run', line),
       });
     } catch (err) {
-      ctx.stderr(`lab run on stack ${state.aws.stack}: ${describeAwsFailure(err)}\n`);
+      ctx.stderr(`lab run on stack ${stackName}: ${describeAwsFailure(err)}\n`);
       return 1;
     }
   } else if (state && isLabdAlive(state.labdPid)) {
