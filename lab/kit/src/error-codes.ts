@@ -133,6 +133,17 @@ export const LAB_ERROR_CODES = {
     meaning: 'a network fault was asked for with impossible parameters',
     action: 'ports are 1–65535, shares 0–100 %, addresses IPv4 in 198.18.0.0/15',
   },
+  LAB_BAD_THRESHOLD: {
+    from: ['lab/load'],
+    meaning: 'a load threshold is not an expression the lab can judge (`p99(reconnect_ms) < 1500`, `lost_updates == 0`)',
+    action:
+      'write AGGREGATE(metric) OP number or metric OP number; aggregates p50…p99.9, min, max, mean, count; OP one of < <= > >= == !=',
+  },
+  LAB_BAD_METRIC: {
+    from: ['lab/load'],
+    meaning: 'a load metric was recorded or merged against its kind (a gauge set by two workers, a histogram value below zero)',
+    action: 'each metric name has one kind; a gauge has one writer; histograms take whole numbers ≥ 0',
+  },
   LAB_BAD_NAME: {
     from: ['lab/kit'],
     meaning: '`createDatabase` was given a name PostgreSQL would need quoting for',

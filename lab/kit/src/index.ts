@@ -5,6 +5,7 @@ export * from './errors.ts';
 export * from './executable.ts';
 export * from './faketime.ts';
 export * from './logger.ts';
+export * from './markup.ts';
 export * from './mutant.ts';
 export * from './postgres.ts';
 export * from './process.ts';

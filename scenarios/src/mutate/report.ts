@@ -5,11 +5,11 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { html, xmlAttr, xmlText } from '@multiclaw-lab/kit';
 import { cspHash, STYLE } from '../report/html/assets.ts';
 import { badge } from '../report/html/claims.ts';
 import { formatDuration } from '../report/html/format.ts';
 import { refreshLatest } from '../report/latest.ts';
-import { html, xmlAttr, xmlText } from '../report/text.ts';
 import type { MutantResult, MutationRun } from './model.ts';
 
 export const MUTANTS_DIR = 'mutants';

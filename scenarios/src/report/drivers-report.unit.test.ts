@@ -1,8 +1,8 @@
+import { html } from '@multiclaw-lab/kit';
 import { describe, expect, it } from 'vitest';
 import { renderHtml } from './html/page.ts';
 import { renderSummaryText } from './summary-text.ts';
 import { DOCKER_SKIP_REASON, syntheticDockerResults, syntheticResults } from './synthetic-results.ts';
-import { html } from './text.ts';
 
 const netns = syntheticResults();
 const docker = syntheticDockerResults();

@@ -4,9 +4,10 @@
  * canary scan so that a leaked secret fails the run in CI's own view too, and one per whole-run
  * checker (testssl, nmap, schemathesis).
  */
+
+import { xmlAttr, xmlText } from '@multiclaw-lab/kit';
 import type { CheckerResult } from '../checkers/checker.ts';
 import type { RunResults, ScenarioResult } from '../model.ts';
-import { xmlAttr, xmlText } from './text.ts';
 
 export const CANARY_TESTCASE = { classname: 'canary', name: 'secret canary scan' } as const;
 

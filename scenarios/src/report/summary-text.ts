@@ -2,10 +2,11 @@
  * `summary.txt`: the run in plain text, for a terminal or a CI log: the driver, the totals and
  * every claim's status, one column per driver once results of more than one driver exist.
  */
+
+import { cleanText } from '@multiclaw-lab/kit';
 import type { RunResults } from '../model.ts';
 import { type DriverCell, driverCell, runLabel, skippedOn, statusDiffers } from './driver-view.ts';
 import { runPassed, totals } from './html/page.ts';
-import { cleanText } from './text.ts';
 
 /** One line: no control characters, no line breaks from a log message or a reason. */
 const line = (value: unknown) => cleanText(String(value)).replace(/\s+/g, ' ').trim();

@@ -1,5 +1,5 @@
+import { html } from '@multiclaw-lab/kit';
 import type { CanaryReport } from '../../model.ts';
-import { html } from '../text.ts';
 
 /** The secret canary scan. A hit is the loudest thing on the page: a secret leaked in plaintext. */
 export function canarySection(canary: CanaryReport): string {

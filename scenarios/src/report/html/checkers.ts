@@ -1,5 +1,5 @@
+import { html } from '@multiclaw-lab/kit';
 import type { CheckerFinding, CheckerResult } from '../../checkers/checker.ts';
-import { html } from '../text.ts';
 import { formatDuration } from './format.ts';
 
 /** Shown with the skipped colour: the checker could not judge, which is not a pass. */

@@ -1,7 +1,7 @@
+import { html } from '@multiclaw-lab/kit';
 import type { ClaimResult, ClaimStatus, RunResults } from '../../model.ts';
 import { PAGES } from '../../model.ts';
 import { driverCell, statusDiffers } from '../driver-view.ts';
-import { html } from '../text.ts';
 import { driverCells, driverHeaders, driverSkips } from './driver-columns.ts';
 import { anchor, badge } from './format.ts';
 

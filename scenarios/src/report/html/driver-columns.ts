@@ -3,9 +3,10 @@
  * status column per driver's newest run, and under the table every scenario a driver skipped,
  * with its reason, so a claim verified on one driver and untested on another says why.
  */
+
+import { html } from '@multiclaw-lab/kit';
 import type { RunResults } from '../../model.ts';
 import { type DriverCell, driverCell, runLabel, skippedOn } from '../driver-view.ts';
-import { html } from '../text.ts';
 import { badge } from './format.ts';
 
 export function driverHeaders(runs: readonly RunResults[], current: RunResults): string {

@@ -1,5 +1,5 @@
 /** Small, deterministic formatting for the HTML report (no locale: the same run renders the same). */
-import { html } from '../text.ts';
+import { html } from '@multiclaw-lab/kit';
 
 /** A status as a person reads it: colour AND a word (never colour alone). */
 export function badge(status: string): string {

@@ -1,8 +1,8 @@
+import { html } from '@multiclaw-lab/kit';
 import type { ClaimStatus, RunResults } from '../../model.ts';
 import type { MutationRun } from '../../mutate/model.ts';
 import { mutantsSection } from '../../mutate/report.ts';
 import type { GatheredEvidence } from '../evidence.ts';
-import { html } from '../text.ts';
 import { cspHash, SCRIPT, STYLE } from './assets.ts';
 import { canarySection } from './canary.ts';
 import { checkersSection } from './checkers.ts';

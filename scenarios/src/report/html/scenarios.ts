@@ -1,6 +1,6 @@
+import { html } from '@multiclaw-lab/kit';
 import type { ClaimResult, Evidence, ScenarioResult, TimelineEntry } from '../../model.ts';
 import type { EvidenceState } from '../evidence.ts';
-import { html } from '../text.ts';
 import { badge } from './claims.ts';
 import { anchor, clockTime, compactFields, formatDuration, formatNumber, offset } from './format.ts';
 

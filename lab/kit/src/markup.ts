@@ -1,7 +1,7 @@
 /**
- * Text cleaning and escaping shared by the XML and HTML writers. Everything in a report comes
- * from logs, error stacks and the docs' sentences, so any of it may hold markup, quotes, ANSI
- * colour codes (vitest's assertion messages) or control characters.
+ * Text cleaning and escaping for the XML and HTML the lab writes (reports, JUnit). Everything in
+ * a report comes from logs, error stacks and the docs' sentences, so any of it may hold markup,
+ * quotes, ANSI colour codes (vitest's assertion messages) or control characters.
  */
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point
