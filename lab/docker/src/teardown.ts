@@ -54,6 +54,30 @@ async function handBack(objects: LabObjects, stateDir: string | undefined): Prom
   await docker(['exec', host.name, 'chown', '-R', `${uid}:${process.getgid?.() ?? uid}`, stateDir]);
 }
 
+/**
+ * Removes a lab network. The daemon refuses while an endpoint is still attached (403 "has active
+ * endpoints"): a container removed a moment ago whose endpoint it has not let go of yet, or a
+ * container someone else attached. Those endpoints are disconnected (the containers themselves
+ * are left alone) and the removal tried again, a bounded number of times.
+ */
+export async function removeNetwork(id: string): Promise<void> {
+  const { dockerode } = (await getContainerRuntimeClient()).container;
+  const network = dockerode.getNetwork(id);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await network.remove();
+      return;
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 404) return; // gone meanwhile is fine
+      if (status !== 403 || attempt >= 3) throw err;
+      const info = (await network.inspect()) as { Containers?: Record<string, unknown> };
+      for (const container of Object.keys(info.Containers ?? {}))
+        await network.disconnect({ Container: container, Force: true }).catch(() => undefined);
+    }
+  }
+}
+
 export async function teardownDockerLab(prefix: string, options: { stateDir?: string } = {}): Promise<DockerTeardownReport> {
   const objects = await labObjects(prefix);
   const stateDir = options.stateDir ?? objects.containers.find((c) => c.stateDir)?.stateDir;
@@ -69,14 +93,7 @@ export async function teardownDockerLab(prefix: string, options: { stateDir?: st
         }),
     ),
   );
-  for (const n of objects.networks) {
-    await dockerode
-      .getNetwork(n.id)
-      .remove()
-      .catch((err: { statusCode?: number }) => {
-        if (err.statusCode !== 404) throw err;
-      });
-  }
+  for (const n of objects.networks) await removeNetwork(n.id);
   const stateFolders: string[] = [];
   if (stateDir) {
     for (const sub of ['run', 'hosts']) {
