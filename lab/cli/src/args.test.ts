@@ -84,6 +84,19 @@ describe('lab command-line parsing', () => {
     expect(parseCommand(['up', '--mutant', 'lockout-off'])).toMatchObject({ name: 'up', mutant: 'lockout-off' });
   });
 
+  it('reads load: a profile, its bounds and thresholds, refusing a threshold it cannot judge before anything runs', () => {
+    expect(parseCommand(['load', 'storm'])).toEqual({ name: 'load', profile: 'storm', thresholds: [] });
+    expect(
+      parseCommand(['load', 'sessions', '--clients', '2000', '--duration', '30', '--threshold', 'p99(connect_ms) < 800']),
+    ).toEqual({ name: 'load', profile: 'sessions', clients: 2000, durationS: 30, thresholds: ['p99(connect_ms) < 800'] });
+    expect(() => parseCommand(['load'])).toThrow('load: name a profile (sessions, storm)');
+    expect(() => parseCommand(['load', 'soak'])).toThrow('load: name a profile (sessions, storm), not "soak"');
+    expect(() => parseCommand(['load', 'storm', '--threshold', 'p99(reconnect_ms) fast'])).toThrow(
+      /load: threshold "p99\(reconnect_ms\) fast": an operator/,
+    );
+    expect(() => parseCommand(['load', 'storm', '--clients', '0'])).toThrow('--clients takes a whole number of at least 1');
+  });
+
   it('reads --driver for every command that can make a lab, and leaves it out when not given', () => {
     expect(parseCommand(['up', '--driver', 'docker'])).toMatchObject({ name: 'up', driver: 'docker' });
     expect(parseCommand(['up', '--driver=aws'])).toMatchObject({ name: 'up', driver: 'aws' });

@@ -1,4 +1,6 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { isProfileName, PROFILE_NAMES, type ProfileName } from '@multiclaw-lab/load/profiles';
+import { parseThreshold } from '@multiclaw-lab/load/thresholds';
 import { type DriverName, isDriverName } from './driver-choice.ts';
 
 /** What the user asked for, checked; main.ts only dispatches on it. */
@@ -31,6 +33,8 @@ export type Command =
       stack?: string;
     }
   | { name: 'mutate'; ids: string[]; tags: string[]; list: boolean; seed?: number; driver?: DriverName }
+  /** a bounded load run on the running lab */
+  | { name: 'load'; profile: ProfileName; clients?: number; durationS?: number; thresholds: string[] }
   | { name: 'help' };
 
 export const USAGE = `usage: pnpm lab <command> [options]
@@ -74,6 +78,12 @@ export const USAGE = `usage: pnpm lab <command> [options]
                                                    check of one of its claims fails; writes reports/mutants/;
                                                    exits non-zero if any survived; --list: the catalogue;
                                                    --driver: as for up
+  load <profile> [--clients N] [--duration S]      a bounded load run on the running lab: workers inside the site
+       [--threshold EXPR]...                       hosts; profiles: sessions (hold N sessions), storm (cut every
+                                                   site's link, heal, time until all are back); each has default
+                                                   thresholds, --threshold adds one (p99(reconnect_ms) < 1500,
+                                                   lost_updates == 0); writes reports/load/<run-id>/; exits
+                                                   non-zero when a threshold fails
   report                                           where the latest scenario report is
      [--drivers]                                   ... rendered again with one claims column per driver
                                                    (each driver's newest results, reports/drivers/)
@@ -334,6 +344,36 @@ export function parseCommand(argv: string[]): Command {
         list: values.list ?? false,
         ...(seed === undefined ? {} : { seed }),
         ...optionalDriver('mutate', values.driver),
+      };
+    }
+    case 'load': {
+      const { values, positionals } = parse(
+        'load',
+        rest,
+        { clients: { type: 'string' }, duration: { type: 'string' }, threshold: { type: 'string', multiple: true } },
+        1,
+      );
+      const profile = positionals[0];
+      if (profile === undefined || !isProfileName(profile))
+        throw new UsageError(
+          `load: name a profile (${PROFILE_NAMES.join(', ')})${profile === undefined ? '' : `, not ${JSON.stringify(profile)}`}`,
+        );
+      const thresholds = values.threshold ?? [];
+      for (const t of thresholds) {
+        try {
+          parseThreshold(t);
+        } catch (err) {
+          throw new UsageError(`load: ${(err as Error).message}`);
+        }
+      }
+      const clients = count('--clients', values.clients, 1);
+      const durationS = count('--duration', values.duration, 1);
+      return {
+        name: 'load',
+        profile,
+        thresholds,
+        ...(clients === undefined ? {} : { clients }),
+        ...(durationS === undefined ? {} : { durationS }),
       };
     }
     default:

@@ -7,6 +7,7 @@
  *   POST /exec   {host, argv}            runs argv inside a host, returns code/stdout/stderr
  *   GET  /logs/:service?lines=N&follow=1 the service's JSON-lines log, text/plain, streamed with follow
  *   POST /run    {ids, tags, seed, shard, reportsDir}  runs scenarios on this lab; answers NDJSON progress, then "done"
+ *   POST /load   {profile, clients, durationS, thresholds, reportsDir}  a bounded load run; NDJSON the same way
  *   POST /down                           takes the lab down, answers, then labd exits
  */
 import { existsSync } from 'node:fs';
@@ -27,6 +28,8 @@ export interface LabdApiOptions {
   takeDown: () => Promise<void>;
   /** called after POST /down has answered: labd stops serving and exits */
   onDown: () => void;
+  /** a load run on this lab (POST /load); absent: the route answers 404 */
+  runLoad?: (request: LoadRequest, onProgress: (text: string) => void) => Promise<LoadSummary>;
   /** runs scenarios on this lab (POST /run); absent: the route answers 404 */
   runScenarios?: (request: RunRequest, onProgress: (text: string) => void) => Promise<RunSummary>;
 }
@@ -43,6 +46,44 @@ export interface RunRequest {
   checkers?: string[];
   /** false: only the checkers, no scenario */
   scenarios?: false;
+}
+
+export interface LoadRequest {
+  profile: string;
+  clients?: number;
+  durationS?: number;
+  thresholds: string[];
+  reportsDir?: string;
+}
+
+/** What a load run answers with: its outcome per threshold and where its report is. */
+export interface LoadSummary {
+  profile: string;
+  clients: number;
+  passed: boolean;
+  runDir: string;
+  thresholds: Array<{ threshold: string; passed: boolean; actual?: number; reason?: string }>;
+}
+
+export function parseLoad(body: unknown): LoadRequest {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const positive = (v: unknown) => v === undefined || (Number.isInteger(v) && (v as number) > 0);
+  if (typeof b.profile !== 'string' || !/^[a-z]{1,20}$/.test(b.profile))
+    throw new ProtocolError('bad_request', 'invalid request: profile is a profile name');
+  if (!positive(b.clients) || !positive(b.durationS))
+    throw new ProtocolError('bad_request', 'invalid request: clients and durationS are positive whole numbers');
+  const thresholds = b.thresholds ?? [];
+  if (!Array.isArray(thresholds) || !thresholds.every((t) => typeof t === 'string' && t.length <= 200))
+    throw new ProtocolError('bad_request', 'invalid request: thresholds are strings');
+  if (b.reportsDir !== undefined && (typeof b.reportsDir !== 'string' || !isAbsolute(b.reportsDir)))
+    throw new ProtocolError('bad_request', 'invalid request: reportsDir is an absolute path');
+  return {
+    profile: b.profile,
+    ...(b.clients === undefined ? {} : { clients: b.clients as number }),
+    ...(b.durationS === undefined ? {} : { durationS: b.durationS as number }),
+    thresholds: thresholds as string[],
+    ...(b.reportsDir === undefined ? {} : { reportsDir: b.reportsDir as string }),
+  };
 }
 
 export function parseRun(body: unknown): RunRequest {
@@ -162,7 +203,8 @@ async function serveLog(lab: Lab, service: string, url: URL, res: ServerResponse
 
 export async function serveLabdApi(options: LabdApiOptions): Promise<Server> {
   const { lab, logger } = options;
-  let running = false;
+  /** the job going on, if any */
+  let running: false | 'scenario run' | 'load run' = false;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://labd');
     const route = `${req.method} ${url.pathname}`;
@@ -176,27 +218,43 @@ export async function serveLabdApi(options: LabdApiOptions): Promise<Server> {
     if (req.method === 'GET' && url.pathname.startsWith('/logs/')) {
       return serveLog(lab, decodeURIComponent(url.pathname.slice('/logs/'.length)), url, res);
     }
-    if (route === 'POST /run') {
-      if (!options.runScenarios) throw new ProtocolError('not_found', 'this labd cannot run scenarios');
-      if (running) throw new ProtocolError('conflict', 'a scenario run is already going on this lab; wait for it');
-      const request = parseRun(await readJson(req));
-      running = true;
-      // NDJSON: progress lines as they come, then one "done" (or "failed") line
+    /**
+     * One job at a time on a lab (a scenario run or a load run), answered as NDJSON: progress
+     * lines as they come, then one "done" (or "failed") line.
+     */
+    const streamJob = async (
+      name: 'run' | 'load',
+      request: object,
+      job: (onProgress: (text: string) => void) => Promise<object>,
+    ) => {
+      if (running) throw new ProtocolError('conflict', `a ${running} is already going on this lab; wait for it`);
+      running = name === 'run' ? 'scenario run' : 'load run';
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
       const line = (value: unknown) => res.write(`${JSON.stringify(value)}\n`);
-      logger.info({ event: 'run.started', ...request }, 'scenario run started');
+      logger.info({ event: `${name}.started`, ...request }, `${running} started`);
       try {
-        const outcome = await options.runScenarios(request, (text) => line({ event: 'progress', text }));
+        const outcome = await job((text) => line({ event: 'progress', text }));
         line({ event: 'done', ...outcome });
-        logger.info({ event: 'run.finished', ...outcome }, 'scenario run finished');
+        logger.info({ event: `${name}.finished`, ...(outcome as Record<string, unknown>) }, `${running} finished`);
       } catch (err) {
         line({ event: 'failed', message: err instanceof Error ? err.message : String(err) });
-        logger.error({ event: 'run.failed', error: String(err) }, 'scenario run failed');
+        logger.error({ event: `${name}.failed`, error: String(err) }, `${running} failed`);
       } finally {
         running = false;
         res.end();
       }
-      return;
+    };
+    if (route === 'POST /run') {
+      const runScenarios = options.runScenarios;
+      if (!runScenarios) throw new ProtocolError('not_found', 'this labd cannot run scenarios');
+      const request = parseRun(await readJson(req));
+      return streamJob('run', request, (onProgress) => runScenarios(request, onProgress));
+    }
+    if (route === 'POST /load') {
+      const runLoad = options.runLoad;
+      if (!runLoad) throw new ProtocolError('not_found', 'this labd cannot run load');
+      const request = parseLoad(await readJson(req));
+      return streamJob('load', request, (onProgress) => runLoad(request, onProgress));
     }
     if (route === 'POST /down') {
       logger.info({ event: 'down.requested' }, 'down requested');
@@ -207,7 +265,7 @@ export async function serveLabdApi(options: LabdApiOptions): Promise<Server> {
     }
     throw new ProtocolError(
       'not_found',
-      `no route ${route}; routes: GET /status, GET /services, POST /exec, GET /logs/:service, POST /run, POST /down`,
+      `no route ${route}; routes: GET /status, GET /services, POST /exec, GET /logs/:service, POST /run, POST /load, POST /down`,
     );
   };
 

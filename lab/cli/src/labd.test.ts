@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { labdRequest, labdStreamLines } from './client.ts';
 import type { ExecOutcome, LabStatus } from './lab-api.ts';
 import { runLabd } from './labd.ts';
-import { parseRun } from './labd-api.ts';
+import { parseLoad, parseRun } from './labd-api.ts';
 import { fakeLabModule } from './testing/fake-lab.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'mclab-labd-'));
@@ -165,6 +165,25 @@ describe('labd', () => {
       unhealthy: [{ id: 's1-d1-gateway', detail: 'not connected to the cloud' }],
     });
     await labd.handle.stop();
+  });
+
+  it('takes a load request and answers a malformed one with a bad request', () => {
+    expect(parseLoad({ profile: 'storm', clients: 50, thresholds: ['settle_ms < 9000'], reportsDir: '/tmp/r' })).toEqual({
+      profile: 'storm',
+      clients: 50,
+      thresholds: ['settle_ms < 9000'],
+      reportsDir: '/tmp/r',
+    });
+    expect(parseLoad({ profile: 'sessions' })).toEqual({ profile: 'sessions', thresholds: [] });
+    for (const body of [
+      {},
+      { profile: 'Storm!' },
+      { profile: 'storm', clients: -1 },
+      { profile: 'storm', durationS: 1.5 },
+      { profile: 'storm', thresholds: [1] },
+      { profile: 'storm', reportsDir: 'r' },
+    ])
+      expect(() => parseLoad(body), JSON.stringify(body)).toThrow(expect.objectContaining({ code: 'bad_request' }));
   });
 
   it('takes a run request with an absolute reports folder and refuses a relative one', () => {

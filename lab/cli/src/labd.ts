@@ -15,6 +15,7 @@ import { createLogger, type Logger, logReady } from '@multiclaw-lab/kit';
 import type { BuiltDriver } from './driver-choice.ts';
 import { type Lab, type LabModule, loadLabModule } from './lab-api.ts';
 import { serveLabdApi } from './labd-api.ts';
+import { runLoadOn } from './load-run.ts';
 import { runScenariosOn } from './scenario-run.ts';
 
 export interface LabdOptions {
@@ -97,6 +98,7 @@ export async function runLabd(options: LabdOptions): Promise<LabdHandle> {
     takeDown,
     onDown: () => void stop(),
     runScenarios: (request, onProgress) => runScenariosOn(lab, request, onProgress),
+    runLoad: (request, onProgress) => runLoadOn(lab, request, onProgress),
   });
   const status = await lab.status();
   const unhealthy = status.services.filter((s) => !s.healthy).map((s) => ({ id: s.id, detail: s.detail ?? 'not healthy' }));

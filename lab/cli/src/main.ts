@@ -9,6 +9,7 @@ import { doctor, report } from './doctor-command.ts';
 import { down } from './down.ts';
 import { images } from './images.ts';
 import { exec, logs, status } from './inspect.ts';
+import { load } from './load.ts';
 import { mutate } from './mutate.ts';
 import { reportDrivers } from './report-drivers.ts';
 import { run } from './run.ts';
@@ -39,6 +40,8 @@ export async function runCommand(ctx: CliContext, command: Command): Promise<num
       return run(ctx, command);
     case 'mutate':
       return mutate(ctx, command);
+    case 'load':
+      return load(ctx, command);
     case 'deploy':
       return deploy(ctx, command);
   }

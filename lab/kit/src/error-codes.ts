@@ -139,6 +139,11 @@ export const LAB_ERROR_CODES = {
     action:
       'write AGGREGATE(metric) OP number or metric OP number; aggregates p50…p99.9, min, max, mean, count; OP one of < <= > >= == !=',
   },
+  LAB_BAD_LOAD: {
+    from: ['lab/load'],
+    meaning: 'a load run was asked for outside its bounds (sessions or seconds), or on a lab it cannot run on',
+    action: 'keep --clients and --duration within the profile’s bounds (pnpm lab load --help); a lab needs a site desktop host',
+  },
   LAB_BAD_METRIC: {
     from: ['lab/load'],
     meaning: 'a load metric was recorded or merged against its kind (a gauge set by two workers, a histogram value below zero)',

@@ -8,6 +8,7 @@ export * from './logger.ts';
 export * from './markup.ts';
 export * from './mutant.ts';
 export * from './postgres.ts';
+export * from './proc.ts';
 export * from './process.ts';
 export * from './shell.ts';
 export * from './trust.ts';

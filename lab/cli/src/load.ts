@@ -1,0 +1,54 @@
+/**
+ * `lab load <profile>`: a bounded load run on the running lab, inside labd (which owns the lab),
+ * with its progress shown as it comes; the outcome of every threshold and where the report is
+ * are printed at the end. Exits 1 when a threshold failed or the run could not be made.
+ */
+import { resolve } from 'node:path';
+import { labdStreamPost } from './client.ts';
+import { type CliContext, progressLine } from './context.ts';
+import type { LoadSummary } from './labd-api.ts';
+import { isLabdAlive, readState } from './state.ts';
+
+export async function load(
+  ctx: CliContext,
+  command: { profile: string; clients?: number; durationS?: number; thresholds: string[] },
+): Promise<number> {
+  const state = await readState(ctx.paths);
+  if (!state || !isLabdAlive(state.labdPid)) {
+    ctx.stderr(
+      state?.driver === 'aws'
+        ? `lab load: lab ${state.prefix} is attached to an AWS stack, where load does not run yet; use a lab of this machine: pnpm lab down && pnpm lab up\n`
+        : 'lab load: no lab is up; bring one up first: pnpm lab up\n',
+    );
+    return 1;
+  }
+  const reportsDir = process.env.LAB_REPORTS_DIR ? resolve(process.env.LAB_REPORTS_DIR) : undefined;
+  const request = { ...command, ...(reportsDir ? { reportsDir } : {}) };
+  progressLine(ctx, 'load', `${command.profile} on the running ${state.driver} lab ${state.prefix}`);
+  let summary: LoadSummary | undefined;
+  let failure: string | undefined;
+  const answer = await labdStreamPost(state.socket, '/load', request, (line) => {
+    let value: { event?: unknown; text?: unknown; message?: unknown };
+    try {
+      value = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (value.event === 'progress') progressLine(ctx, 'load', String(value.text));
+    else if (value.event === 'done') summary = value as unknown as LoadSummary;
+    else if (value.event === 'failed') failure = String(value.message);
+  });
+  if (answer.error || failure || !summary) {
+    ctx.stderr(`lab load: ${answer.error ?? failure ?? 'labd ended the run without a result; see pnpm lab logs labd'}\n`);
+    return 1;
+  }
+  const lines = summary.thresholds.map(
+    (t) => `${t.passed ? 'passed' : 'FAILED'}  ${t.threshold}  (${t.reason ?? `measured ${t.actual}`})\n`,
+  );
+  ctx.stdout(
+    `load ${summary.profile}, ${summary.clients} sessions: ${summary.passed ? 'every threshold passed' : 'a threshold FAILED'}\n` +
+      lines.join('') +
+      `report: ${resolve(summary.runDir, 'index.html')}\n`,
+  );
+  return summary.passed ? 0 : 1;
+}

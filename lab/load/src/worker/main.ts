@@ -1,0 +1,78 @@
+/**
+ * A load worker: the program the coordinator starts inside a site host (through the lab's
+ * driver), so its traffic leaves through the site's router and link like the apps' traffic.
+ * It speaks JSON lines: on stdin `{"cmd":"start",…}` (the sessions to hold, and for how long at
+ * most), `{"cmd":"mark","name":"heal"}`, `{"cmd":"stop"}`; on stdout `ready`, `load.progress`
+ * twice a second, `load.marked`, and at the end `load.done` with its metrics, encoded to merge.
+ * It stops by itself when its time is up, when told to, or when stdin ends (its coordinator went).
+ */
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Metrics } from '../metrics.ts';
+import { SessionPool, type SessionsConfig } from './sessions.ts';
+
+type Command =
+  | { cmd: 'start'; config: Omit<SessionsConfig, 'ca'>; maxMs: number }
+  | { cmd: 'mark'; name: string }
+  | { cmd: 'stop' };
+
+const PROGRESS_EVERY_MS = 500;
+
+function say(line: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ ...line, at: Date.now() })}\n`);
+}
+
+const metrics = new Metrics();
+let pool: SessionPool | undefined;
+let ending: Promise<void> | undefined;
+let progress: NodeJS.Timeout | undefined;
+let deadline: NodeJS.Timeout | undefined;
+
+function report(): void {
+  if (!pool) return;
+  say({ event: 'load.progress', opened: pool.opened, connected: pool.connected, failed: pool.failed, back: pool.backSinceMark });
+}
+
+function end(why: string): Promise<void> {
+  ending ??= (async () => {
+    clearInterval(progress);
+    clearTimeout(deadline);
+    report();
+    await pool?.stopAll();
+    say({ event: 'load.done', why, metrics: metrics.encode() });
+    process.exit(0);
+  })();
+  return ending;
+}
+
+function start(command: Extract<Command, { cmd: 'start' }>): void {
+  // the host's own trust (the bundle its apps use), as an app on it would have
+  const caFile = process.env.SSL_CERT_FILE;
+  if (!caFile) throw new Error('SSL_CERT_FILE names no trust bundle for the cloud');
+  pool = new SessionPool({ ...command.config, ca: readFileSync(caFile, 'utf8') }, metrics);
+  progress = setInterval(report, PROGRESS_EVERY_MS);
+  deadline = setTimeout(() => void end('time'), command.maxMs);
+  // the progress line first: whoever waits for load.opened reads counts from then, not from before
+  void pool.openAll().then(() => {
+    report();
+    say({ event: 'load.opened', opened: pool!.opened, failed: pool!.failed });
+  });
+}
+
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (text) => {
+  let command: Command;
+  try {
+    command = JSON.parse(text) as Command;
+  } catch {
+    say({ event: 'load.bad_command', text: text.slice(0, 200) });
+    return;
+  }
+  if (command.cmd === 'start' && !pool) start(command);
+  else if (command.cmd === 'mark' && /^[a-z][a-z0-9_]*$/.test(command.name)) {
+    pool?.mark(command.name);
+    say({ event: 'load.marked', name: command.name });
+  } else if (command.cmd === 'stop') void end('told');
+});
+lines.on('close', () => void end('stdin closed'));
+say({ event: 'ready' });

@@ -1,0 +1,94 @@
+/**
+ * Each load profile, briefly, on a real lab (netns): a few sessions for a few seconds, so the
+ * mechanism is what is tested (workers inside the site hosts, the cut and the heal through the
+ * sites' toxiproxy links, the cloud sampled in its host, metrics merged, thresholds judged,
+ * results written), not the lab's speed: that is measured by `pnpm lab load` at scale.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Lab, startLab } from '@multiclaw-lab/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLoad } from '../src/index.ts';
+
+let lab: Lab;
+let reportsDir: string;
+const progress = (text: string) => process.stderr.write(`[load test] ${text}\n`);
+
+beforeAll(async () => {
+  reportsDir = await mkdtemp(join(tmpdir(), 'mcl-load-'));
+  // a state folder the postgres account can traverse, a prefix of its own
+  const stateDir = await mkdtemp(join(tmpdir(), 'mclab-load-lab-'));
+  await chmod(stateDir, 0o755);
+  lab = await startLab({ prefix: `l${randomBytes(3).toString('hex')}`, stateDir, desktops: 2 });
+}, 300_000);
+
+afterAll(async () => {
+  await lab?.down();
+  await rm(reportsDir, { recursive: true, force: true });
+}, 120_000);
+
+describe('load profiles on a lab', () => {
+  it('sessions: holds every session from the site hosts for the duration, and passes its default thresholds', async () => {
+    const { results, runDir } = await runLoad(lab, {
+      profile: 'sessions',
+      clients: 24,
+      durationS: 6,
+      reportsDir,
+      onProgress: progress,
+    });
+    expect(results.thresholds.map((t) => [t.threshold, t.passed])).toEqual([
+      ['sessions_failed == 0', true],
+      ['sessions_lost == 0', true],
+    ]);
+    expect(results.options.workers).toEqual([
+      { host: 's1-d1', clients: 12 },
+      { host: 's1-d2', clients: 12 },
+    ]);
+    expect(results.metrics.gauges.sessions_held).toBe(24);
+    expect(results.metrics.histograms.connect_ms?.count).toBe(24);
+    expect(results.metrics.counters.sessions_opened).toBe(24);
+    // the cloud was sampled in its host while the sessions were held
+    expect(results.series.cloud.length).toBeGreaterThan(0);
+    expect(results.series.connected).toContain(24);
+    const junit = await readFile(join(runDir, 'junit.xml'), 'utf8');
+    expect(junit).toContain('tests="2" failures="0"');
+    expect(await readFile(join(reportsDir, 'load', 'latest', 'index.html'), 'utf8')).toContain('<svg');
+  }, 240_000);
+
+  it('fails visibly when a threshold asks more than the lab achieved, saying what it measured', async () => {
+    const { results, runDir } = await runLoad(lab, {
+      profile: 'sessions',
+      clients: 4,
+      durationS: 3,
+      thresholds: ['sessions_held >= 5', 'p99(connect_ms) < 0'],
+      reportsDir,
+    });
+    expect(results.passed).toBe(false);
+    expect(results.thresholds.filter((t) => !t.passed)).toEqual([
+      { threshold: 'sessions_held >= 5', passed: false, actual: 4 },
+      { threshold: 'p99(connect_ms) < 0', passed: false, actual: expect.any(Number) },
+    ]);
+    expect(await readFile(join(runDir, 'junit.xml'), 'utf8')).toContain('failures="2"');
+  }, 240_000);
+
+  it('storm: every session drops when the sites’ links are cut, and all are back with fresh tokens after the heal', async () => {
+    const { results } = await runLoad(lab, { profile: 'storm', clients: 24, durationS: 90, reportsDir, onProgress: progress });
+    expect(results.thresholds.map((t) => [t.threshold, t.passed, t.reason])).toEqual([
+      ['sessions_failed == 0', true, undefined],
+      ['sessions_not_back == 0', true, undefined],
+      ['settle_ms < 30000', true, undefined],
+    ]);
+    // the cut took effect (every session dropped), and each came back after the heal
+    expect(results.metrics.counters.drops).toBeGreaterThanOrEqual(24);
+    expect(results.metrics.histograms.back_after_heal_ms?.count).toBe(24);
+    expect(results.marks.map((m) => m.name)).toEqual(['opened', 'cut', 'heal', 'settled']);
+    const t = (name: string) => results.marks.find((m) => m.name === name)!.t;
+    // between the cut and the heal the curve touched zero
+    const during = results.series.t
+      .map((at, i) => [at, results.series.connected[i]!] as const)
+      .filter(([at]) => at > t('cut') && at < t('heal'));
+    expect(during.some(([, n]) => n === 0)).toBe(true);
+  }, 300_000);
+});
