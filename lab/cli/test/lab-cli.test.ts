@@ -78,6 +78,19 @@ describe('pnpm lab up / status / down', async () => {
     expect(reportPath && (await readFile(reportPath, 'utf8'))).toContain('S01-desktop-wss-dropped');
     expect(reportPath?.startsWith(join(stateDir, 'reports'))).toBe(true); // not the repository's reports/latest
     expect((await lab('run', 'S99')).code).not.toBe(0);
+
+    // a bounded load run on the running lab, inside labd, judged by its thresholds
+    const load = await lab('load', 'sessions', '--clients', '6', '--duration', '2');
+    expect(load.code, load.stderr).toBe(0);
+    expect(load.stdout).toMatch(
+      /^load sessions, 6 sessions: every threshold passed\npassed {2}sessions_failed == 0 {2}\(measured 0\)/,
+    );
+    expect(load.stderr).toContain('[lab] load: sessions: 6 sessions from s1-d1 (2), s1-d2 (2), s1-d3 (2)');
+    const missed = await lab('load', 'sessions', '--clients', '2', '--duration', '1', '--threshold', 'sessions_held >= 3');
+    expect(missed.code).toBe(1);
+    expect(missed.stdout).toContain('FAILED  sessions_held >= 3  (measured 2)');
+    const loadReport = /report: (.+index\.html)/.exec(missed.stdout)?.[1];
+    expect(loadReport?.startsWith(join(stateDir, 'reports', 'load'))).toBe(true);
   });
 
   it('survives a kill -9 of its supervisor: down cleans up, and a second up works', async () => {

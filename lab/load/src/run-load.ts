@@ -38,7 +38,7 @@ const TICK_MS = 250;
 
 export class LoadOptionError extends LabError {
   constructor(message: string) {
-    super('LAB_BAD_LOAD', message, { hint: 'pnpm lab load --help lists each profile with its bounds' });
+    super('LAB_BAD_LOAD', message, { hint: 'each profile and its bounds: lab/load/README.md' });
   }
 }
 
