@@ -89,8 +89,8 @@ describe('lab command-line parsing', () => {
     expect(
       parseCommand(['load', 'sessions', '--clients', '2000', '--duration', '30', '--threshold', 'p99(connect_ms) < 800']),
     ).toEqual({ name: 'load', profile: 'sessions', clients: 2000, durationS: 30, thresholds: ['p99(connect_ms) < 800'] });
-    expect(() => parseCommand(['load'])).toThrow('load: name a profile (sessions, storm)');
-    expect(() => parseCommand(['load', 'soak'])).toThrow('load: name a profile (sessions, storm), not "soak"');
+    expect(() => parseCommand(['load'])).toThrow('load: name a profile (sessions, storm, signin)');
+    expect(() => parseCommand(['load', 'soak'])).toThrow('load: name a profile (sessions, storm, signin), not "soak"');
     expect(() => parseCommand(['load', 'storm', '--threshold', 'p99(reconnect_ms) fast'])).toThrow(
       /load: threshold "p99\(reconnect_ms\) fast": an operator/,
     );

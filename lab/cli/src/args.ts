@@ -80,7 +80,8 @@ export const USAGE = `usage: pnpm lab <command> [options]
                                                    --driver: as for up
   load <profile> [--clients N] [--duration S]      a bounded load run on the running lab: workers inside the site
        [--threshold EXPR]...                       hosts; profiles: sessions (hold N sessions), storm (cut every
-                                                   site's link, heal, time until all are back); each has default
+                                                   site's link, heal, time until all are back), signin (an attack
+                                                   on N accounts beside real users' sign-ins); each has default
                                                    thresholds, --threshold adds one (p99(reconnect_ms) < 1500,
                                                    lost_updates == 0); writes reports/load/<run-id>/; exits
                                                    non-zero when a threshold fails

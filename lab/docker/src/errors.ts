@@ -12,3 +12,20 @@ export class NetworksInUseError extends LabError {
     this.otherPrefixes = prefixes;
   }
 }
+
+/**
+ * Docker refuses to remove a lab network for an endpoint no container holds any more: a stale
+ * endpoint in the daemon's own store (seen with Docker 20.10 after a container removal), which
+ * only a restart of the daemon clears.
+ */
+export class StaleEndpointError extends LabError {
+  constructor(network: string) {
+    super(
+      'LAB_DOCKER_STALE_ENDPOINT',
+      `Docker keeps a stale endpoint in network ${network}: no container is attached, yet it refuses to remove it`,
+      {
+        hint: 'restart the Docker daemon (the one scripts/dockerd.sh started: stop it, then sudo bash scripts/dockerd.sh; or systemctl restart docker), then pnpm lab down again',
+      },
+    );
+  }
+}

@@ -9,6 +9,7 @@ import './testcontainers-env.ts';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getContainerRuntimeClient } from 'testcontainers';
+import { StaleEndpointError } from './errors.ts';
 import { docker } from './exec.ts';
 import { LABEL, labFilter } from './labels.ts';
 
@@ -70,8 +71,9 @@ export async function removeNetwork(id: string): Promise<void> {
     } catch (err) {
       const status = (err as { statusCode?: number }).statusCode;
       if (status === 404) return; // gone meanwhile is fine
-      if (status !== 403 || attempt >= 3) throw err;
-      const info = (await network.inspect()) as { Containers?: Record<string, unknown> };
+      if (status !== 403) throw err;
+      const info = (await network.inspect()) as { Name?: string; Containers?: Record<string, unknown> };
+      if (attempt >= 3) throw Object.keys(info.Containers ?? {}).length === 0 ? new StaleEndpointError(info.Name ?? id) : err;
       for (const container of Object.keys(info.Containers ?? {}))
         await network.disconnect({ Container: container, Force: true }).catch(() => undefined);
     }

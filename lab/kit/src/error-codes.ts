@@ -243,6 +243,13 @@ export const LAB_ERROR_CODES = {
     meaning: 'an `ip`, `nft` or other network command failed; the message has the command, the namespace and its stderr',
     action: 'read the stderr; a half-made lab is removed by `pnpm lab down`',
   },
+  LAB_DOCKER_STALE_ENDPOINT: {
+    from: ['lab/docker'],
+    meaning:
+      'the Docker daemon refuses to remove a lab network for an endpoint no container holds any more (a stale endpoint in its own store)',
+    action:
+      'restart the Docker daemon (stop the one scripts/dockerd.sh started and run it again, or systemctl restart docker), then `pnpm lab down` again',
+  },
   LAB_NETWORKS_IN_USE: {
     from: ['lab/docker'],
     meaning:

@@ -3,7 +3,7 @@
  * meet unless told otherwise. What happens during a run lives in run-load.ts.
  */
 
-export const PROFILE_NAMES = ['sessions', 'storm'] as const;
+export const PROFILE_NAMES = ['sessions', 'storm', 'signin'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 export interface ProfileDefinition {
@@ -39,6 +39,14 @@ export const PROFILES: Record<ProfileName, ProfileDefinition> = {
     defaults: { clients: 200, durationS: 60 },
     limits: { clients: 25_000, durationS: 900 },
     thresholds: () => ['sessions_failed == 0', 'sessions_not_back == 0', 'settle_ms < 30000'],
+  },
+  signin: {
+    name: 'signin',
+    summary:
+      'a credential-stuffing attack on N accounts (wrong passwords from every site host) while real users sign in: the attacked accounts lock, the real users’ sign-ins stay quick',
+    defaults: { clients: 10, durationS: 30 },
+    limits: { clients: 1_000, durationS: 900 },
+    thresholds: () => ['victims_not_locked == 0', 'legit_refused == 0', 'p99(legit_signin_attack_ms) < 3000'],
   },
 };
 

@@ -73,6 +73,20 @@ describe('load profiles on a lab', () => {
     expect(await readFile(join(runDir, 'junit.xml'), 'utf8')).toContain('failures="2"');
   }, 240_000);
 
+  it('signin: the attacked accounts lock, and real users keep signing in beside the attack', async () => {
+    const { results } = await runLoad(lab, { profile: 'signin', clients: 4, durationS: 9, reportsDir, onProgress: progress });
+    expect(results.thresholds.map((t) => [t.threshold, t.passed, t.reason])).toEqual([
+      ['victims_not_locked == 0', true, undefined],
+      ['legit_refused == 0', true, undefined],
+      ['p99(legit_signin_attack_ms) < 3000', true, undefined],
+    ]);
+    // the attack ran and met the lock: its later guesses were refused as locked, not checked
+    expect(results.metrics.counters.attack_refused_locked).toBeGreaterThan(0);
+    // real users signed in in both phases, measured side by side
+    expect(results.metrics.histograms.legit_signin_quiet_ms?.count).toBeGreaterThan(0);
+    expect(results.metrics.histograms.legit_signin_attack_ms?.count).toBeGreaterThan(0);
+  }, 240_000);
+
   it('storm: every session drops when the sites’ links are cut, and all are back with fresh tokens after the heal', async () => {
     const { results } = await runLoad(lab, { profile: 'storm', clients: 24, durationS: 90, reportsDir, onProgress: progress });
     expect(results.thresholds.map((t) => [t.threshold, t.passed, t.reason])).toEqual([

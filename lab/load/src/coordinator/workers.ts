@@ -8,6 +8,7 @@ import type { Lab } from '@multiclaw-lab/core';
 import { type LogLine, launch, type ProcessHandle } from '@multiclaw-lab/kit';
 import type { EncodedMetrics } from '../metrics.ts';
 import type { SessionsConfig } from '../worker/sessions.ts';
+import type { SigninConfig } from '../worker/signin.ts';
 
 const WORKER_MAIN = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
 
@@ -41,7 +42,11 @@ export class LoadWorker {
   }
 
   start(config: Omit<SessionsConfig, 'ca'>, maxMs: number): void {
-    this.#send({ cmd: 'start', config, maxMs });
+    this.#send({ cmd: 'start', mode: 'sessions', config, maxMs });
+  }
+
+  startSignin(config: Omit<SigninConfig, 'ca'>, maxMs: number): void {
+    this.#send({ cmd: 'start', mode: 'signin', config, maxMs });
   }
 
   async mark(name: string): Promise<void> {

@@ -1,8 +1,8 @@
 /**
  * A load worker: the program the coordinator starts inside a site host (through the lab's
  * driver), so its traffic leaves through the site's router and link like the apps' traffic.
- * It speaks JSON lines: on stdin `{"cmd":"start",…}` (the sessions to hold, and for how long at
- * most), `{"cmd":"mark","name":"heal"}`, `{"cmd":"stop"}`; on stdout `ready`, `load.progress`
+ * It speaks JSON lines: on stdin `{"cmd":"start","mode":…}` (sessions to hold, or sign-ins to
+ * make, and for how long at most), `{"cmd":"mark","name":"heal"}`, `{"cmd":"stop"}`; on stdout `ready`, `load.progress`
  * twice a second, `load.marked`, and at the end `load.done` with its metrics, encoded to merge.
  * It stops by itself when its time is up, when told to, or when stdin ends (its coordinator went).
  */
@@ -10,9 +10,11 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Metrics } from '../metrics.ts';
 import { SessionPool, type SessionsConfig } from './sessions.ts';
+import { type SigninConfig, SigninLoad } from './signin.ts';
 
 type Command =
-  | { cmd: 'start'; config: Omit<SessionsConfig, 'ca'>; maxMs: number }
+  | { cmd: 'start'; mode: 'sessions'; config: Omit<SessionsConfig, 'ca'>; maxMs: number }
+  | { cmd: 'start'; mode: 'signin'; config: Omit<SigninConfig, 'ca'>; maxMs: number }
   | { cmd: 'mark'; name: string }
   | { cmd: 'stop' };
 
@@ -24,6 +26,7 @@ function say(line: Record<string, unknown>): void {
 
 const metrics = new Metrics();
 let pool: SessionPool | undefined;
+let signin: SigninLoad | undefined;
 let ending: Promise<void> | undefined;
 let progress: NodeJS.Timeout | undefined;
 let deadline: NodeJS.Timeout | undefined;
@@ -39,6 +42,7 @@ function end(why: string): Promise<void> {
     clearTimeout(deadline);
     report();
     await pool?.stopAll();
+    await signin?.stop();
     say({ event: 'load.done', why, metrics: metrics.encode() });
     process.exit(0);
   })();
@@ -49,13 +53,20 @@ function start(command: Extract<Command, { cmd: 'start' }>): void {
   // the host's own trust (the bundle its apps use), as an app on it would have
   const caFile = process.env.SSL_CERT_FILE;
   if (!caFile) throw new Error('SSL_CERT_FILE names no trust bundle for the cloud');
-  pool = new SessionPool({ ...command.config, ca: readFileSync(caFile, 'utf8') }, metrics);
-  progress = setInterval(report, PROGRESS_EVERY_MS);
+  const ca = readFileSync(caFile, 'utf8');
   deadline = setTimeout(() => void end('time'), command.maxMs);
+  if (command.mode === 'signin') {
+    signin = new SigninLoad({ ...command.config, ca }, metrics);
+    signin.start();
+    return;
+  }
+  const sessions = new SessionPool({ ...command.config, ca }, metrics);
+  pool = sessions;
+  progress = setInterval(report, PROGRESS_EVERY_MS);
   // the progress line first: whoever waits for load.opened reads counts from then, not from before
-  void pool.openAll().then(() => {
+  void sessions.openAll().then(() => {
     report();
-    say({ event: 'load.opened', opened: pool!.opened, failed: pool!.failed });
+    say({ event: 'load.opened', opened: sessions.opened, failed: sessions.failed });
   });
 }
 
@@ -68,9 +79,10 @@ lines.on('line', (text) => {
     say({ event: 'load.bad_command', text: text.slice(0, 200) });
     return;
   }
-  if (command.cmd === 'start' && !pool) start(command);
+  if (command.cmd === 'start' && !pool && !signin) start(command);
   else if (command.cmd === 'mark' && /^[a-z][a-z0-9_]*$/.test(command.name)) {
     pool?.mark(command.name);
+    signin?.mark(command.name);
     say({ event: 'load.marked', name: command.name });
   } else if (command.cmd === 'stop') void end('told');
 });

@@ -38,6 +38,8 @@ export class SessionPool {
   readonly #metrics: Metrics;
   readonly #sessions: Session[] = [];
   readonly #agent: Agent;
+  /** one for every session: thousands of clients' own logs would drown the worker's */
+  readonly #logger = createLogger({ service: 'load-session', level: 'silent' });
   /** the latest mark and when it was made: sessions welcomed after it are "back" */
   #mark: { name: string; at: number } | undefined;
   #stopping = false;
@@ -88,8 +90,7 @@ export class SessionPool {
     const connection = new RealtimeConnection({
       cloudUrl: new URL(this.#config.cloudUrl),
       ca: this.#config.ca,
-      // thousands of clients: their own logs would drown the worker's
-      logger: createLogger({ service: 'load-session', level: 'silent' }),
+      logger: this.#logger,
       clock: systemClock,
       mintToken: this.#mint(bearer),
       ...(this.#config.heartbeat ? { heartbeat: this.#config.heartbeat } : {}),
