@@ -136,3 +136,32 @@ export function labdStreamPost(
     req.end(payload);
   });
 }
+
+/**
+ * A job labd runs on its lab (a scenario run, a load run), as the CLI follows it: the progress
+ * lines handed to `onProgress` as they come, then the "done" line's fields; a refusal, a
+ * "failed" line or an answer without "done" comes back as `error`.
+ */
+export async function labdJob(
+  socket: string,
+  path: string,
+  body: unknown,
+  onProgress: (text: string) => void,
+): Promise<{ done: Record<string, unknown> } | { error: string }> {
+  let done: Record<string, unknown> | undefined;
+  let failure: string | undefined;
+  const answer = await labdStreamPost(socket, path, body, (line) => {
+    let value: Record<string, unknown>;
+    try {
+      value = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    if (value.event === 'progress') onProgress(String(value.text));
+    else if (value.event === 'done') done = value;
+    else if (value.event === 'failed') failure = String(value.message);
+  });
+  if (answer.error || failure || !done)
+    return { error: answer.error ?? failure ?? 'labd ended the job without a result; see pnpm lab logs labd' };
+  return { done };
+}

@@ -4,7 +4,7 @@
  * are printed at the end. Exits 1 when a threshold failed or the run could not be made.
  */
 import { resolve } from 'node:path';
-import { labdStreamPost } from './client.ts';
+import { labdJob } from './client.ts';
 import { type CliContext, progressLine } from './context.ts';
 import type { LoadSummary } from './labd-api.ts';
 import { isLabdAlive, readState } from './state.ts';
@@ -25,23 +25,12 @@ export async function load(
   const reportsDir = process.env.LAB_REPORTS_DIR ? resolve(process.env.LAB_REPORTS_DIR) : undefined;
   const request = { ...command, ...(reportsDir ? { reportsDir } : {}) };
   progressLine(ctx, 'load', `${command.profile} on the running ${state.driver} lab ${state.prefix}`);
-  let summary: LoadSummary | undefined;
-  let failure: string | undefined;
-  const answer = await labdStreamPost(state.socket, '/load', request, (line) => {
-    let value: { event?: unknown; text?: unknown; message?: unknown };
-    try {
-      value = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (value.event === 'progress') progressLine(ctx, 'load', String(value.text));
-    else if (value.event === 'done') summary = value as unknown as LoadSummary;
-    else if (value.event === 'failed') failure = String(value.message);
-  });
-  if (answer.error || failure || !summary) {
-    ctx.stderr(`lab load: ${answer.error ?? failure ?? 'labd ended the run without a result; see pnpm lab logs labd'}\n`);
+  const job = await labdJob(state.socket, '/load', request, (text) => progressLine(ctx, 'load', text));
+  if ('error' in job) {
+    ctx.stderr(`lab load: ${job.error}\n`);
     return 1;
   }
+  const summary = job.done as unknown as LoadSummary;
   const lines = summary.thresholds.map(
     (t) => `${t.passed ? 'passed' : 'FAILED'}  ${t.threshold}  (${t.reason ?? `measured ${t.actual}`})\n`,
   );

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { type RunSummary, RunSummarySchema } from '@multiclaw-lab/scenarios/summary';
 import { DEFAULT_DESKTOPS } from './args.ts';
 import { DEFAULT_STACK } from './aws-up.ts';
-import { labdStreamPost } from './client.ts';
+import { labdJob } from './client.ts';
 import { type CliContext, progressLine } from './context.ts';
 import { describeAwsFailure } from './deploy.ts';
 import { downCommand, refuseNotRoot, refuseWithoutDaemon, removeLab } from './down.ts';
@@ -103,25 +103,14 @@ export async function run(
     }
     progressLine(ctx, 'run', `on the running ${state.driver} lab ${state.prefix}`);
     ranOn = state.driver;
-    let failure: string | undefined;
-    const answer = await labdStreamPost(state.socket, '/run', request, (line) => {
-      let value: { event?: unknown; text?: unknown; message?: unknown };
-      try {
-        value = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (value.event === 'progress') progressLine(ctx, 'run', String(value.text));
-      else if (value.event === 'done') {
-        const parsed = RunSummarySchema.safeParse(value);
-        if (parsed.success) summary = parsed.data;
-        else failure = `labd sent a result this CLI does not understand: ${parsed.error.message}`;
-      } else if (value.event === 'failed') failure = String(value.message);
-    });
-    if (answer.error || failure || !summary) {
-      ctx.stderr(`lab run: ${answer.error ?? failure ?? 'labd ended the run without a result; see pnpm lab logs labd'}\n`);
+    const job = await labdJob(state.socket, '/run', request, (text) => progressLine(ctx, 'run', text));
+    const parsed = 'done' in job ? RunSummarySchema.safeParse(job.done) : undefined;
+    if (!parsed?.success) {
+      const why = 'error' in job ? job.error : `labd sent a result this CLI does not understand: ${parsed?.error.message}`;
+      ctx.stderr(`lab run: ${why}\n`);
       return 1;
     }
+    summary = parsed.data;
   } else {
     if (state) {
       ctx.stderr(

@@ -85,7 +85,7 @@ describe('pnpm lab up / status / down', async () => {
     expect(load.stdout).toMatch(
       /^load sessions, 6 sessions: every threshold passed\npassed {2}sessions_failed == 0 {2}\(measured 0\)/,
     );
-    expect(load.stderr).toContain('[lab] load: sessions: 6 sessions from s1-d1 (2), s1-d2 (2), s1-d3 (2)');
+    expect(load.stderr).toContain('[lab] load: sessions: 6 sessions, workers in s1-d1 (2), s1-d2 (2), s1-d3 (2)');
     const missed = await lab('load', 'sessions', '--clients', '2', '--duration', '1', '--threshold', 'sessions_held >= 3');
     expect(missed.code).toBe(1);
     expect(missed.stdout).toContain('FAILED  sessions_held >= 3  (measured 2)');
