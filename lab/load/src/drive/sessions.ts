@@ -104,6 +104,8 @@ export async function driveStorm(run: RunContext): Promise<void> {
 export function concludeSessions(run: Pick<RunContext, 'metrics' | 'clients'>): void {
   // whatever kept it out (refused, or still trying at the end)
   run.metrics.add('sessions_failed', run.clients - (run.metrics.summary().counters.sessions_opened ?? 0));
-  const back = run.metrics.summary().histograms.back_after_heal_ms;
-  if (back) run.metrics.set('settle_ms', back.max);
+  // settled only when every session came back: the last one's return is the settling time
+  const { histograms, counters } = run.metrics.summary();
+  const back = histograms.back_after_heal_ms;
+  if (back && (counters.sessions_not_back ?? 0) === 0) run.metrics.set('settle_ms', back.max);
 }
