@@ -8,6 +8,7 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab } from '@multiclaw-lab/core';
+import { LabError } from '@multiclaw-lab/kit';
 import { CONTRADICTIONS } from '../claims/contradictions.ts';
 import { canaryVerdict, dumpDatabase, scanForSecrets } from './canary.ts';
 import type { CheckerContext, CheckerResult } from './checkers/checker.ts';
@@ -22,11 +23,6 @@ export interface RunnerOptions {
   /** capabilities the lab's driver offers (netns: all) */
   capabilities?: readonly Capability[];
   onProgress?: (text: string) => void;
-}
-
-/** a driver's refusal of something it cannot do (the LAB_UNSUPPORTED code of the error catalogue) */
-function isUnsupported(err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === 'LAB_UNSUPPORTED';
 }
 
 function scenarioSeed(runSeed: number, id: string): number {
@@ -65,7 +61,7 @@ export class ScenarioRunner {
       // a router that is no machine (a NAT gateway) cannot capture: the egress audit then says
       // it lacked evidence, in the report, rather than judging nothing
       const capture = await lab.driver.capture(site.router, 'wan', { file }).catch((err: unknown) => {
-        if (isUnsupported(err)) {
+        if (err instanceof LabError && err.code === 'LAB_UNSUPPORTED') {
           options.onProgress?.(`no egress capture of site ${site.id}: ${(err as Error).message}`);
           return undefined;
         }

@@ -10,7 +10,7 @@ import { type AwsDriver, driverOver, type InstanceTransport, type ResolvedHost }
 import { attachLab, type FollowedService, type HealthCheck, type Lab } from '@multiclaw-lab/core';
 import { INSTANCE_PATHS, type InstanceRole, ROLE_PLANS, type ServiceSpec, type StackOutputs } from '@multiclaw-lab/deploy';
 import { LabError } from '@multiclaw-lab/kit';
-import { PUBLIC_NAMES } from '@multiclaw-lab/network';
+import { PUBLIC_NAMES, type Topology } from '@multiclaw-lab/network';
 
 /** the stack's roles whose services the lab follows, and the lab's id and kind for each */
 const FOLLOWED: Partial<Record<InstanceRole, { kind: FollowedService['kind']; id: (hostId: string) => string }>> = {
@@ -38,16 +38,16 @@ function probeOnInstance(spec: ServiceSpec): HealthCheck {
   };
 }
 
-export function followedServices(outputs: StackOutputs, running: readonly ResolvedHost[]): FollowedService[] {
-  const roleOf = new Map(outputs.hosts.map((h) => [h.id, h.role]));
-  for (const r of running) if (/^cloud(-\d+)?$/.test(r.hostId)) roleOf.set(r.hostId, 'cloud');
-  return [...roleOf].flatMap(([hostId, role]) => {
+/** The services the lab follows: the role plans of the stack's hosts (each cloud instance found running among them). */
+function followedServices(topology: Topology): FollowedService[] {
+  return topology.hosts.flatMap((host) => {
+    const role = host.role as InstanceRole;
     const followed = FOLLOWED[role];
     if (!followed) return [];
     return ROLE_PLANS[role].services.map((spec) => ({
-      id: followed.id(hostId),
+      id: followed.id(host.id),
       kind: followed.kind,
-      host: hostId,
+      host: host.id,
       logFile: `${INSTANCE_PATHS.logs}/${spec.name}.log`,
       health: probeOnInstance(spec),
       managedBy: `the staging stack's ${spec.name} service`,
@@ -75,11 +75,11 @@ const text = (_k, v) => (v && v.type === 'Buffer' && Array.isArray(v.data) ? Buf
 })().catch((e) => { console.error(e.message); process.exit(1); });
 `;
 
-async function dumpThroughCloud(lab: { driver: Pick<AwsDriver, 'exec'> }, hostId: string): Promise<string> {
+async function dumpThroughCloud(driver: Pick<AwsDriver, 'exec'>, hostId: string): Promise<string> {
   const cloud = ROLE_PLANS.cloud.services[0]!;
   const envFile = `${INSTANCE_PATHS.config}/${cloud.name}.env`;
   const script = 'set -a && . "$1" && set +a && cd "$2/lab/cloud" && exec node -e "$3"';
-  const r = await lab.driver.exec(hostId, 'sh', ['-c', script, 'dump', envFile, INSTANCE_PATHS.app, DUMP_ROWS], {
+  const r = await driver.exec(hostId, 'sh', ['-c', script, 'dump', envFile, INSTANCE_PATHS.app, DUMP_ROWS], {
     timeoutMs: 120_000,
   });
   if (r.code !== 0) throw new Error(`dumping the database on ${hostId} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
@@ -116,13 +116,13 @@ export async function stagingLab(options: {
   const llm = outputs.hosts.find((h) => h.role === 'llm');
   if (!llm)
     throw new LabError('LAB_UNSUPPORTED', `stack ${outputs.stack} lists no llm host`, { hint: 'redeploy it: pnpm lab deploy' });
-  const cloudHost = options.running.map((r) => r.hostId).find((id) => /^cloud(-\d+)?$/.test(id));
+  const driver = driverOver(outputs, options.transport, options.running, { prefix: options.prefix, stateDir: options.stateDir });
+  const cloudHost = driver.topology.hosts.find((h) => h.role === 'cloud')?.id;
   if (!cloudHost)
     throw new LabError('LAB_UNSUPPORTED', `stack ${outputs.stack} has no running cloud instance`, {
       hint: 'see its auto scaling group',
     });
   const api = new URL(outputs.endpoints.api);
-  const driver = driverOver(outputs, options.transport, options.running, { prefix: options.prefix, stateDir: options.stateDir });
   return attachLab({
     prefix: options.prefix,
     stateDir: options.stateDir,
@@ -131,8 +131,8 @@ export async function stagingLab(options: {
     caCertificate: outputs.caCertificate,
     api: { host: api.hostname, port: Number(api.port || 443) },
     llmAdmin: { hostId: llm.id, socket: llmAdminSocket() },
-    services: followedServices(outputs, options.running),
-    dumpDatabase: () => dumpThroughCloud({ driver }, cloudHost),
+    services: followedServices(driver.topology),
+    dumpDatabase: () => dumpThroughCloud(driver, cloudHost),
     ...(options.onProgress ? { onProgress: (p) => options.onProgress!(`${p.phase}: ${p.detail}`) } : {}),
   });
 }

@@ -133,10 +133,12 @@ export async function runLoad(lab: Lab, options: LoadOptions): Promise<{ results
     driver: lab.driver.name,
     options: { clients, durationS, workers: share },
     metrics: metrics.summary(),
+    // every histogram the run recorded, plotted by percentile
     percentiles: Object.fromEntries(
-      ['connect_ms', 'reconnect_ms', 'back_after_heal_ms', 'legit_signin_quiet_ms', 'legit_signin_attack_ms']
-        .filter((name) => metrics.kindOf(name) === 'histogram')
-        .map((name) => [name, PLOTTED_PERCENTILES.map((p): [number, number] => [p, metrics.percentile(name, p)!])]),
+      Object.keys(metrics.summary().histograms).map((name) => [
+        name,
+        PLOTTED_PERCENTILES.map((p): [number, number] => [p, metrics.percentile(name, p)!]),
+      ]),
     ),
     series: { ...series, cloud: sampler.samples },
     marks,

@@ -21,7 +21,7 @@ import { Lab, labScreen } from './lab.ts';
 import { provisionDemo } from './provision.ts';
 import { ServiceRegistry } from './registry.ts';
 import { bridgeToHostSocket, bridgeToTcp, type SocketBridge } from './socket-bridges.ts';
-import { removeLabState } from './teardown.ts';
+import { removeLabState, takeDown } from './teardown.ts';
 import { LabStartError, type ProgressStep } from './types.ts';
 
 export interface AttachLabOptions {
@@ -104,6 +104,7 @@ export async function attachLab(options: AttachLabOptions): Promise<Lab> {
   const ca = certificateOnlyCa(options.caCertificate);
   let phase = 'following the stack’s services';
   let api: CloudApi | undefined;
+  let lab: Lab | undefined;
   try {
     progress('services', `following ${options.services.map((s) => `${s.id} on ${s.host}`).join(', ')}`);
     await Promise.all(options.services.map((s) => registry.start(followedServiceDef(driver, s))));
@@ -143,7 +144,7 @@ export async function attachLab(options: AttachLabOptions): Promise<Lab> {
     phase = 'signing in desktops and linking gateways';
     await signInDesktops(clients, hostsByRole('desktop'), demo);
 
-    const lab = new Lab({
+    lab = new Lab({
       prefix,
       stateDir,
       logLevel,
@@ -172,24 +173,21 @@ export async function attachLab(options: AttachLabOptions): Promise<Lab> {
     });
     phase = 'checking health';
     const sick = (await lab.status()).services.filter((s) => !s.healthy);
-    if (sick.length > 0) {
-      await lab.down().catch(() => undefined);
-      throw new Error(`not healthy: ${sick.map((s) => `${s.id} (${s.detail})`).join(', ')}`);
-    }
+    if (sick.length > 0) throw new Error(`not healthy: ${sick.map((s) => `${s.id} (${s.detail})`).join(', ')}`);
     progress('health', `${registry.ids().length} services healthy`, true);
     return lab;
   } catch (err) {
-    if (err instanceof LabStartError) throw err;
     progress('cleanup', `failed while ${phase}; stopping what the lab started and detaching`);
-    const left: unknown[] = [];
-    for (const step of [
-      () => registry.stopAll(),
-      async () => api?.close(),
-      ...bridges.map((b) => () => b.close()),
-      () => driver.down(),
-      () => removeLabState(stateDir),
-    ])
-      await step().catch((e: unknown) => left.push(e));
+    const built = lab;
+    const left = built
+      ? await takeDown([() => built.down()])
+      : await takeDown([
+          () => registry.stopAll(),
+          async () => api?.close(),
+          ...bridges.map((b) => () => b.close()),
+          () => driver.down(),
+          () => removeLabState(stateDir),
+        ]);
     throw new LabStartError(phase, err, left);
   }
 }

@@ -25,7 +25,7 @@ import { ServiceRegistry } from './registry.ts';
 import { cloudSidePeers } from './relay-policy.ts';
 import type { RunOptions } from './service.ts';
 import { type SiteLink, siteLinkDef } from './site-link.ts';
-import { removeLabState } from './teardown.ts';
+import { removeLabState, takeDown } from './teardown.ts';
 import { LabStartError, type StartLabOptions } from './types.ts';
 
 async function secretFile(dir: string, name: string, bytes: number): Promise<string> {
@@ -297,11 +297,4 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
       : await takeDown([() => registry.stopAll(), async () => api?.close(), () => driver.down(), () => removeLabState(stateDir)]);
     throw new LabStartError(cause.phase, cause.err, left);
   }
-}
-
-/** Runs every step of a teardown whatever fails; answers the failures (none: everything went). */
-async function takeDown(steps: Array<() => Promise<unknown>>): Promise<unknown[]> {
-  const failures: unknown[] = [];
-  for (const step of steps) await step().catch((err: unknown) => failures.push(err));
-  return failures;
 }

@@ -19,3 +19,10 @@ export async function teardownLab(options: { prefix: string; stateDir: string })
   await removeLabState(options.stateDir);
   return { removed: report.removed ?? [] };
 }
+
+/** Runs every step of a teardown whatever fails; answers the failures (none: everything went). */
+export async function takeDown(steps: Array<() => Promise<unknown>>): Promise<unknown[]> {
+  const failures: unknown[] = [];
+  for (const step of steps) await step().catch((err: unknown) => failures.push(err));
+  return failures;
+}
