@@ -4,6 +4,7 @@ import type { Passwords } from './auth/passwords.ts';
 import type { WssTokens } from './auth/wss-tokens.ts';
 import type { KeyProvider } from './crypto/key-provider.ts';
 import type { Settings } from './options.ts';
+import type { Cluster } from './realtime/cluster.ts';
 import type { ConfigSyncer } from './realtime/config-sync.ts';
 import type { Hub } from './realtime/hub.ts';
 import type { RtcRelay } from './realtime/rtc-relay.ts';
@@ -16,7 +17,10 @@ export interface Ctx {
   keys: KeyProvider;
   tokens: WssTokens;
   passwords: Passwords;
+  /** the sessions open in this process */
   hub: Hub;
+  /** every cloud process sharing the database: revocations and pushes go through here */
+  cluster: Cluster;
   sync: ConfigSyncer;
   rtc: RtcRelay;
   settings: Settings;

@@ -4,7 +4,9 @@ import { parseMasterKey } from './crypto/key-provider.ts';
 import { startCloud } from './server.ts';
 
 /** Process entry: configuration from the environment (see README), secrets from files. */
-const logger = createLogger({ service: 'cloud' });
+// CLOUD_NODE names this process among several sharing one database (every log line carries it).
+const nodeName = process.env.CLOUD_NODE || 'cloud';
+const logger = createLogger({ service: 'cloud', base: { node: nodeName } });
 
 function required(name: string): string {
   const value = process.env[name];
@@ -89,6 +91,7 @@ const cloud = await startCloud({
   lockout: Object.fromEntries(Object.entries(lockout).filter(([, v]) => v !== undefined)),
   bcryptCost: intFromEnv('CLOUD_BCRYPT_COST'),
   corsOrigins: corsOriginsFromEnv(),
+  nodeName,
   logger,
 }).catch((err: unknown) => {
   // e.g. the database is unreachable: say so in one JSON line and exit non-zero

@@ -29,6 +29,8 @@ export interface CloudOptions {
   turnUrls?: string[];
   turnTtlSeconds?: number;
   clock?: Clock;
+  /** this process's name among the cloud processes sharing the database (the `node` in its log lines); default `cloud` */
+  nodeName?: string;
   logger?: Logger;
   /** how often open sessions are checked against their token's expiry (default 1000 ms) */
   sweepIntervalMs?: number;

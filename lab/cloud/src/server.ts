@@ -14,6 +14,7 @@ import { installJsonParser } from './http/json-body.ts';
 import { mutant } from './mutant.ts';
 import type { CloudHandle, CloudOptions } from './options.ts';
 import { settingsFrom } from './options.ts';
+import { Cluster } from './realtime/cluster.ts';
 import { ConfigSyncer } from './realtime/config-sync.ts';
 import { Hub } from './realtime/hub.ts';
 import { RtcRelay } from './realtime/rtc-relay.ts';
@@ -29,7 +30,8 @@ import { workspaceRoutes } from './routes/workspaces.ts';
 /** Starts MultiClaw Cloud: migrations, then REST and WSS on one HTTPS port. */
 export async function startCloud(options: CloudOptions): Promise<CloudHandle> {
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLogger({ service: 'cloud' });
+  const nodeName = options.nodeName ?? 'cloud';
+  const logger = options.logger ?? createLogger({ service: 'cloud', base: { node: nodeName } });
   const settings = settingsFrom(options);
   const db = new pg.Pool({ connectionString: options.databaseUrl, max: 20 });
   db.on('error', (err) => logger.error({ event: 'db.error', err }, 'idle database connection failed'));
@@ -42,12 +44,14 @@ export async function startCloud(options: CloudOptions): Promise<CloudHandle> {
   }
 
   const hub = new Hub(logger);
+  const cluster = new Cluster({ name: nodeName, databaseUrl: options.databaseUrl, db, hub, logger });
   // `sync` and `rtc` need the context themselves, so they are filled in right after.
   const ctx = {
     db,
     clock,
     logger,
     hub,
+    cluster,
     settings,
     keys: options.keyProvider ?? new LocalMasterKeyProvider(options.secrets.masterKey),
     tokens: new WssTokens(options.secrets.tokenSecret, clock),
@@ -110,9 +114,11 @@ export async function startCloud(options: CloudOptions): Promise<CloudHandle> {
   const realtime = attachRealtime(ctx, app.server);
   const host = options.host ?? '127.0.0.1';
   try {
+    await cluster.start();
     await app.listen({ host, port: options.port ?? 0 });
   } catch (err) {
     await realtime.close();
+    await cluster.stop();
     await db.end();
     throw err;
   }
@@ -125,6 +131,7 @@ export async function startCloud(options: CloudOptions): Promise<CloudHandle> {
       logger.info({ event: 'stopping' }, 'stopping');
       await realtime.close();
       await app.close();
+      await cluster.stop();
       await db.end();
       logger.info({ event: 'stopped' }, 'stopped');
     })();

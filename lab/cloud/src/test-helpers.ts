@@ -74,8 +74,9 @@ export async function startTestCloud(overrides: Partial<CloudOptions> = {}): Pro
     },
   });
   const clock = new ManualClock(new Date('2026-04-01T09:00:00Z'));
-  const databaseUrl = await freshDatabase('cloud');
-  const secrets = {
+  // another cloud process of the same deployment passes the first one's database and secrets
+  const databaseUrl = overrides.databaseUrl ?? (await freshDatabase('cloud'));
+  const secrets = overrides.secrets ?? {
     tokenSecret: randomBytes(32),
     masterKey: randomBytes(32),
     turnSecret: `turn-${randomBytes(16).toString('hex')}`,
@@ -85,7 +86,7 @@ export async function startTestCloud(overrides: Partial<CloudOptions> = {}): Pro
     tls: { cert: leaf.certPem, key: leaf.keyPem },
     secrets,
     clock,
-    logger: createLogger({ service: 'cloud', destination, level: 'debug' }),
+    logger: createLogger({ service: 'cloud', destination, level: 'debug', base: { node: overrides.nodeName ?? 'cloud' } }),
     bcryptCost: 4,
     sweepIntervalMs: 3_600_000, // tests sweep explicitly with sweepNow()
     ...overrides,

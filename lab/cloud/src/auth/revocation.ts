@@ -12,15 +12,18 @@ import { mutant } from '../mutant.ts';
 
 export async function signOut(ctx: Ctx, bearerId: string, userId: string): Promise<void> {
   if (!mutant('sign-out-keeps-bearer-valid')) await revokeBearer(ctx.db, bearerId, 'sign-out', nowDate(ctx));
-  const closed = ctx.hub.close((s) => s.channel === 'user' && s.credentialId === bearerId, CLOSE_CODES.revoked, 'signed out');
-  ctx.logger.info({ event: 'auth.signed_out', userId, bearerId, socketsClosed: closed }, 'bearer revoked by sign-out');
+  const closed = ctx.cluster.close([{ channel: 'user', credentialId: bearerId }], CLOSE_CODES.revoked, 'signed out');
+  ctx.logger.info({ event: 'auth.signed_out', userId, bearerId, socketsClosedHere: closed }, 'bearer revoked by sign-out');
 }
 
 /** Password change and forced sign-out: every bearer of the user, on every device. */
 export async function revokeAllBearers(ctx: Ctx, userId: string, why: 'password-change' | 'forced-sign-out'): Promise<void> {
   const ids = await revokeUserBearers(ctx.db, userId, why, nowDate(ctx));
-  const closed = ctx.hub.close((s) => s.channel === 'user' && s.userId === userId, CLOSE_CODES.revoked, why);
-  ctx.logger.info({ event: 'auth.bearers_revoked', userId, why, bearers: ids.length, socketsClosed: closed }, 'bearers revoked');
+  const closed = ctx.cluster.close([{ channel: 'user', userIds: [userId] }], CLOSE_CODES.revoked, why);
+  ctx.logger.info(
+    { event: 'auth.bearers_revoked', userId, why, bearers: ids.length, socketsClosedHere: closed },
+    'bearers revoked',
+  );
 }
 
 /**
@@ -45,14 +48,16 @@ export async function removeMember(ctx: Ctx, workspaceId: string, userId: string
     const bearers = await revokeUserBearers(tx, userId, 'user-removed', now);
     return { gateways, bearers };
   });
-  const closed = ctx.hub.close(
-    (s) =>
-      !mutant('removed-user-keeps-sockets') &&
-      ((s.channel === 'user' && s.userId === userId) ||
-        (s.channel === 'gateway' && s.instanceId !== null && gateways.includes(s.instanceId))),
-    CLOSE_CODES.revoked,
-    'removed from workspace',
-  );
+  const closed = mutant('removed-user-keeps-sockets')
+    ? 0
+    : ctx.cluster.close(
+        [
+          { channel: 'user', userIds: [userId] },
+          { channel: 'gateway', instanceIds: gateways },
+        ],
+        CLOSE_CODES.revoked,
+        'removed from workspace',
+      );
   ctx.logger.info(
     {
       event: 'workspace.member_removed',
@@ -61,7 +66,7 @@ export async function removeMember(ctx: Ctx, workspaceId: string, userId: string
       byUserId,
       bearers: bearers.length,
       gateways: gateways.length,
-      socketsClosed: closed,
+      socketsClosedHere: closed,
     },
     'member removed and their tokens revoked',
   );

@@ -21,6 +21,7 @@ export class ConfigSyncer {
 
   constructor(ctx: Ctx) {
     this.#ctx = ctx;
+    ctx.cluster.bus.on('config', (body) => this.pushHere((body as { workspaceId: string }).workspaceId));
   }
 
   async snapshot(instanceId: string): Promise<ConfigSync | undefined> {
@@ -75,8 +76,24 @@ export class ConfigSyncer {
     });
   }
 
-  /** After any change to a workspace's agents or keys: push to every connected instance of it. */
+  /**
+   * After any change to a workspace's agents or keys: push to every connected instance of it,
+   * on this cloud process and (through the cluster) on the others.
+   */
   async pushWorkspace(workspaceId: string): Promise<void> {
+    this.#ctx.cluster.bus
+      .publish('config', { workspaceId })
+      .catch((err: unknown) =>
+        this.#ctx.logger.error(
+          { event: 'cluster.publish_failed', kind: 'config', err },
+          'could not tell the other cloud processes',
+        ),
+      );
+    await this.pushHere(workspaceId);
+  }
+
+  /** Pushes to the workspace's instances connected to this process. */
+  async pushHere(workspaceId: string): Promise<void> {
     const sessions = this.#ctx.hub.where((s) => s.channel !== 'user' && s.workspaceId === workspaceId);
     await Promise.all(sessions.map((s) => this.push(s)));
   }

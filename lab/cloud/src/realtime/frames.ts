@@ -104,7 +104,9 @@ async function taskStatus(ctx: Ctx, session: Session, frame: Extract<ClientFrame
   if (outcome.kind !== 'stored') return;
   const members = await memberIds(ctx.db, workspaceId);
   const { type: _type, ...status } = frame;
-  for (const viewer of ctx.hub.where((s) => s.channel === 'user' && s.userId !== null && members.has(s.userId))) {
-    ctx.hub.send(viewer, { type: 'event.task', workspaceId, status: { ...status, instanceId } });
-  }
+  // the members' desktop apps may be connected to any cloud process
+  ctx.cluster.send(
+    { channel: 'user', userIds: [...members] },
+    { type: 'event.task', workspaceId, status: { ...status, instanceId } },
+  );
 }

@@ -18,13 +18,14 @@ export interface Session {
 }
 
 /**
- * The registry of open sessions in this process. Revocation, expiry, config pushes, event
+ * The registry of open sessions in this process (the cluster reaches the other processes'). Revocation, expiry, config pushes, event
  * relays and the ICE relay all find their sockets here. A session leaves the registry the
  * moment the cloud decides to close it, so nothing more is routed to a closing socket.
  */
 export class Hub {
   readonly #sessions = new Map<string, Session>();
   readonly #logger: Logger;
+  readonly #onAdd: ((session: Session) => void)[] = [];
   readonly #onRemove: ((session: Session) => void)[] = [];
 
   constructor(logger: Logger) {
@@ -33,6 +34,12 @@ export class Hub {
 
   add(session: Session): void {
     this.#sessions.set(session.id, session);
+    for (const listener of this.#onAdd) listener(session);
+  }
+
+  /** The cluster records where gateway and cloud-desktop sessions are open. */
+  onAdd(listener: (session: Session) => void): void {
+    this.#onAdd.push(listener);
   }
 
   /** Forgets a session (idempotent) and tells the listeners (the ICE relay ends its sessions). */

@@ -58,10 +58,11 @@ export function attachRealtime(ctx: Ctx, server: Server): Realtime {
       credentialId: claims.cid,
       expiresAtMs: claims.exp * 1000,
     };
-    // One live connection per instance: the newer one wins, the older is told it was replaced.
+    // One live connection per instance, on whichever cloud process: the newer one wins, the
+    // older is told it was replaced.
     if (session.instanceId) {
-      hub.close(
-        (s) => s.channel === channel && s.instanceId === session.instanceId,
+      ctx.cluster.close(
+        [{ channel, instanceIds: [session.instanceId], exceptSessionId: session.id }],
         CLOSE_CODES.replaced,
         'replaced by a newer connection',
       );
@@ -120,6 +121,21 @@ export function attachRealtime(ctx: Ctx, server: Server): Realtime {
         logger.error({ event: 'config.push_failed', connectionId: session.id, err }, 'config push failed'),
       );
   }
+
+  // Revocations and pushes sent while this process could not hear the others were missed: every
+  // session is checked against the database again and every instance gets a fresh snapshot.
+  ctx.cluster.bus.onResync(() => {
+    for (const session of hub.where(() => true)) {
+      frames
+        .run(session.id, async () => {
+          if (!(await stillValid(ctx, session.claims))) hub.closeOne(session, CLOSE_CODES.revoked, 'credential revoked');
+          else if (session.channel !== 'user') await ctx.sync.push(session);
+        })
+        .catch((err: unknown) =>
+          logger.error({ event: 'ws.recheck_failed', connectionId: session.id, err }, 'could not re-check the credential'),
+        );
+    }
+  });
 
   function sweepNow(): number {
     const now = ctx.clock.now();

@@ -9,13 +9,16 @@ import { routeOn } from '../http/route.ts';
 export function instanceRoutes(app: App, ctx: Ctx): void {
   const on = routeOn(app, ctx);
 
-  const view = (row: Pick<InstanceRow, 'id' | 'workspace_id' | 'name' | 'kind' | 'user_id' | 'config_version'>) => ({
+  const view = (
+    row: Pick<InstanceRow, 'id' | 'workspace_id' | 'name' | 'kind' | 'user_id' | 'config_version'>,
+    connected: Set<string>,
+  ) => ({
     id: row.id,
     workspaceId: row.workspace_id,
     name: row.name,
     kind: row.kind,
     userId: row.user_id,
-    connected: ctx.hub.where((s) => s.channel !== 'user' && s.instanceId === row.id).length > 0,
+    connected: connected.has(row.id),
     configVersion: row.config_version,
   });
 
@@ -31,7 +34,10 @@ export function instanceRoutes(app: App, ctx: Ctx): void {
 
   on(routes.createInstance, async ({ params: { wid }, body }) => {
     const { id, token } = await issueInstance(ctx, { workspaceId: wid, kind: 'cloud-desktop', name: body.name, userId: null });
-    const instance = view({ id, workspace_id: wid, name: body.name, kind: 'cloud-desktop', user_id: null, config_version: 0 });
+    const instance = view(
+      { id, workspace_id: wid, name: body.name, kind: 'cloud-desktop', user_id: null, config_version: 0 },
+      new Set(),
+    );
     return { instance, instanceToken: token };
   });
 
@@ -39,7 +45,9 @@ export function instanceRoutes(app: App, ctx: Ctx): void {
   on(routes.listInstances, async ({ principal, params: { wid }, role }) => {
     const rows = await instancesOf(ctx.db, wid);
     const visible = rows.filter((r) => role === 'owner' || r.kind === 'cloud-desktop' || r.user_id === principal.userId);
-    return { instances: visible.map(view) };
+    // connected to this cloud process or to any other sharing the database
+    const connected = await ctx.cluster.connected(visible.map((r) => r.id));
+    return { instances: visible.map((r) => view(r, connected)) };
   });
 
   async function requireDesktop(wid: string, iid: string): Promise<void> {
