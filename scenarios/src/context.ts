@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { request } from 'node:https';
 import { basename, join } from 'node:path';
-import type { CloudApi, DesktopDriver, Lab } from '@multiclaw-lab/core';
+import { answersTo, type CloudApi, type DesktopDriver, type Lab } from '@multiclaw-lab/core';
 import { type LogLine, seededRandom } from '@multiclaw-lab/kit';
 import { type Capture, type Fault, PUBLIC_NAMES } from '@multiclaw-lab/network';
 import {
@@ -90,20 +90,25 @@ export class ScenarioContext {
 
   /**
    * JSON log lines of a service (all its processes, restarts included) received since the
-   * scenario started, or since `since` (ms, harness clock), whose fields include `fields`.
+   * scenario started, or since `since` (ms, harness clock), whose fields include `fields`. A
+   * group's name covers every instance (`cloud`: cloud, cloud-2, … with several cloud instances).
    */
   events(serviceId: string, fields: Record<string, unknown> = {}, since = this.startedAt): Record<string, unknown>[] {
-    return this.lab.history
-      .filter((s) => s.def.id === serviceId)
-      .flatMap((s) => s.handle.lines)
-      .filter((l) => l.receivedAt >= since && l.json && Object.entries(fields).every(([k, v]) => l.json![k] === v))
-      .map((l) => l.json!);
+    return (
+      this.lab.history
+        .filter((s) => answersTo(s.def, serviceId))
+        .flatMap((s) => s.handle.lines)
+        .filter((l) => l.receivedAt >= since && l.json && Object.entries(fields).every(([k, v]) => l.json![k] === v))
+        // in the order the harness read them: a group's instances (and restarts) interleave
+        .sort((a, b) => a.receivedAt - b.receivedAt)
+        .map((l) => l.json!)
+    );
   }
 
   /**
-   * Waits for a JSON log line of a service's current process, received at or after `since` (ms,
-   * harness clock), whose fields include `fields`. Unlike the handle's waitForLog, lines from
-   * before `since` never match.
+   * Waits for a JSON log line of a service's current process (a group's: any instance's),
+   * received at or after `since` (ms, harness clock), whose fields include `fields`. Unlike the
+   * handle's waitForLog, lines from before `since` never match.
    */
   waitForLog(
     serviceId: string,
@@ -112,7 +117,7 @@ export class ScenarioContext {
   ): Promise<LogLine> {
     const match = (l: LogLine) =>
       l.receivedAt >= options.since && l.json !== undefined && Object.entries(fields).every(([k, v]) => l.json![k] === v);
-    return this.lab.service(serviceId).handle.waitForLine(match, options.timeoutMs ?? 30_000);
+    return this.lab.waitForLine(serviceId, match, options.timeoutMs ?? 30_000);
   }
 
   /** Polls a real state until it holds (for states no event announces); fails after `timeoutMs`. */

@@ -40,6 +40,11 @@ export interface ScenarioDefinition {
    * on a smaller lab the scenario is skipped with the command that makes a big enough one.
    */
   desktopHosts?: number;
+  /**
+   * how many cloud instances (behind the load balancer) the lab must run, default 1; on a lab
+   * with fewer the scenario is skipped with the command that makes enough
+   */
+  cloudInstances?: number;
   /** default 120 s */
   timeoutMs?: number;
   run(ctx: ScenarioContext): Promise<void>;

@@ -2,7 +2,8 @@
  * For scenario authors: `node scenarios/src/dev-run.ts scenarios/src/scenarios/s05-….ts [more…]`
  * starts a fresh lab (root), runs just those scenario files, prints each result with its error
  * and the last timeline entries, runs the canary scan over what they planted, and takes the lab
- * down again (also on Ctrl-C).
+ * down again (also on Ctrl-C). LAB_CLOUD_INSTANCES=N runs the cloud as N instances behind the
+ * load balancer.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp } from 'node:fs/promises';
@@ -28,6 +29,7 @@ const lab = await startLab({
   prefix: `d${randomBytes(3).toString('hex')}`,
   stateDir,
   desktops: 3,
+  cloudInstances: Number(process.env.LAB_CLOUD_INSTANCES ?? 1),
   onProgress: (p) => console.error(`[lab ${((Date.now() - t0) / 1000).toFixed(1)}s] ${p.phase}: ${p.detail}`),
 });
 let stopping = false;

@@ -7,7 +7,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Lab } from '@multiclaw-lab/core';
+import { CLOUD_GROUP, type Lab } from '@multiclaw-lab/core';
 import { LabError } from '@multiclaw-lab/kit';
 import { CONTRADICTIONS } from '../claims/contradictions.ts';
 import { canaryVerdict, dumpDatabase, scanForSecrets } from './canary.ts';
@@ -81,6 +81,11 @@ export class ScenarioRunner {
     const have = this.lab.topology.sites.find((s) => s.id === 's1')?.desktops.length ?? 0;
     if (have < wanted) {
       return `needs ${wanted} desktop hosts on site s1, this lab has ${have}: pnpm lab down && pnpm lab up --desktops ${wanted}`;
+    }
+    const clouds = def.cloudInstances ?? 1;
+    const running = this.lab.serviceGroup(CLOUD_GROUP).length;
+    if (running < clouds) {
+      return `needs ${clouds} cloud instances behind the load balancer, this lab has ${running}: pnpm lab down && pnpm lab up --cloud-instances ${clouds}`;
     }
     return undefined;
   }

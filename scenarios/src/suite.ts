@@ -26,6 +26,8 @@ import s25 from './scenarios/s25-browser-viewer.ts';
 import s26 from './scenarios/s26-webrtc-expired-turn-credentials.ts';
 import s28 from './scenarios/s28-webrtc-through-dpi.ts';
 import s29 from './scenarios/s29-stranger-cannot-sign-you-out.ts';
+import s30 from './scenarios/s30-cloud-instance-killed.ts';
+import s31 from './scenarios/s31-user-removed-on-one-cloud-instance.ts';
 
 /** Every scenario of the suite, in the order they run. */
 export const SUITE: ScenarioDefinition[] = [
@@ -56,6 +58,8 @@ export const SUITE: ScenarioDefinition[] = [
   s25,
   s26,
   s28,
+  s30,
+  s31,
 ];
 
 /** The scenarios picked by ids and/or tags (none given: all). Unknown ids or tags are an error. */

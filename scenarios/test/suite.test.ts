@@ -15,7 +15,7 @@ import { ScenarioRunner } from '../src/runner.ts';
 import { SUITE } from '../src/suite.ts';
 
 /**
- * The whole scenario suite on a fresh netns lab, as `pnpm lab run` runs it: each scenario is a
+ * The whole scenario suite on a fresh netns lab (two cloud instances), as `pnpm lab run` runs it: each scenario is a
  * test, then the secret canary scan is one more, and the report lands in reports/latest/.
  */
 const REPORTS = fileURLToPath(new URL('../../reports', import.meta.url));
@@ -26,7 +26,11 @@ let results: RunResults | undefined;
 beforeAll(async () => {
   const stateDir = await mkdtemp(join(tmpdir(), 'mclab-suite-'));
   await chmod(stateDir, 0o755);
-  lab = await startLab({ prefix: `s${randomBytes(3).toString('hex')}`, stateDir, desktops: 3 });
+  // The cloud runs as two instances behind the load balancer, as in production: every scenario
+  // must hold there too, and the scenarios about instances run. (The one-process cloud runs the
+  // scenarios of the mutant sample and the docker sample.) LAB_CLOUD_INSTANCES=N changes it.
+  const cloudInstances = Number(process.env.LAB_CLOUD_INSTANCES ?? 2);
+  lab = await startLab({ prefix: `s${randomBytes(3).toString('hex')}`, stateDir, desktops: 3, cloudInstances });
   const seed = process.env.LAB_SEED ? Number(process.env.LAB_SEED) : undefined;
   runner = await ScenarioRunner.create(lab, seed === undefined ? {} : { seed });
 }, 240_000);

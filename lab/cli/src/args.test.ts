@@ -11,6 +11,7 @@ describe('lab command-line parsing', () => {
       sites: 2,
       desktops: 3,
     });
+    expect(parseCommand(['up', '--cloud-instances', '3'])).toMatchObject({ name: 'up', cloudInstances: 3 });
     expect(parseCommand(['status', '--json'])).toEqual({ name: 'status', json: true });
     expect(parseCommand(['logs', 'cloud', '-f'])).toEqual({ name: 'logs', service: 'cloud', follow: true, lines: 50 });
     expect(parseCommand(['logs', '-n', '5'])).toEqual({ name: 'logs', service: undefined, follow: false, lines: 5 });
@@ -89,8 +90,10 @@ describe('lab command-line parsing', () => {
     expect(
       parseCommand(['load', 'sessions', '--clients', '2000', '--duration', '30', '--threshold', 'p99(connect_ms) < 800']),
     ).toEqual({ name: 'load', profile: 'sessions', clients: 2000, durationS: 30, thresholds: ['p99(connect_ms) < 800'] });
-    expect(() => parseCommand(['load'])).toThrow('load: name a profile (sessions, storm, signin)');
-    expect(() => parseCommand(['load', 'soak'])).toThrow('load: name a profile (sessions, storm, signin), not "soak"');
+    expect(() => parseCommand(['load'])).toThrow('load: name a profile (sessions, storm, signin, tasks, turn)');
+    expect(() => parseCommand(['load', 'soak'])).toThrow(
+      'load: name a profile (sessions, storm, signin, tasks, turn), not "soak"',
+    );
     expect(() => parseCommand(['load', 'storm', '--threshold', 'p99(reconnect_ms) fast'])).toThrow(
       /load: threshold "p99\(reconnect_ms\) fast": an operator/,
     );
@@ -117,6 +120,8 @@ describe('lab command-line parsing', () => {
     [['status', '--jsn'], "status: Unknown option '--jsn'"],
     [['up', '--sites', '0'], '--sites takes a whole number of at least 1, not "0"'],
     [['up', '--desktops', 'two'], '--desktops takes a whole number'],
+    [['up', '--cloud-instances', '0'], '--cloud-instances takes a whole number of at least 1, not "0"'],
+    [['up', '--cloud-instances', '9'], 'up: --cloud-instances takes 1 to 8, not 9'],
     [['up', '--driver', 'vmware'], 'up: --driver is netns, docker or aws, not "vmware"'],
     [['run', '--driver', 'podman'], 'run: --driver is netns, docker or aws, not "podman"'],
     [['mutate', '--driver', ''], 'mutate: --driver is netns, docker or aws, not ""'],

@@ -1,4 +1,5 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import { MAX_CLOUD_INSTANCES } from '@multiclaw-lab/core/defaults';
 import { isProfileName, PROFILE_NAMES, type ProfileName } from '@multiclaw-lab/load/profiles';
 import { parseThreshold } from '@multiclaw-lab/load/thresholds';
 import { type DriverName, isDriverName } from './driver-choice.ts';
@@ -6,7 +7,16 @@ import { type DriverName, isDriverName } from './driver-choice.ts';
 /** What the user asked for, checked; main.ts only dispatches on it. */
 export type Command =
   /** driver: absent when --driver was not given (LAB_DRIVER or the machine decides: driver-choice.ts) */
-  | { name: 'up'; driver?: DriverName; sites?: number; desktops?: number; mutant?: string; stack?: string }
+  | {
+      name: 'up';
+      driver?: DriverName;
+      sites?: number;
+      desktops?: number;
+      /** cloud processes behind HAProxy on the cloud host (1 = no HAProxy) */
+      cloudInstances?: number;
+      mutant?: string;
+      stack?: string;
+    }
   /** the AWS staging stack: preview, deploy (up) or destroy */
   | { name: 'deploy'; stack: string; preview: boolean; destroy: boolean }
   | { name: 'status'; json: boolean }
@@ -43,6 +53,8 @@ export const USAGE = `usage: pnpm lab <command> [options]
      [--driver netns|docker]                       netns: namespaces, root; docker: containers, a Docker daemon, no root;
                                                    default: LAB_DRIVER, else netns as root on Linux, docker otherwise
      [--mutant ID]                                 ... with one catalogued defect switched on (see mutate --list)
+     [--cloud-instances N]                         ... with N cloud processes (1-8, default 1) behind HAProxy on the
+                                                   cloud host, as the AWS stack's auto scaling group behind its ALB
   up --driver aws [--stack NAME]                   attach to a deployed AWS stack (default staging): every instance must
                                                    answer SSM, the cloud /healthz, the LLM replica at all; changes
                                                    nothing on AWS, and down only detaches (there: exec runs through
@@ -81,7 +93,11 @@ export const USAGE = `usage: pnpm lab <command> [options]
   load <profile> [--clients N] [--duration S]      a bounded load run on the running lab: workers inside the site
        [--threshold EXPR]...                       hosts; profiles: sessions (hold N sessions), storm (cut every
                                                    site's link, heal, time until all are back), signin (an attack
-                                                   on N accounts beside real users' sign-ins); each has default
+                                                   on N accounts beside real users' sign-ins), tasks (N gateways'
+                                                   task statuses through a storm, checked in the database: none
+                                                   lost, none twice, in order), turn (N relayed sessions
+                                                   through coturn over UDP and over TLS, coturn's own load
+                                                   client); each has default
                                                    thresholds, --threshold adds one (p99(reconnect_ms) < 1500,
                                                    lost_updates == 0); writes reports/load/<run-id>/; exits
                                                    non-zero when a threshold fails
@@ -197,12 +213,16 @@ export function parseCommand(argv: string[]): Command {
         {
           sites: { type: 'string' },
           desktops: { type: 'string' },
+          'cloud-instances': { type: 'string' },
           driver: { type: 'string' },
           mutant: { type: 'string' },
           stack: { type: 'string' },
         },
         0,
       );
+      const cloudInstances = count('--cloud-instances', values['cloud-instances'], 1);
+      if (cloudInstances !== undefined && cloudInstances > MAX_CLOUD_INSTANCES)
+        throw new UsageError(`up: --cloud-instances takes 1 to ${MAX_CLOUD_INSTANCES}, not ${cloudInstances}`);
       if (values.stack !== undefined) stackName('up', values.stack);
       if (values.mutant !== undefined && !MUTANT_ID.test(values.mutant))
         throw new UsageError(`up: --mutant takes a mutant id like lockout-off, not ${JSON.stringify(values.mutant)}`);
@@ -211,6 +231,7 @@ export function parseCommand(argv: string[]): Command {
         ...optionalDriver('up', values.driver),
         sites: count('--sites', values.sites, 1),
         desktops: count('--desktops', values.desktops, 1),
+        ...(cloudInstances === undefined ? {} : { cloudInstances }),
         ...(values.mutant === undefined ? {} : { mutant: values.mutant }),
         ...(values.stack === undefined ? {} : { stack: values.stack }),
       };

@@ -26,6 +26,8 @@ export interface LabdOptions {
   driver?: BuiltDriver;
   sites?: number;
   desktops?: number;
+  /** cloud processes behind HAProxy on the cloud host */
+  cloudInstances?: number;
   /** a catalogued defect to run the lab's services with */
   mutant?: string;
   /** injected so tests run labd on a fake Lab */
@@ -55,6 +57,7 @@ export async function runLabd(options: LabdOptions): Promise<LabdHandle> {
       driver,
       sites: options.sites,
       desktops: options.desktops,
+      ...(options.cloudInstances === undefined ? {} : { cloudInstances: options.cloudInstances }),
       ...(options.mutant === undefined ? {} : { mutant: options.mutant }),
       onProgress: (step) => logger.info({ event: 'progress', ...step }, `${step.phase}: ${step.detail}`),
     });
@@ -114,7 +117,7 @@ export async function runLabd(options: LabdOptions): Promise<LabdHandle> {
 }
 
 /**
- * Process entry: `node labd.ts --prefix P --lab-state-dir D --socket S [--driver netns|docker] [--sites N] [--desktops N]`.
+ * Process entry: `node labd.ts --prefix P --lab-state-dir D --socket S [--driver netns|docker] [--sites N] [--desktops N] [--cloud-instances N]`.
  * `loadLab` is a parameter so the CLI tests can run a real labd process on a fake Lab.
  */
 export async function labdMain(argv: string[], loadLab: () => Promise<LabModule>): Promise<void> {
@@ -127,6 +130,7 @@ export async function labdMain(argv: string[], loadLab: () => Promise<LabModule>
       driver: { type: 'string' },
       sites: { type: 'string' },
       desktops: { type: 'string' },
+      'cloud-instances': { type: 'string' },
       mutant: { type: 'string' },
     },
     strict: true,
@@ -151,6 +155,7 @@ export async function labdMain(argv: string[], loadLab: () => Promise<LabModule>
     driver,
     sites: values.sites ? Number(values.sites) : undefined,
     desktops: values.desktops ? Number(values.desktops) : undefined,
+    ...(values['cloud-instances'] ? { cloudInstances: Number(values['cloud-instances']) } : {}),
     ...(values.mutant ? { mutant: values.mutant } : {}),
     labModule: await loadLab().catch((err: unknown) => {
       logger.error({ event: 'up.failed', error: String(err instanceof Error ? err.message : err) }, 'cannot load the Lab');

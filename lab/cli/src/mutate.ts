@@ -57,6 +57,7 @@ export async function mutate(
         stateDir,
         driver: driverFactory,
         desktops: DEFAULT_DESKTOPS,
+        cloudInstances: mutant.cloudInstances ?? 1,
         mutant: mutant.id,
         onProgress: (p) => progressLine(ctx, p.phase, `${mutant.id}: ${p.detail}`),
       });

@@ -42,7 +42,7 @@ export interface LabState {
   startedAt: string;
   /** what made the lab, so `down` without labd removes it the same way; aws: a deployed stack attached to */
   driver: DriverName;
-  options: { sites?: number; desktops?: number };
+  options: { sites?: number; desktops?: number; cloudInstances?: number };
   labStateDir: string;
   /** an aws lab: the stack attached to and what was found there (no labd; `down` only detaches) */
   aws?: AwsAttachment;

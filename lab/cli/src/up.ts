@@ -18,6 +18,8 @@ export interface UpOptions {
   driver?: DriverName;
   sites?: number;
   desktops?: number;
+  /** cloud processes behind HAProxy on the cloud host */
+  cloudInstances?: number;
   /** a catalogued defect the lab's services run with */
   mutant?: string;
   /** aws: the deployed stack to attach to */
@@ -176,7 +178,11 @@ export async function up(ctx: CliContext, options: UpOptions): Promise<number> {
     socket: ctx.paths.socket,
     startedAt: new Date().toISOString(),
     driver,
-    options: { sites: options.sites, desktops: options.desktops ?? DEFAULT_DESKTOPS },
+    options: {
+      sites: options.sites,
+      desktops: options.desktops ?? DEFAULT_DESKTOPS,
+      ...(options.cloudInstances === undefined ? {} : { cloudInstances: options.cloudInstances }),
+    },
     labStateDir: ctx.paths.labStateDir,
   };
   if (!(await createState(ctx.paths, state))) {
@@ -191,6 +197,7 @@ export async function up(ctx: CliContext, options: UpOptions): Promise<number> {
   const args = ['--prefix', prefix, '--lab-state-dir', ctx.paths.labStateDir, '--socket', ctx.paths.socket, '--driver', driver];
   if (options.sites !== undefined) args.push('--sites', String(options.sites));
   args.push('--desktops', String(options.desktops ?? DEFAULT_DESKTOPS));
+  if (options.cloudInstances !== undefined) args.push('--cloud-instances', String(options.cloudInstances));
   if (options.mutant !== undefined) args.push('--mutant', options.mutant);
   const logFd = openSync(ctx.paths.labdLog, 'a', 0o600);
   let child: ChildProcess;

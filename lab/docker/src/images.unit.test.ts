@@ -52,6 +52,7 @@ describe('the base image', () => {
         'ca-certificates',
         'coturn',
         'curl',
+        'haproxy',
         'iproute2',
         'libengine-gost-openssl',
         'libfaketime',

@@ -171,10 +171,10 @@ export const LAB_ERROR_CODES = {
     action: 'use letters, digits, ".", "_" and "-" only, and not "latest"',
   },
   LAB_BAD_TOPOLOGY: {
-    from: ['lab/network'],
+    from: ['lab/network', 'lab/core'],
     meaning:
       'a topology is not one the lab can build: a count out of range, a name too long for an interface, an unknown host id',
-    action: 'read the message; `pnpm lab up` takes --sites 1–50 and --desktops 1–20',
+    action: 'read the message; `pnpm lab up` takes --sites 1–50, --desktops 1–20 and --cloud-instances 1–8',
   },
   LAB_BROWSER_VIEWER: {
     from: ['lab/core'],
@@ -288,18 +288,19 @@ export const LAB_ERROR_CODES = {
     action: 'install certutil: apt-get install -y libnss3-tools (or `pnpm lab doctor --install`)',
   },
   LAB_POSTGRES_FAILED: {
-    from: ['lab/core', 'lab/kit'],
-    meaning: 'initdb or pg_ctl failed; the message has their stderr',
+    from: ['lab/core', 'lab/kit', 'lab/load'],
+    meaning: "initdb or pg_ctl failed, or reading the lab's database (psql in the db host) did; the message has their stderr",
     action: 'read the stderr; as root, the postgres account must be able to reach the state folder',
   },
   LAB_PROCESS_EXITED: {
-    from: ['lab/kit'],
-    meaning: 'a process the lab started exited before it was ready',
+    from: ['lab/core', 'lab/kit'],
+    meaning: 'a process the lab started exited before it was ready (or, waiting for a log line, every process of a service did)',
     action: "read the last output in the message, then the service's log (`pnpm lab logs <service>`)",
   },
   LAB_READY_TIMEOUT: {
-    from: ['lab/kit'],
-    meaning: 'a process the lab started did not print its ready line (or the awaited line) in time',
+    from: ['lab/core', 'lab/kit'],
+    meaning:
+      'a process the lab started did not print its ready line (or the awaited line) in time, or the load balancer did not put a restarted cloud instance back in rotation',
     action: 'read the last output in the message: it usually waits for a peer (database, cloud) that is not reachable',
   },
   LAB_START_FAILED: {

@@ -3,7 +3,7 @@
  * meet unless told otherwise. What happens during a run lives in run-load.ts.
  */
 
-export const PROFILE_NAMES = ['sessions', 'storm', 'signin'] as const;
+export const PROFILE_NAMES = ['sessions', 'storm', 'signin', 'tasks', 'turn'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 export interface ProfileDefinition {
@@ -47,6 +47,40 @@ export const PROFILES: Record<ProfileName, ProfileDefinition> = {
     defaults: { clients: 10, durationS: 30 },
     limits: { clients: 1_000, durationS: 900 },
     thresholds: () => ['victims_not_locked == 0', 'legit_refused == 0', 'p99(legit_signin_attack_ms) < 3000'],
+  },
+  tasks: {
+    name: 'tasks',
+    summary:
+      'N gateways streaming task status updates (2 a second each, over 3 tasks) through a storm (every site’s link cut, then healed; a sixth of the time streams before it and a sixth after every gateway is back): from the cloud’s database, every update stored exactly once and in order, none lost',
+    defaults: { clients: 50, durationS: 60 },
+    limits: { clients: 2_000, durationS: 900 },
+    thresholds: () => [
+      'sessions_failed == 0',
+      'sessions_not_back == 0',
+      // an empty run proves nothing: some updates must have gone through
+      'updates_acked > 0',
+      'updates_unacked == 0',
+      'lost_updates == 0',
+      'duplicated_updates == 0',
+      'out_of_order_updates == 0',
+    ],
+  },
+  turn: {
+    name: 'turn',
+    summary:
+      'N relayed sessions on each leg (UDP on 3478, TLS on 443) through the lab’s coturn from the site hosts, with coturn’s own load client (turnutils_uclient) and the cloud’s TURN credentials, 1,000-byte messages every 20 ms echoed by a peer on a cloud desktop host: allocations, loss, round trip, throughput, coturn’s CPU',
+    defaults: { clients: 50, durationS: 20 },
+    limits: { clients: 1_000, durationS: 600 },
+    thresholds: (clients) => [
+      'turn_allocations_failed == 0',
+      // every session allocated on both legs: an empty run, or a leg that never ran, fails here
+      `turn_allocations_ok_udp == ${clients}`,
+      `turn_allocations_ok_tls == ${clients}`,
+      // the lab's network drops nothing by itself: a loss is the relay, the peer or the hosts
+      // overwhelmed; a relayed stream stalls visibly beyond a few per cent
+      'turn_loss_pct_udp < 5',
+      'turn_loss_pct_tls < 5',
+    ],
   },
 };
 

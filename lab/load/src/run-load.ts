@@ -13,6 +13,8 @@ import { type LoadWorker, shareOut, startWorker } from './coordinator/workers.ts
 import { type RunContext, sum } from './drive/context.ts';
 import { concludeSessions, driveSessions, driveStorm } from './drive/sessions.ts';
 import { driveSignin } from './drive/signin.ts';
+import { driveTasks } from './drive/tasks.ts';
+import { concludeTurn, driveTurn } from './drive/turn.ts';
 import { Metrics } from './metrics.ts';
 import { PROFILES, type ProfileName } from './profiles.ts';
 import { type LoadResults, PLOTTED_PERCENTILES, writeLoadReport } from './report/results.ts';
@@ -22,7 +24,7 @@ export interface LoadOptions {
   profile: ProfileName;
   clients?: number;
   durationS?: number;
-  /** storm: how long the links stay cut once every session dropped (default 5 s) */
+  /** storm and tasks: how long the links stay cut once every connection dropped (default 5 s) */
   outageS?: number;
   /** more thresholds, besides the profile's own */
   thresholds?: string[];
@@ -48,6 +50,17 @@ const DRIVES: Record<ProfileName, { drive(run: RunContext): Promise<void>; concl
   sessions: { drive: driveSessions, conclude: concludeSessions },
   storm: { drive: driveStorm, conclude: concludeSessions },
   signin: { drive: driveSignin },
+  tasks: { drive: driveTasks, conclude: concludeSessions },
+  turn: { drive: driveTurn, conclude: concludeTurn },
+};
+
+/** what a profile's clients are */
+const CLIENTS_ARE: Record<ProfileName, string> = {
+  sessions: 'sessions',
+  storm: 'sessions',
+  signin: 'attacked accounts',
+  tasks: 'gateways',
+  turn: 'relayed sessions on each leg',
 };
 
 const TICK_MS = 250;
@@ -72,7 +85,7 @@ export async function runLoad(lab: Lab, options: LoadOptions): Promise<{ results
   const mark = (name: string) => marks.push({ name, t: Date.now() - startedAt });
   const share = shareOut(clients, hosts);
   progress(
-    `${options.profile}: ${clients} ${options.profile === 'signin' ? 'attacked accounts' : 'sessions'}, workers in ${share.map((w) => `${w.host} (${w.clients})`).join(', ')}, at most ${durationS} s`,
+    `${options.profile}: ${clients} ${CLIENTS_ARE[options.profile]}, workers in ${share.map((w) => `${w.host} (${w.clients})`).join(', ')}, at most ${durationS} s`,
   );
   const sampler = new CloudSampler(lab, startedAt);
   const baseline = await sampler.read();

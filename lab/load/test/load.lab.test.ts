@@ -105,4 +105,58 @@ describe('load profiles on a lab', () => {
       .filter(([at]) => at > t('cut') && at < t('heal'));
     expect(during.some(([, n]) => n === 0)).toBe(true);
   }, 300_000);
+
+  it('tasks: every status update the gateways sent through a storm is in the database once, in order', async () => {
+    const { results } = await runLoad(lab, {
+      profile: 'tasks',
+      clients: 4,
+      // a bound: 5 s before the storm, 5 s after every gateway is back
+      durationS: 30,
+      outageS: 2,
+      reportsDir,
+      onProgress: progress,
+    });
+    expect(results.thresholds.map((t) => [t.threshold, t.passed, t.reason])).toEqual([
+      ['sessions_failed == 0', true, undefined],
+      ['sessions_not_back == 0', true, undefined],
+      ['updates_acked > 0', true, undefined],
+      ['updates_unacked == 0', true, undefined],
+      ['lost_updates == 0', true, undefined],
+      ['duplicated_updates == 0', true, undefined],
+      ['out_of_order_updates == 0', true, undefined],
+    ]);
+    const { counters, gauges } = results.metrics;
+    // the database holds exactly what the gateways sent and the cloud acknowledged: at least
+    // every task's first and final status (4 gateways × 3 tasks)
+    expect(gauges.updates_stored).toBe(counters.updates_sent);
+    expect(counters.updates_acked).toBe(counters.updates_sent);
+    expect(counters.updates_sent).toBeGreaterThanOrEqual(4 * 3 * 2);
+    expect(results.metrics.histograms.update_latency_ms?.count).toBe(counters.updates_acked);
+    // the storm took every gateway's link down, and each came back
+    expect(counters.drops).toBeGreaterThanOrEqual(4);
+    expect(results.metrics.histograms.back_after_heal_ms?.count).toBe(4);
+    expect(results.marks.map((m) => m.name)).toEqual(['opened', 'cut', 'heal', 'settled', 'drain', 'checked']);
+  }, 240_000);
+
+  it('turn: relayed sessions from the site hosts through coturn over UDP and over TLS, every one allocated, none lost', async () => {
+    const { results } = await runLoad(lab, { profile: 'turn', clients: 4, durationS: 3, reportsDir, onProgress: progress });
+    expect(results.thresholds.map((t) => [t.threshold, t.passed, t.reason])).toEqual([
+      ['turn_allocations_failed == 0', true, undefined],
+      ['turn_allocations_ok_udp == 4', true, undefined],
+      ['turn_allocations_ok_tls == 4', true, undefined],
+      ['turn_loss_pct_udp < 5', true, undefined],
+      ['turn_loss_pct_tls < 5', true, undefined],
+    ]);
+    const { counters, histograms, gauges } = results.metrics;
+    // both legs relayed messages to the peer and back, each worker with its share
+    expect(results.options.workers).toEqual([
+      { host: 's1-d1', clients: 2 },
+      { host: 's1-d2', clients: 2 },
+    ]);
+    expect(counters.turn_messages_received_udp).toBeGreaterThan(0);
+    expect(counters.turn_messages_received_tls).toBeGreaterThan(0);
+    expect(gauges.turn_rtt_avg_ms_udp).toBeGreaterThanOrEqual(0);
+    // coturn was sampled in its host while it relayed
+    expect(histograms.coturn_cpu_pct?.count).toBeGreaterThan(0);
+  }, 240_000);
 });

@@ -17,6 +17,11 @@ export interface RunOptions {
   cwd?: string;
   /** run as this system account instead of root (e.g. 'postgres') */
   user?: string;
+  /**
+   * a long-lived service: raise its open-file limit (soft and hard) towards this many, as far as
+   * the driver may (netns as root: see fd-limit.ts); a driver that cannot leaves it as it is
+   */
+  openFiles?: number;
 }
 
 export interface ExecResult {

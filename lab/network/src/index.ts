@@ -1,6 +1,7 @@
 export * from './driver.ts';
 export * from './errors.ts';
 export { type NftHost, NftTableFault } from './faults.ts';
+export { type FdLimitFacts, openFileLimit, readFdLimitFacts, SERVICE_OPEN_FILES } from './fd-limit.ts';
 export { collectExit, NETPROBE, TcpdumpCapture, TcpListener, tcpdumpArgs, UdpEcho } from './helpers.ts';
 export { HostDriver } from './host-driver.ts';
 export * from './names.ts';

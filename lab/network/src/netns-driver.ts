@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '@multiclaw-lab/kit';
 import type { DriverFactory, RunOptions } from './driver.ts';
 import { LabAlreadyUpError } from './errors.ts';
 import type { NftHost } from './faults.ts';
+import { type FdLimitFacts, openFileLimit, readFdLimitFacts } from './fd-limit.ts';
 import { HostDriver } from './host-driver.ts';
 import { belongsToPrefix, checkPrefix, checkTopologyNames, DEFAULT_PREFIX, fabricNamespace, hostNamespace } from './names.ts';
 import { type Progress, provision } from './provision.ts';
@@ -100,12 +101,22 @@ export class NetnsDriver extends HostDriver {
     const asUser = options.user
       ? [requireTool('setpriv'), `--reuid=${options.user}`, `--regid=${primaryGroup(options.user)}`, '--init-groups', '--']
       : [];
-    const argv = ['netns', 'exec', this.namespaceOf(hostId), ...asUser, command, ...args];
+    // prlimit sets the limit on itself and execs the rest, as root, before setpriv drops to the user
+    const limit = options.openFiles ? this.#openFilesArgv(options.openFiles) : [];
+    const argv = ['netns', 'exec', this.namespaceOf(hostId), ...limit, ...asUser, command, ...args];
     this.logger.debug({ event: 'netns.spawn', host: hostId, command, user: options.user }, 'spawn');
     return spawn(requireTool('ip'), argv, { env: this.hostEnv(hostId, options.env), cwd: options.cwd, stdio: 'pipe' });
   }
 
-  /** `ip netns exec` and setpriv exec the program: the child is the program itself. */
+  #fdFacts: FdLimitFacts | undefined;
+  #openFilesArgv(wanted: number): string[] {
+    if (process.getuid?.() !== 0) return [];
+    this.#fdFacts ??= readFdLimitFacts();
+    const n = openFileLimit(wanted, this.#fdFacts);
+    return [requireTool('prlimit'), `--nofile=${n}:${n}`, '--'];
+  }
+
+  /** `ip netns exec`, prlimit and setpriv exec the program: the child is the program itself. */
   async signal(child: ChildProcess, sig: NodeJS.Signals): Promise<void> {
     if (child.exitCode === null && child.signalCode === null) child.kill(sig);
   }

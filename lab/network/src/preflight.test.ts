@@ -9,6 +9,7 @@ describe('preflight', () => {
       ['nft', 'nftables'],
       ['sysctl', 'procps'],
       ['setpriv', 'util-linux'],
+      ['prlimit', 'util-linux'],
       ['tcpdump', 'tcpdump'],
     ]);
     expect(tools.every((t) => t.path)).toBe(true); // this machine has them all

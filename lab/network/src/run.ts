@@ -97,6 +97,7 @@ const PACKAGE_OF: Record<string, string> = {
   sysctl: 'procps',
   runuser: 'util-linux',
   setpriv: 'util-linux',
+  prlimit: 'util-linux',
 };
 
 export function requireTool(tool: string): string {
@@ -122,6 +123,7 @@ export function netnsTools(): ToolStatus[] {
     nft: 'router NAT and firewall, faults, traffic steering',
     sysctl: 'IP forwarding on routers, no IPv6 on lab links',
     setpriv: 'running a service as another account',
+    prlimit: 'raising the open-file limit of long-lived services',
     tcpdump: 'packet capture',
   };
   return Object.entries(uses).map(([tool, usedFor]) => ({

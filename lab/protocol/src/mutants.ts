@@ -30,6 +30,11 @@ export interface MutantDefinition {
    * layer is tested, not that a claim's check can fail, so it proves no claim.
    */
   unitTests?: readonly string[];
+  /**
+   * A defect that only shows with several cloud instances behind the load balancer (one process
+   * has no one else to tell): `lab mutate` starts its lab with this many.
+   */
+  cloudInstances?: number;
 }
 
 const m = <const I extends string, const C extends readonly MutantComponent[]>(
@@ -74,6 +79,16 @@ export const MUTANTS = [
     ['tokens'],
   ),
   m('forced-sign-out-ignored', ['cloud'], "an owner's forced sign-out revokes nothing", ['NS-18'], ['tokens']),
+  {
+    ...m(
+      'revocation-on-one-instance-only',
+      ['cloud'],
+      'a revocation closes the sessions only on the cloud instance that decided it; the other instances keep serving them',
+      ['CS-41'],
+      ['tokens'],
+    ),
+    cloudInstances: 2,
+  },
   m(
     'removed-user-keeps-sockets',
     ['cloud'],

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OPENCLAW_CONFIG_FILE, routes, WSS_TOKEN_TTL_SECONDS } from '@multiclaw-lab/protocol';
-import type { ScenarioContext } from '../context.ts';
 import { defineScenario } from '../define.ts';
+import { cloudStatuses } from './task-statuses.ts';
 
 const HOST = 's1-d1';
 const GATEWAY = `${HOST}-gateway`;
@@ -239,14 +239,3 @@ export default defineScenario({
     );
   },
 });
-
-async function cloudStatuses(
-  ctx: ScenarioContext,
-  workspaceId: string,
-  taskId: string,
-  bearer: string,
-): Promise<Array<{ seq: number; state: string; detail: string }>> {
-  const res = await ctx.api.raw('GET', `/v1/workspaces/${workspaceId}/tasks/${taskId}/statuses`, { credential: bearer });
-  if (res.status !== 200) return [];
-  return (res.body as { statuses: Array<{ seq: number; state: string; detail: string }> }).statuses;
-}

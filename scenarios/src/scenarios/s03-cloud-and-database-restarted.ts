@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { DesktopDriver } from '@multiclaw-lab/core';
+import { CLOUD_GROUP, type DesktopDriver } from '@multiclaw-lab/core';
 import type { ScenarioContext } from '../context.ts';
 import { defineScenario } from '../define.ts';
 
@@ -34,8 +34,10 @@ export default defineScenario({
     const since = Date.now();
     const desktop = await ctx.useDesktop(HOST, alice, { workspaceId });
     // whatever happens, leave the cloud and the database running
+    // (the cloud: every instance of it, when it runs as several behind the load balancer)
+    const clouds = lab.serviceGroup(CLOUD_GROUP).map((s) => s.def.id);
     ctx.onCleanup(async () => {
-      for (const id of ['postgres', 'cloud']) if (!lab.service(id).handle.running) await lab.restart(id);
+      for (const id of ['postgres', ...clouds]) if (!lab.service(id).handle.running) await lab.restart(id);
     });
     await ctx.until(async () => {
       const s = await desktop.call('gatewayStatus');
@@ -46,11 +48,9 @@ export default defineScenario({
     const first = await startTask(ctx, desktop, workspaceId, agentId, alice.bearer);
     const killedAt = Date.now();
     const desktopMark = desktop.mark();
-    const cloud = lab.service('cloud').handle;
     await ctx.step('the cloud is killed (SIGKILL): clients lose it', async () => {
       const recorded = (await localTask(desktop, first)).statuses.length;
-      cloud.signal('SIGKILL');
-      await cloud.waitForExit();
+      await Promise.all(clouds.map((id) => lab.kill(id)));
       ctx.note('fault.on', { fault: 'cloud process killed' });
       const probe = await lab.httpsProbe(HOST, API, { timeoutMs: 1_500 });
       assert.equal(probe.ok, false, 'the cloud still answered after it was killed');
@@ -64,7 +64,7 @@ export default defineScenario({
     });
     const restartedAt = await ctx.step('the cloud starts again', async () => {
       const at = Date.now();
-      await lab.restart('cloud');
+      await Promise.all(clouds.map((id) => lab.restart(id)));
       ctx.note('fault.healed', { fault: 'cloud process started again' });
       assert.equal((await lab.httpsProbe(HOST, API)).ok, true, 'the restarted cloud does not answer');
       return at;

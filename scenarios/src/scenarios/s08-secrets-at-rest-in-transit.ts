@@ -92,6 +92,28 @@ const DOCUMENTED_DATA: Record<string, { kind: 'account' | 'workspace' | 'session
       columns: ['workspace_id', 'conversation_id', 'instance_id', 'revision', 'messages', 'updated_at'],
       why: '"When you connect to a workspace, conversation transcripts sync to MultiClaw Cloud"',
     },
+    // A cloud of several processes (behind a load balancer) routes real-time traffic between
+    // them through the database: operational session data, none of it about a person.
+    realtime_nodes: {
+      kind: 'session',
+      columns: ['node_id', 'name', 'started_at', 'seen_at'],
+      why: 'the cloud processes sharing the database, so a revocation or a reconnect reaches every one ("revoked immediately")',
+    },
+    realtime_presence: {
+      kind: 'session',
+      columns: ['session_id', 'node_id', 'channel', 'instance_id', 'opened_at'],
+      why: 'which cloud process holds each gateway and cloud-desktop connection: the instance list shows whether it is connected',
+    },
+    realtime_messages: {
+      kind: 'session',
+      columns: ['id', 'body', 'created_at'],
+      why: 'a message between cloud processes too large for a notification, kept a minute at most',
+    },
+    realtime_rtc_sessions: {
+      kind: 'session',
+      columns: ['session_id', 'node_id', 'created_at'],
+      why: 'an ICE session id belongs to one viewer and one desktop, whichever cloud process each is connected to',
+    },
     schema_migrations: {
       kind: 'schema',
       columns: ['name', 'applied_at'],

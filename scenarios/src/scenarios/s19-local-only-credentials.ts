@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { answersTo, CLOUD_GROUP } from '@multiclaw-lab/core';
 import { readPcap } from '@multiclaw-lab/infra';
 import { addressOf } from '@multiclaw-lab/network';
 import {
@@ -171,7 +172,7 @@ export default defineScenario({
       'the cloud has no trace of the local key: not in a database dump, not in its log, not as any agent’s key',
       async () => {
         assert.equal(dump.includes(localKey), false, 'the local-only key is in the cloud database');
-        const cloudLines = lab.history.filter((s) => s.def.id === 'cloud').flatMap((s) => s.handle.lines);
+        const cloudLines = lab.history.filter((s) => answersTo(s.def, CLOUD_GROUP)).flatMap((s) => s.handle.lines);
         assert.ok(cloudLines.length > 0, 'no cloud log lines to search');
         assert.equal(cloudLines.filter((l) => l.text.includes(localKey)).length, 0, 'the local-only key is in the cloud log');
         const listed = await ctx.api.request(routes.listAgents, { credential: alice.bearer, params: { wid: workspaceId } });

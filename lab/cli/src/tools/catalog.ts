@@ -76,8 +76,8 @@ export const TOOLS: readonly Tool[] = [
   },
   {
     id: 'util-linux',
-    purpose: 'runuser, setsid, nsenter',
-    check: { kind: 'commands', names: ['runuser', 'setsid', 'nsenter'] },
+    purpose: 'runuser, setsid, nsenter, prlimit (raises the open-file limit of long-lived services)',
+    check: { kind: 'commands', names: ['runuser', 'setsid', 'nsenter', 'prlimit'] },
     install: apt('util-linux'),
   },
   {
@@ -105,6 +105,12 @@ export const TOOLS: readonly Tool[] = [
     install: apt('mitmproxy'),
   },
   { id: 'squid', purpose: 'the corporate HTTP proxy', check: { kind: 'commands', names: ['squid'] }, install: apt('squid') },
+  {
+    id: 'haproxy',
+    purpose: "the cloud's load balancer when lab up runs several cloud instances (--cloud-instances; TCP, TLS passed through)",
+    check: { kind: 'commands', names: ['haproxy'] },
+    install: apt('haproxy'),
+  },
   {
     id: 'tshark',
     purpose: 'packet captures and their decoding',

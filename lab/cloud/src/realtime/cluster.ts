@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '@multiclaw-lab/kit';
 import type { ChannelKind, ServerFrame } from '@multiclaw-lab/protocol';
 import type pg from 'pg';
+import { mutant } from '../mutant.ts';
 import { Bus } from './bus.ts';
 import type { Hub, Session } from './hub.ts';
 import { matchesAny, type SessionMatch } from './session-match.ts';
@@ -73,7 +74,7 @@ export class Cluster {
   /** Closes the matching sessions here and on every other process; returns how many were here. */
   close(match: SessionMatch[], code: number, reason: string): number {
     const here = this.#o.hub.close((s) => matchesAny(s, match), code, reason);
-    this.#publish('close', { match, code, reason });
+    if (!mutant('revocation-on-one-instance-only')) this.#publish('close', { match, code, reason });
     return here;
   }
 

@@ -86,7 +86,10 @@ export class RtcRelay {
   async #offer(viewer: Session, frame: Extract<RtcFrame, { type: 'rtc.offer' }>): Promise<void> {
     const refuse = (reason: string) => this.#refuse(viewer, frame.type, frame.sessionId, reason, frame.instanceId);
     if (viewer.channel !== 'user' || !viewer.userId) return refuse('offers come from viewers');
-    if (this.#sessions.has(frame.sessionId)) return refuse('session id already in use');
+    // first, before anything about the viewer: an id in use is refused alike on every process
+    if (this.#sessions.has(frame.sessionId) || (await this.#claimedElsewhere(frame.sessionId))) {
+      return refuse('session id already in use');
+    }
     const instance = await activeInstanceById(this.#ctx.db, frame.instanceId);
     if (instance?.kind !== 'cloud-desktop') return refuse('no such cloud desktop');
     const role = await roleOf(this.#ctx.db, instance.workspace_id, viewer.userId);

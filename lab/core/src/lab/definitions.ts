@@ -47,6 +47,11 @@ const node = (component: ComponentName, extra: string[] = []) => componentComman
 export function cloudDef(o: {
   host: string;
   address: string;
+  /**
+   * one of several instances behind a balancer: its service id (also its CLOUD_NODE) and port;
+   * it listens on the host's loopback, and its health is checked there, not through the balancer
+   */
+  instance?: { id: string; address: string; port: number };
   /** default 443; 0 picks a free port (the ready line names it) */
   port?: number;
   files: HostFiles;
@@ -59,16 +64,21 @@ export function cloudDef(o: {
   corsOrigins?: string[];
   env?: NodeJS.ProcessEnv;
 }): ServiceDef {
+  const id = o.instance?.id ?? 'cloud';
+  const healthz = `https://${PUBLIC_NAMES.api}/healthz`;
   return {
-    id: 'cloud',
+    id,
     kind: 'cloud',
+    group: 'cloud',
     host: o.host,
     ...node('cloud'),
     env: {
       ...baseEnv(o.files, o.logLevel),
       DATABASE_URL: o.databaseUrl,
-      CLOUD_HOST: o.address,
-      CLOUD_PORT: String(o.port ?? 443),
+      // names this process in every log line it writes (which instance served what)
+      CLOUD_NODE: id,
+      CLOUD_HOST: o.instance?.address ?? o.address,
+      CLOUD_PORT: String(o.instance?.port ?? o.port ?? 443),
       CLOUD_TLS_CERT_FILE: o.tls.certFile,
       CLOUD_TLS_KEY_FILE: o.tls.keyFile,
       CLOUD_TOKEN_SECRET_FILE: o.secrets.tokenSecret,
@@ -80,7 +90,9 @@ export function cloudDef(o: {
       ...o.env,
     },
     readyTimeoutMs: 60_000,
-    health: httpsGet(`https://${PUBLIC_NAMES.api}/healthz`, (status) => status === 200),
+    health: o.instance
+      ? httpsGet(healthz, (status) => status === 200, `${o.instance.address}:${o.instance.port}`)
+      : httpsGet(healthz, (status) => status === 200),
   };
 }
 

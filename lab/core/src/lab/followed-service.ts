@@ -36,6 +36,8 @@ export function followedServiceDef(driver: Pick<HostProcesses, 'spawn'>, s: Foll
   return {
     id: s.id,
     kind: s.kind,
+    // a stack's cloud hosts (cloud, cloud-2, …) are instances of one cloud, as a local lab's are
+    ...(s.kind === 'cloud' ? { group: 'cloud' } : {}),
     host: s.host,
     command: 'sh',
     args,

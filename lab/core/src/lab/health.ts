@@ -54,17 +54,26 @@ export async function within<T>(what: Promise<T>): Promise<T | 'timeout'> {
   }
 }
 
-async function https(lab: Lab, host: string, url: string, expect: (status: number) => boolean): Promise<Health> {
-  const r = await lab.httpsProbe(host, url, { timeoutMs: TIMEOUT_MS });
-  const what = `GET ${url} from ${host}`;
+async function https(
+  lab: Lab,
+  host: string,
+  url: string,
+  expect: (status: number) => boolean,
+  connectTo?: string,
+): Promise<Health> {
+  const r = await lab.httpsProbe(host, url, { timeoutMs: TIMEOUT_MS, ...(connectTo ? { connectTo } : {}) });
+  const what = `GET ${url}${connectTo ? ` at ${connectTo}` : ''} from ${host}`;
   return r.ok && expect(r.status) ? ok(`${what}: ${r.status}`) : bad(`${what}: ${r.error ?? r.status}`);
 }
 
-/** An HTTPS GET from the service's own host, verified against the host's trust store. */
+/**
+ * An HTTPS GET from the service's own host, verified against the host's trust store; with
+ * `connectTo` (address:port) sent there instead of to the name's address (one instance of several).
+ */
 export const httpsGet =
-  (url: string, accept: (status: number) => boolean = () => true): HealthCheck =>
+  (url: string, accept: (status: number) => boolean = () => true, connectTo?: string): HealthCheck =>
   (lab, s) =>
-    https(lab, s.def.host, url, accept);
+    https(lab, s.def.host, url, accept, connectTo);
 
 /** The service accepts TCP on address:port (probed from its own host). */
 export const acceptsTcp =

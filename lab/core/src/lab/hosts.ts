@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { HostRunner } from '@multiclaw-lab/infra';
 import { LabError } from '@multiclaw-lab/kit';
-import type { ExecResult, LabDriver } from '@multiclaw-lab/network';
+import { type ExecResult, type LabDriver, SERVICE_OPEN_FILES } from '@multiclaw-lab/network';
 import type { HostFiles } from './definitions.ts';
 
 export function hostFiles(driver: LabDriver, hostId: string): HostFiles {
@@ -21,7 +21,10 @@ export function hostFiles(driver: LabDriver, hostId: string): HostFiles {
 
 /** Runs third-party programs (lab/infra) inside a host. */
 export function runnerIn(driver: LabDriver, hostId: string): HostRunner {
-  return { spawn: (command, args, options) => driver.spawn(hostId, command, args, options) };
+  // what runs here are services (relay, site links, proxies): they get the raised open-file limit
+  return {
+    spawn: (command, args, options) => driver.spawn(hostId, command, args, { ...options, openFiles: SERVICE_OPEN_FILES }),
+  };
 }
 
 /** A command line inside a host, as `lab exec` runs it: the host's HOME, a minute at most. */
@@ -42,6 +45,14 @@ export interface HttpsProbeResult {
   error?: string;
 }
 
+export interface HttpsProbeOptions {
+  timeoutMs?: number;
+  proxy?: string;
+  untilClose?: boolean;
+  /** `address:port` to connect to instead of what the URL's name resolves to */
+  connectTo?: string;
+}
+
 /**
  * An HTTPS request from inside a host with curl, trusting that host's trust store: the probe
  * a fault is checked with (it fails while the fault is on and passes after heal).
@@ -50,13 +61,15 @@ export async function httpsProbe(
   driver: LabDriver,
   hostId: string,
   url: string,
-  options: { timeoutMs?: number; proxy?: string; untilClose?: boolean } = {},
+  options: HttpsProbeOptions = {},
 ): Promise<HttpsProbeResult> {
   const files = hostFiles(driver, hostId);
   const seconds = String((options.timeoutMs ?? 3_000) / 1000);
   const args = ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{time_total} %{size_download}', '--max-time', seconds];
   args.push('--cacert', files.trustBundle);
   if (options.proxy) args.push('--proxy', options.proxy);
+  // the URL's name (SNI, certificate check) but this address: one instance behind a balancer
+  if (options.connectTo) args.push('--connect-to', `::${options.connectTo}`);
   // read until the server closes the connection, not just to the end of the body
   if (options.untilClose) args.push('--http1.1', '-H', 'Connection: close', '--ignore-content-length');
   args.push(url);

@@ -9,18 +9,20 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { CdnAdminClient, LlmAdminClient } from '@multiclaw-lab/external';
 import type { HostRunner } from '@multiclaw-lab/infra';
-import { LabError } from '@multiclaw-lab/kit';
+import { LabError, type LogLine } from '@multiclaw-lab/kit';
 import { type ExecResult, type Fault, type Host, type LabDriver, type Topology, UnknownSiteError } from '@multiclaw-lab/network';
 import type { LabCA } from '@multiclaw-lab/pki';
 import type { MutantDefinition } from '@multiclaw-lab/protocol';
 import type { CloudApi } from '../cloud-api.ts';
 import type { DesktopDriver } from '../desktop-driver.ts';
+import { untilInRotation } from './balancer-admin.ts';
+import { CLOUD_BALANCER_ID, CLOUD_BALANCER_SOCKET, CLOUD_GROUP } from './cloud-balancer.ts';
 import type { HostFiles } from './definitions.ts';
 import { checkHealth } from './health.ts';
-import { execIn, type HttpsProbeResult, hostFiles, hostNow, httpsProbe, runnerIn } from './hosts.ts';
+import { execIn, type HttpsProbeOptions, type HttpsProbeResult, hostFiles, hostNow, httpsProbe, runnerIn } from './hosts.ts';
 import type { DemoWorkspace } from './provision.ts';
 import type { ServiceRegistry } from './registry.ts';
-import type { RunningService, RunOptions, ServiceDef } from './service.ts';
+import { answersTo, type RunningService, type RunOptions, type ServiceDef } from './service.ts';
 import type { LinkFaultKind, LinkFaultOptions, SiteLink } from './site-link.ts';
 import { removeLabState } from './teardown.ts';
 import type { DemoAccount, LabStatus } from './types.ts';
@@ -169,11 +171,7 @@ export class Lab implements AsyncDisposable {
   }
 
   /** An HTTPS request from inside a host, trusting its trust store: how a fault is shown on and healed. */
-  httpsProbe(
-    hostId: string,
-    url: string,
-    options: { timeoutMs?: number; proxy?: string; untilClose?: boolean } = {},
-  ): Promise<HttpsProbeResult> {
+  httpsProbe(hostId: string, url: string, options: HttpsProbeOptions = {}): Promise<HttpsProbeResult> {
     return httpsProbe(this.driver, hostId, url, options);
   }
 
@@ -235,6 +233,19 @@ export class Lab implements AsyncDisposable {
     return this.#registry.service(id);
   }
 
+  /**
+   * The running services that answer to `name`: a group's instances (`cloud`: cloud, cloud-2, …
+   * with `--cloud-instances`), else the one service of that id.
+   */
+  serviceGroup(name: string): RunningService[] {
+    return this.#registry.group(name);
+  }
+
+  /** The first line (seen or future) of any current process answering to `name` (a group: any instance) that matches. */
+  waitForLine(name: string, match: (line: LogLine) => boolean, timeoutMs?: number, waitingFor?: string): Promise<LogLine> {
+    return this.#registry.waitForLine(name, match, timeoutMs, waitingFor);
+  }
+
   desktop(hostId: string): DesktopDriver {
     return this.#registry.desktop(hostId);
   }
@@ -252,9 +263,19 @@ export class Lab implements AsyncDisposable {
     return this.#registry.stop(id);
   }
 
+  /** Kills a service with SIGKILL and leaves it stopped; `restart(id)` starts it again. */
+  kill(id: string): Promise<void> {
+    return this.#registry.kill(id);
+  }
+
   /** Stops a service (SIGKILL when `crash`) and starts it again from the same definition. */
-  restart(id: string, options: { crash?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunningService> {
-    return this.#registry.restart(id, options);
+  async restart(id: string, options: { crash?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<RunningService> {
+    const restarted = await this.#registry.restart(id, options);
+    // behind the load balancer an instance is back once HAProxy sends clients to it again
+    if (answersTo(restarted.def, CLOUD_GROUP) && this.#registry.ids().includes(CLOUD_BALANCER_ID)) {
+      await untilInRotation(join(this.runDir, CLOUD_BALANCER_SOCKET), CLOUD_GROUP, id);
+    }
+    return restarted;
   }
 
   /** Stops a service with SIGSTOP until the fault is healed (SIGCONT); resolves once it is stopped. */

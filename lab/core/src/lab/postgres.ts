@@ -16,7 +16,8 @@ import type { ServiceDef } from './service.ts';
 export async function preparePostgres(
   /** the folder is made ready inside the db host, so this waits for the hosts */
   driver: LabDriver | Promise<LabDriver>,
-  options: { dir: string; listen: string; allow: string },
+  /** maxConnections: PostgreSQL's max_connections (default 100) */
+  options: { dir: string; listen: string; allow: string; maxConnections?: number },
 ): Promise<{ def: Omit<ServiceDef, 'id' | 'host'>; databaseUrl: (db: string) => string }> {
   const dataDir = join(options.dir, 'data');
   const socketDir = join(options.dir, 'sock');
@@ -82,7 +83,7 @@ export async function preparePostgres(
   await inDb('configuring the cluster', 'printf "%s" "$2" > "$1/pg_hba.conf" && printf "%s" "$3" >> "$1/postgresql.conf"', [
     dataDir,
     `local all all trust\nhost all lab ${options.allow}/32 trust\n`,
-    '\nfsync = off\nmax_connections = 100\n',
+    `\nfsync = off\nmax_connections = ${options.maxConnections ?? 100}\n`,
   ]);
   return {
     def: {

@@ -5,12 +5,12 @@
  * can run services side by side and hand the finished registry to the Lab.
  */
 import { join } from 'node:path';
-import { LabError } from '@multiclaw-lab/kit';
+import { LabError, type LogLine, ReadyTimeoutError } from '@multiclaw-lab/kit';
 import type { Fault, HostProcesses } from '@multiclaw-lab/network';
 import type { MutantDefinition } from '@multiclaw-lab/protocol';
 import { DesktopDriver } from '../desktop-driver.ts';
 import { mutantEnv } from './mutant.ts';
-import { type RunningService, type RunOptions, runService, type ServiceDef } from './service.ts';
+import { answersTo, type RunningService, type RunOptions, runService, type ServiceDef } from './service.ts';
 
 export class ServiceRegistry {
   readonly #driver: Pick<HostProcesses, 'spawn' | 'signal'>;
@@ -83,6 +83,63 @@ export class ServiceRegistry {
     return s;
   }
 
+  /**
+   * The running services that answer to `name`: a group's instances (`cloud`: cloud, cloud-2, …),
+   * else the one service of that id.
+   */
+  group(name: string): RunningService[] {
+    // by id, numbers as numbers (cloud, cloud-2, …, cloud-10), whatever order they got ready in
+    const members = [...this.#services.values()]
+      .filter((s) => answersTo(s.def, name))
+      .sort((a, b) => a.def.id.localeCompare(b.def.id, 'en', { numeric: true }));
+    if (members.length === 0) this.service(name); // throws, naming the services there are
+    return members;
+  }
+
+  /**
+   * The first line (already seen or future) of any current process answering to `name` that
+   * matches: for a group, whichever instance writes it. Fails when every one of them has
+   * exited, or after `timeoutMs`.
+   */
+  waitForLine(name: string, match: (line: LogLine) => boolean, timeoutMs = 30_000, waitingFor?: string): Promise<LogLine> {
+    const handles = this.group(name).map((s) => s.handle);
+    if (handles.length === 1) return handles[0]!.waitForLine(match, timeoutMs, waitingFor);
+    for (const h of handles) {
+      const seen = h.lines.find(match);
+      if (seen) return Promise.resolve(seen);
+    }
+    return new Promise((resolve, reject) => {
+      const listeners = handles.map((h) => {
+        const onLine = (line: LogLine) => {
+          if (!match(line)) return;
+          cleanup();
+          resolve(line);
+        };
+        const onExit = () => {
+          if (handles.some((other) => other.running)) return;
+          cleanup();
+          reject(
+            new LabError('LAB_PROCESS_EXITED', `every process of ${name} exited while waiting for ${waitingFor ?? 'a log line'}`),
+          );
+        };
+        h.on('line', onLine);
+        h.on('exit', onExit);
+        return () => {
+          h.off('line', onLine);
+          h.off('exit', onExit);
+        };
+      });
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new ReadyTimeoutError(name, timeoutMs, handles.map((h) => h.tail(5)).join('\n'), waitingFor));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        for (const off of listeners) off();
+      };
+    });
+  }
+
   desktop(hostId: string): DesktopDriver {
     const d = this.#desktops.get(hostId);
     if (!d) throw new LabError('LAB_UNKNOWN_DESKTOP', `no desktop simulator on host ${JSON.stringify(hostId)}`);
@@ -107,6 +164,13 @@ export class ServiceRegistry {
   async stop(id: string): Promise<void> {
     const s = this.#own(id, 'stop');
     await s.handle.stop(10_000, s.def.stopSignal);
+  }
+
+  /** Kills a service with SIGKILL, as a crash would (no goodbye to anyone), and leaves it stopped. */
+  async kill(id: string): Promise<void> {
+    const s = this.#own(id, 'kill');
+    await this.#signal(s, 'SIGKILL');
+    await s.handle.waitForExit();
   }
 
   /** Stops a service (SIGKILL when `crash`) and starts it again from the same definition. */

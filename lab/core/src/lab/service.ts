@@ -7,7 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { type LogLine, launch, type ProcessHandle, readyEvent } from '@multiclaw-lab/kit';
-import type { HostProcesses } from '@multiclaw-lab/network';
+import { type HostProcesses, SERVICE_OPEN_FILES } from '@multiclaw-lab/network';
 import type { HealthCheck } from './health.ts';
 
 export type ServiceKind =
@@ -22,11 +22,18 @@ export type ServiceKind =
   | 'gateway'
   | 'daemon'
   | 'desktop-sim'
-  | 'bridge';
+  | 'bridge'
+  /** a load balancer in front of several instances of a service (HAProxy before the cloud's) */
+  | 'lb';
 
 export interface ServiceDef {
   id: string;
   kind: ServiceKind;
+  /**
+   * The name several instances of one service answer to together (every cloud instance:
+   * `cloud`): a log lookup by that name covers all of them (`answersTo`).
+   */
+  group?: string;
   host: string;
   command: string;
   args: string[];
@@ -49,6 +56,11 @@ export interface ServiceDef {
    * whose log the handle streams): why it cannot be stopped, restarted or paused from here.
    */
   external?: string;
+}
+
+/** Does a service answer to `name`: its own id, or the group it is an instance of? */
+export function answersTo(def: Pick<ServiceDef, 'id' | 'group'>, name: string): boolean {
+  return def.id === name || def.group === name;
 }
 
 export interface RunningService {
@@ -87,7 +99,13 @@ export async function runService(
     ? await def.start()
     : await launch({
         name: def.id,
-        spawn: () => driver.spawn(def.host, def.command, def.args, { env: def.env, ...(def.user ? { user: def.user } : {}) }),
+        spawn: () =>
+          driver.spawn(def.host, def.command, def.args, {
+            env: def.env,
+            ...(def.user ? { user: def.user } : {}),
+            // thousands of sessions need thousands of descriptors in the cloud, HAProxy, PostgreSQL
+            openFiles: SERVICE_OPEN_FILES,
+          }),
         ready: def.ready ?? readyEvent,
         readyTimeoutMs: def.readyTimeoutMs ?? 30_000,
         // the log file gets every line, also those of a start that fails

@@ -14,6 +14,14 @@ import { createLabCA, writeServerCertificate, writeTrustStore } from '@multiclaw
 import { CloudApi } from '../cloud-api.ts';
 import { prepareComponents } from '../components.ts';
 import { type ClientsContext, signInDesktops, startCloudDesktops, startDesktopApps } from './clients.ts';
+import {
+  CLOUD_BALANCER_SOCKET,
+  CLOUD_INSTANCE_ADDRESS,
+  checkCloudInstances,
+  cloudBalancerDef,
+  cloudInstances,
+  haproxyConfig,
+} from './cloud-balancer.ts';
 import { bridgeDef, cdnDef, cloudDef, llmDef } from './definitions.ts';
 import { stunBinding } from './health.ts';
 import { hostFiles, runnerIn } from './hosts.ts';
@@ -42,6 +50,7 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
   const startedAt = new Date().toISOString();
   // an unknown mutant is refused before anything is made
   const mutant = options.mutant === undefined ? undefined : findMutant(options.mutant);
+  const cloudCount = checkCloudInstances(options.cloudInstances);
   const topology = buildTopology({ sites: options.sites, desktops: options.desktops, cloudDesktops: options.cloudDesktops });
   for (const sub of ['logs', 'run', 'pki', 'secrets']) await mkdir(join(stateDir, sub), { recursive: true });
   await chmod(join(stateDir, 'secrets'), 0o700);
@@ -59,7 +68,13 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
   // PostgreSQL's files are laid out meanwhile too (a copy of a cached empty cluster)
   const pgDir = join(stateDir, 'pg');
   const pgPrepared = mkdir(pgDir, { recursive: true }).then(() =>
-    preparePostgres(driverReady, { dir: pgDir, listen: addressOf(topology, 'db'), allow: '198.18.1.10' }),
+    preparePostgres(driverReady, {
+      dir: pgDir,
+      listen: addressOf(topology, 'db'),
+      allow: '198.18.1.10',
+      // each cloud instance pools up to 20 connections and listens on one more
+      maxConnections: Math.max(100, 25 * cloudCount + 20),
+    }),
   );
   pgPrepared.catch(() => undefined); // awaited below, once there is a lab to take down
   // a driver whose up() fails removes what it made itself
@@ -130,18 +145,32 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
     const cloudReady = stage('starting the cloud', async () => {
       const pg = await pgReady;
       await servicesMayStart;
-      progress('services', 'MultiClaw Cloud on cloud');
-      await registry.start(
-        cloudDef({
-          host: 'cloud',
-          address: addressOf(topology, 'cloud'),
-          files: files('cloud'),
-          tls: tls.api,
-          databaseUrl: pg.databaseUrl('postgres'),
-          secrets,
-          logLevel,
-        }),
-      );
+      const cloud = {
+        host: 'cloud',
+        address: addressOf(topology, 'cloud'),
+        files: files('cloud'),
+        tls: tls.api,
+        databaseUrl: pg.databaseUrl('postgres'),
+        secrets,
+        logLevel,
+      };
+      if (cloudCount === 1) {
+        progress('services', 'MultiClaw Cloud on cloud');
+        await registry.start(cloudDef(cloud));
+      } else {
+        progress('services', `MultiClaw Cloud on cloud: ${cloudCount} instances behind HAProxy`);
+        const instances = cloudInstances(cloudCount);
+        // side by side: the cloud's migrations take an advisory lock, so concurrent starts take turns
+        await Promise.all(
+          instances.map((i) =>
+            registry.start(cloudDef({ ...cloud, instance: { id: i.id, address: CLOUD_INSTANCE_ADDRESS, port: i.port } })),
+          ),
+        );
+        const configFile = join(runDir, 'cloud-lb.cfg');
+        const adminSocket = join(runDir, CLOUD_BALANCER_SOCKET);
+        await writeFile(configFile, haproxyConfig({ address: cloud.address, instances, adminSocket }), { mode: 0o600 });
+        await registry.start(cloudBalancerDef({ host: 'cloud', configFile }));
+      }
       const apiSocket = join(runDir, 'cloud-api.sock');
       await registry.start(
         bridgeDef({ id: 'cloud-bridge', host: 'cloud', socketPath: apiSocket, target: addressOf(topology, 'cloud'), port: 443 }),

@@ -18,6 +18,11 @@ export interface StartLabOptions {
   sites?: number;
   desktops?: number;
   cloudDesktops?: number;
+  /**
+   * cloud processes on the cloud host (1–8, default 1); more than one run behind HAProxy on the
+   * cloud's port 443, as services cloud, cloud-2, … (see cloud-balancer.ts)
+   */
+  cloudInstances?: number;
   prefix?: string;
   stateDir: string;
   /** makes the topology real; default: network namespaces */

@@ -21,9 +21,9 @@ export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
 
 /**
  * Everything a lab host runs, installed into the base image: the network tools (ip, nft, ss,
- * tcpdump), the services (PostgreSQL, coturn, mitmproxy, squid), what the scenarios and checkers
- * call (libfaketime, minisign, openssl, socat, testssl.sh, nmap, curl) and python3 for mitmproxy's
- * addons. Node and toxiproxy-server are copied into the host image instead (Debian's are too old
+ * tcpdump), the services (PostgreSQL, coturn, mitmproxy, squid, HAProxy), what the scenarios and
+ * checkers call (libfaketime, minisign, openssl, socat, testssl.sh, nmap, curl) and python3 for
+ * mitmproxy's addons. Node and toxiproxy-server are copied into the host image instead (Debian's are too old
  * or absent).
  */
 export const BASE_PACKAGES = [
@@ -35,6 +35,8 @@ export const BASE_PACKAGES = [
   'coturn',
   'mitmproxy',
   'squid',
+  // the cloud's load balancer with several cloud instances (lab up --cloud-instances)
+  'haproxy',
   'tcpdump',
   'libfaketime',
   'minisign',

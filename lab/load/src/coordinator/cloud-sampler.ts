@@ -1,9 +1,10 @@
 /**
- * The cloud's CPU and memory while a load runs, read from /proc of its process inside its host
- * (through the driver, as `ps` there would): one sample a second, CPU as a share of one core over
- * the second before, RSS in MiB.
+ * The cloud's CPU and memory while a load runs, read from /proc of its processes inside its host
+ * (through the driver, as `ps` there would), every instance summed: one sample a second, CPU as a
+ * share of one core over the second before, RSS in MiB. Another service is sampled the same way
+ * when named (the turn profile samples coturn).
  */
-import type { Lab } from '@multiclaw-lab/core';
+import type { Lab, RunningService } from '@multiclaw-lab/core';
 import { parseProcStatCpuSeconds, parseProcStatus } from '@multiclaw-lab/kit';
 
 export interface CloudSample {
@@ -19,20 +20,35 @@ export class CloudSampler {
   readonly #startedAt: number;
   #timer: NodeJS.Timeout | undefined;
   #last: { at: number; cpu: number } | undefined;
-  #pid: number | undefined;
+  /** each cloud process's pid in its host (a restarted instance is a new process) */
+  readonly #pids = new Map<RunningService, number>();
   #stopped = false;
+  /** the service (or group of instances) sampled */
+  readonly #service: string;
 
-  constructor(lab: Lab, startedAt: number) {
+  constructor(lab: Lab, startedAt: number, service = 'cloud') {
     this.#lab = lab;
     this.#startedAt = startedAt;
+    this.#service = service;
   }
 
-  /** One reading now (also what the run's baseline and hold readings are). */
+  /** One reading now (also what the run's baseline and hold readings are): every cloud instance together. */
   async read(): Promise<{ cpuSeconds: number; rssKib: number }> {
-    const cloud = this.#lab.service('cloud');
-    this.#pid ??= await this.#lab.driver.pidInHost(cloud.handle.child);
-    const r = await this.#lab.driver.exec(cloud.def.host, 'cat', [`/proc/${this.#pid}/stat`, `/proc/${this.#pid}/status`]);
-    if (r.code !== 0) throw new Error(`reading the cloud's /proc failed: ${r.stderr.trim()}`);
+    const readings = await Promise.all(this.#lab.serviceGroup(this.#service).map((cloud) => this.#readOne(cloud)));
+    return {
+      cpuSeconds: readings.reduce((sum, r) => sum + r.cpuSeconds, 0),
+      rssKib: readings.reduce((sum, r) => sum + r.rssKib, 0),
+    };
+  }
+
+  async #readOne(cloud: RunningService): Promise<{ cpuSeconds: number; rssKib: number }> {
+    let pid = this.#pids.get(cloud);
+    if (pid === undefined) {
+      pid = await this.#lab.driver.pidInHost(cloud.handle.child);
+      this.#pids.set(cloud, pid);
+    }
+    const r = await this.#lab.driver.exec(cloud.def.host, 'cat', [`/proc/${pid}/stat`, `/proc/${pid}/status`]);
+    if (r.code !== 0) throw new Error(`reading ${cloud.def.id}'s /proc failed: ${r.stderr.trim()}`);
     const [stat, ...status] = r.stdout.split('\n');
     return { cpuSeconds: parseProcStatCpuSeconds(stat!), rssKib: parseProcStatus(status.join('\n')).rssBytes / 1024 };
   }

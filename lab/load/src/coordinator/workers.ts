@@ -7,8 +7,11 @@ import { fileURLToPath } from 'node:url';
 import type { Lab } from '@multiclaw-lab/core';
 import { type LogLine, launch, type ProcessHandle } from '@multiclaw-lab/kit';
 import type { EncodedMetrics } from '../metrics.ts';
+import type { TaskLedger } from '../task-check.ts';
+import type { TasksConfig } from '../worker/gateways.ts';
 import type { SessionsConfig } from '../worker/sessions.ts';
 import type { SigninConfig } from '../worker/signin.ts';
+import type { TurnConfig } from '../worker/turn.ts';
 
 const WORKER_MAIN = fileURLToPath(new URL('../worker/main.ts', import.meta.url));
 
@@ -47,6 +50,21 @@ export class LoadWorker {
 
   startSignin(config: Omit<SigninConfig, 'ca'>, maxMs: number): void {
     this.#send({ cmd: 'start', mode: 'signin', config, maxMs });
+  }
+
+  startTurn(config: Omit<TurnConfig, 'caFile'>, maxMs: number): void {
+    this.#send({ cmd: 'start', mode: 'turn', config, maxMs });
+  }
+
+  startTasks(config: Omit<TasksConfig, 'ca'>, maxMs: number): void {
+    this.#send({ cmd: 'start', mode: 'tasks', config, maxMs });
+  }
+
+  /** Gateways: ends their tasks and waits (at most `timeoutMs`) for their outboxes; answers every task's ledger. */
+  async drain(timeoutMs: number): Promise<TaskLedger[]> {
+    this.#send({ cmd: 'drain', timeoutMs });
+    const drained = await this.handle.waitForLine((l) => l.json?.event === 'load.drained', timeoutMs + 10_000);
+    return (drained.json as { ledger: TaskLedger[] }).ledger;
   }
 
   async mark(name: string): Promise<void> {

@@ -16,11 +16,11 @@ export interface RunContext {
   sampler: CloudSampler;
   /** the cloud before the run began */
   baseline: { cpuSeconds: number; rssKib: number };
-  /** sessions, or for signin the attacked accounts */
+  /** sessions, or for signin the attacked accounts, for tasks the gateways */
   clients: number;
   /** ms (epoch): nothing waits past it */
   deadline: number;
-  /** storm: how long the links stay cut once every session dropped */
+  /** storm and tasks: how long the links stay cut once every connection dropped */
   outageMs: number;
   faults: Fault[];
   progress(text: string): void;

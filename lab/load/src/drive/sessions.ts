@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { PUBLIC_NAMES } from '@multiclaw-lab/network';
 import { signUpAndIn } from '@multiclaw-lab/protocol';
 import { type RunContext, sum, until } from './context.ts';
+import { stormAndHeal } from './storm.ts';
 
 /** How many sessions share one account (one sign-in per account: bcrypt is the cloud's slowest call). */
 const SESSIONS_PER_ACCOUNT = 100;
@@ -73,31 +74,7 @@ export async function driveSessions(run: RunContext): Promise<void> {
 }
 
 export async function driveStorm(run: RunContext): Promise<void> {
-  const opened = await open(run);
-  const { lab, workers } = run;
-  run.progress(`storm: cutting the link of ${lab.topology.sites.map((s) => s.id).join(', ')} (toxiproxy down)`);
-  run.mark('cut');
-  for (const site of lab.topology.sites) run.faults.push(await lab.linkFault(site.id, 'down'));
-  // the cut must show before it is healed: every session dropped
-  const cut = await until(workers, (ws) => sum(ws, 'connected') === 0, Math.min(run.deadline, Date.now() + 60_000));
-  if (!cut) throw new Error(`the cut did not take effect: ${sum(workers, 'connected')} sessions stayed connected`);
-  // the outage lasts a while, as a real one does: the apps' backoff grows meanwhile
-  await new Promise((resolve) => setTimeout(resolve, Math.min(run.outageMs, Math.max(0, run.deadline - Date.now()))));
-  // marked before the heal: a session welcomed after the mark came back after the heal
-  await Promise.all(workers.map((w) => w.mark('heal')));
-  for (const f of run.faults.splice(0)) await f.heal();
-  run.mark('heal');
-  run.progress('storm: healed; waiting for every session to come back');
-  await until(
-    workers,
-    (ws) => {
-      run.report(`back: ${sum(ws, 'back')}/${opened}`);
-      return sum(ws, 'back') >= opened;
-    },
-    run.deadline,
-  );
-  run.mark('settled');
-  run.metrics.add('sessions_not_back', Math.max(0, opened - sum(workers, 'back')));
+  await stormAndHeal(run, await open(run));
 }
 
 /** After the workers' metrics are merged: a session never welcomed failed; a storm's settling time. */
