@@ -80,13 +80,15 @@ describe('pnpm lab up / status / down', async () => {
     expect((await lab('run', 'S99')).code).not.toBe(0);
 
     // a bounded load run on the running lab, inside labd, judged by its thresholds
-    const load = await lab('load', 'sessions', '--clients', '6', '--duration', '2');
+    // --duration bounds the whole run, the workers' start and the opening included: a busy
+    // machine needs a few seconds before the first session is up
+    const load = await lab('load', 'sessions', '--clients', '6', '--duration', '8');
     expect(load.code, load.stderr).toBe(0);
     expect(load.stdout).toMatch(
       /^load sessions, 6 sessions: every threshold passed\npassed {2}sessions_failed == 0 {2}\(measured 0\)/,
     );
     expect(load.stderr).toContain('[lab] load: sessions: 6 sessions, workers in s1-d1 (2), s1-d2 (2), s1-d3 (2)');
-    const missed = await lab('load', 'sessions', '--clients', '2', '--duration', '1', '--threshold', 'sessions_held >= 3');
+    const missed = await lab('load', 'sessions', '--clients', '2', '--duration', '6', '--threshold', 'sessions_held >= 3');
     expect(missed.code).toBe(1);
     expect(missed.stdout).toContain('FAILED  sessions_held >= 3  (measured 2)');
     const loadReport = /report: (.+index\.html)/.exec(missed.stdout)?.[1];

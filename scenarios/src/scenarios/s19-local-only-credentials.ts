@@ -198,25 +198,22 @@ export default defineScenario({
       await lab.stop(GATEWAY);
       const capture = await ctx.capture(HOST, 'eth0', 'tcp or udp');
       const app = lab.service(DESKTOP).handle;
-      const cloudLog = lab.service('cloud').handle;
-      const cloudFrom = cloudLog.lines.length;
+      const cloudFrom = Date.now();
       await lab.desktop(HOST).call('crash', { message: 'S19 simulated crash' });
       const exit = await app.waitForExit();
       assert.notEqual(exit.code, 0, `the crashed app exited with ${exit.code}`);
       const pcap = await capture.stopAndAttach(`${HOST} eth0 while the desktop app crashed`);
       // a request of the harness's own after the exit: once the cloud has logged it, it has logged
-      // every request that reached it while the app went down
+      // every request that reached it while the app went down (with several instances, each had
+      // long logged what the app sent before it died)
       const marker = await ctx.api.raw('GET', '/healthz');
       assert.equal(marker.status, 200, 'the cloud does not answer the marker request');
-      await cloudLog.waitForLine(
-        (l) => cloudLog.lines.indexOf(l) >= cloudFrom && l.json?.event === 'http.request' && l.json.route === '/healthz',
-        10_000,
+      await ctx.waitForLog('cloud', { event: 'http.request', route: '/healthz' }, { since: cloudFrom, timeoutMs: 10_000 });
+      const logged = ctx.events('cloud', { event: 'http.request' }, cloudFrom);
+      const requests = logged.slice(
+        0,
+        logged.findLastIndex((l) => l.route === '/healthz'),
       );
-      const requests = cloudLog.lines
-        .slice(cloudFrom)
-        .filter((l) => l.json?.event === 'http.request')
-        .map((l) => l.json!)
-        .slice(0, -1);
       const closes = await readPcap(pcap, { filter: `ip.src == ${hostAddress} && (tcp.flags.fin == 1 || tcp.flags.reset == 1)` });
       assert.ok(closes.length > 0, 'the capture did not even see the app’s connection close: it proves nothing');
       return { pcap, requests };

@@ -1,0 +1,122 @@
+/**
+ * `node bench/storm-instances.ts [--clients 200,2000] [--instances 1,2] [--outage S]` (root): the
+ * same `storm` load runs (one per client count) on a fresh netns lab per cloud size, one after the
+ * other in one run, on the same machine and topology — how long a storm takes to settle with the
+ * cloud as one process and as several behind HAProxy, and the ratio; the smallest count stands for
+ * a single healed drop (each client's reconnect latency when few come back at once). Each lab has
+ * its own prefix and temporary state folder and is taken down after its runs. Numbers and ratios,
+ * never pass/fail: a storm that did not settle is reported as such. Writes
+ * reports/bench/storm-instances.json and prints a Markdown table.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type Lab, startLab } from '@multiclaw-lab/core';
+import { type LoadResults, runLoad } from '@multiclaw-lab/load';
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '200,2000' },
+    instances: { type: 'string', default: '1,2' },
+    outage: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '300' },
+  },
+});
+const counts = values.clients.split(',').map(Number);
+const sizes = values.instances.split(',').map(Number);
+if (
+  counts.some((c) => !Number.isInteger(c) || c < 1 || c > 25_000) ||
+  sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 8)
+) {
+  console.error('--clients takes a list of 1 to 25000, --instances a list of 1 to 8');
+  process.exit(2);
+}
+if (process.getuid?.() !== 0) {
+  console.error('the netns lab needs root: sudo node bench/storm-instances.ts');
+  process.exit(2);
+}
+
+const REPORTS = join(import.meta.dirname, '..', 'reports');
+
+interface Row {
+  clients: number;
+  cloudInstances: number;
+  settled: boolean;
+  settleMs: number | undefined;
+  backAfterHeal: { p50: number; p99: number } | undefined;
+  reconnectP99Ms: number | undefined;
+  sessionsNotBack: number | undefined;
+  cloudCpuPeakPercent: number;
+  runDir: string;
+}
+
+/** A metric of the run by name, whatever its kind. */
+const metric = (r: LoadResults, name: string): number | undefined => r.metrics.gauges[name] ?? r.metrics.counters[name];
+
+async function storm(lab: Lab, cloudInstances: number, clients: number): Promise<Row> {
+  const { results, runDir } = await runLoad(lab, {
+    profile: 'storm',
+    clients,
+    durationS: Number(values.duration),
+    outageS: Number(values.outage),
+    reportsDir: join(REPORTS, 'load'),
+    onProgress: (text) => console.error(`[bench] cloud of ${cloudInstances}, ${clients} sessions: ${text}`),
+  });
+  const back = results.metrics.histograms.back_after_heal_ms;
+  const notBack = metric(results, 'sessions_not_back');
+  return {
+    clients,
+    cloudInstances,
+    settled: notBack === 0,
+    settleMs: metric(results, 'settle_ms'),
+    backAfterHeal: back ? { p50: back.p50, p99: back.p99 } : undefined,
+    reconnectP99Ms: results.metrics.histograms.reconnect_ms?.p99,
+    sessionsNotBack: notBack,
+    cloudCpuPeakPercent: Math.max(0, ...results.series.cloud.map((s) => s.cpuPercent)),
+    runDir,
+  };
+}
+
+async function onCloudOf(cloudInstances: number): Promise<Row[]> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'mclab-bench-storm-'));
+  await chmod(stateDir, 0o755);
+  let lab: Lab | undefined;
+  try {
+    console.error(`[bench] cloud of ${cloudInstances}: lab up`);
+    lab = await startLab({ prefix: `b${randomBytes(3).toString('hex')}`, stateDir, desktops: 3, cloudInstances });
+    const rows: Row[] = [];
+    for (const clients of counts) rows.push(await storm(lab, cloudInstances, clients));
+    return rows;
+  } finally {
+    await lab?.down();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}
+
+const rows: Row[] = [];
+for (const n of sizes) rows.push(...(await onCloudOf(n)));
+
+/** settle time against the first cloud size's, at the same client count */
+const ratio = (r: Row): string => {
+  const base = rows.find((b) => b.clients === r.clients);
+  return base?.settleMs && r.settleMs && base.settled && r.settled ? (r.settleMs / base.settleMs).toFixed(2) : '—';
+};
+const machine = { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+await mkdir(join(REPORTS, 'bench'), { recursive: true });
+await writeFile(
+  join(REPORTS, 'bench', 'storm-instances.json'),
+  `${JSON.stringify({ at: new Date().toISOString(), machine, rows }, null, 2)}\n`,
+);
+console.log(`storms with a ${values.outage} s outage; ${machine.cpus} cores, ${machine.memoryGiB} GiB, Node ${machine.node}\n`);
+console.log(
+  '| sessions | cloud instances | settled | settle (ms after heal) | back after heal p50 / p99 (ms) | reconnect p99 (ms) | not back | cloud CPU peak (%, all instances) | settle vs first |',
+);
+console.log('|---:|---:|---|---:|---:|---:|---:|---:|---:|');
+for (const r of rows.sort((a, b) => a.clients - b.clients || a.cloudInstances - b.cloudInstances)) {
+  const back = r.backAfterHeal ? `${r.backAfterHeal.p50} / ${r.backAfterHeal.p99}` : '—';
+  console.log(
+    `| ${r.clients} | ${r.cloudInstances} | ${r.settled ? 'yes' : 'no'} | ${r.settleMs ?? '—'} | ${back} | ${r.reconnectP99Ms ?? '—'} | ${r.sessionsNotBack ?? '—'} | ${r.cloudCpuPeakPercent.toFixed(0)} | ${ratio(r)} |`,
+  );
+}
