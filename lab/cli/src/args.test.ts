@@ -98,6 +98,15 @@ describe('lab command-line parsing', () => {
       /load: threshold "p99\(reconnect_ms\) fast": an operator/,
     );
     expect(() => parseCommand(['load', 'storm', '--clients', '0'])).toThrow('--clients takes a whole number of at least 1');
+    expect(parseCommand(['load', 'storm', '--fault', 'instance'])).toEqual({
+      name: 'load',
+      profile: 'storm',
+      fault: 'instance',
+      thresholds: [],
+    });
+    expect(() => parseCommand(['load', 'storm', '--fault', 'power'])).toThrow(
+      'load: --fault is one of links, instance, not "power"',
+    );
   });
 
   it('reads --driver for every command that can make a lab, and leaves it out when not given', () => {

@@ -1,6 +1,13 @@
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { MAX_CLOUD_INSTANCES } from '@multiclaw-lab/core/defaults';
-import { isProfileName, PROFILE_NAMES, type ProfileName } from '@multiclaw-lab/load/profiles';
+import {
+  isProfileName,
+  isStormFault,
+  PROFILE_NAMES,
+  type ProfileName,
+  STORM_FAULTS,
+  type StormFault,
+} from '@multiclaw-lab/load/profiles';
 import { parseThreshold } from '@multiclaw-lab/load/thresholds';
 import { type DriverName, isDriverName } from './driver-choice.ts';
 
@@ -44,7 +51,7 @@ export type Command =
     }
   | { name: 'mutate'; ids: string[]; tags: string[]; list: boolean; seed?: number; driver?: DriverName }
   /** a bounded load run on the running lab */
-  | { name: 'load'; profile: ProfileName; clients?: number; durationS?: number; thresholds: string[] }
+  | { name: 'load'; profile: ProfileName; clients?: number; durationS?: number; fault?: StormFault; thresholds: string[] }
   | { name: 'help' };
 
 export const USAGE = `usage: pnpm lab <command> [options]
@@ -101,6 +108,8 @@ export const USAGE = `usage: pnpm lab <command> [options]
                                                    thresholds, --threshold adds one (p99(reconnect_ms) < 1500,
                                                    lost_updates == 0); writes reports/load/<run-id>/; exits
                                                    non-zero when a threshold fails
+       [--fault links|instance]                    storm, tasks: cut every site's link (default) or kill a
+                                                   cloud instance (a lab with --cloud-instances 2 or more)
   report                                           where the latest scenario report is
      [--drivers]                                   ... rendered again with one claims column per driver
                                                    (each driver's newest results, reports/drivers/)
@@ -372,7 +381,12 @@ export function parseCommand(argv: string[]): Command {
       const { values, positionals } = parse(
         'load',
         rest,
-        { clients: { type: 'string' }, duration: { type: 'string' }, threshold: { type: 'string', multiple: true } },
+        {
+          clients: { type: 'string' },
+          duration: { type: 'string' },
+          fault: { type: 'string' },
+          threshold: { type: 'string', multiple: true },
+        },
         1,
       );
       const profile = positionals[0];
@@ -390,12 +404,16 @@ export function parseCommand(argv: string[]): Command {
       }
       const clients = count('--clients', values.clients, 1);
       const durationS = count('--duration', values.duration, 1);
+      const fault = values.fault;
+      if (fault !== undefined && !isStormFault(fault))
+        throw new UsageError(`load: --fault is one of ${STORM_FAULTS.join(', ')}, not ${JSON.stringify(fault)}`);
       return {
         name: 'load',
         profile,
         thresholds,
         ...(clients === undefined ? {} : { clients }),
         ...(durationS === undefined ? {} : { durationS }),
+        ...(fault === undefined ? {} : { fault }),
       };
     }
     default:

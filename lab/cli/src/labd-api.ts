@@ -7,7 +7,7 @@
  *   POST /exec   {host, argv}            runs argv inside a host, returns code/stdout/stderr
  *   GET  /logs/:service?lines=N&follow=1 the service's JSON-lines log, text/plain, streamed with follow
  *   POST /run    {ids, tags, seed, shard, reportsDir}  runs scenarios on this lab; answers NDJSON progress, then "done"
- *   POST /load   {profile, clients, durationS, thresholds, reportsDir}  a bounded load run; NDJSON the same way
+ *   POST /load   {profile, clients, durationS, fault, thresholds, reportsDir}  a bounded load run; NDJSON the same way
  *   POST /down                           takes the lab down, answers, then labd exits
  */
 import { existsSync } from 'node:fs';
@@ -52,6 +52,8 @@ export interface LoadRequest {
   profile: string;
   clients?: number;
   durationS?: number;
+  /** storm and tasks: `links` or `instance` (checked by the load package) */
+  fault?: string;
   thresholds: string[];
   reportsDir?: string;
 }
@@ -72,6 +74,8 @@ export function parseLoad(body: unknown): LoadRequest {
     throw new ProtocolError('bad_request', 'invalid request: profile is a profile name');
   if (!positive(b.clients) || !positive(b.durationS))
     throw new ProtocolError('bad_request', 'invalid request: clients and durationS are positive whole numbers');
+  if (b.fault !== undefined && (typeof b.fault !== 'string' || !/^[a-z]{1,20}$/.test(b.fault)))
+    throw new ProtocolError('bad_request', 'invalid request: fault is a fault name');
   const thresholds = b.thresholds ?? [];
   if (!Array.isArray(thresholds) || !thresholds.every((t) => typeof t === 'string' && t.length <= 200))
     throw new ProtocolError('bad_request', 'invalid request: thresholds are strings');
@@ -81,6 +85,7 @@ export function parseLoad(body: unknown): LoadRequest {
     profile: b.profile,
     ...(b.clients === undefined ? {} : { clients: b.clients as number }),
     ...(b.durationS === undefined ? {} : { durationS: b.durationS as number }),
+    ...(b.fault === undefined ? {} : { fault: b.fault as string }),
     thresholds: thresholds as string[],
     ...(b.reportsDir === undefined ? {} : { reportsDir: b.reportsDir as string }),
   };

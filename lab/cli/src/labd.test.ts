@@ -175,6 +175,7 @@ describe('labd', () => {
       reportsDir: '/tmp/r',
     });
     expect(parseLoad({ profile: 'sessions' })).toEqual({ profile: 'sessions', thresholds: [] });
+    expect(parseLoad({ profile: 'storm', fault: 'instance' })).toEqual({ profile: 'storm', fault: 'instance', thresholds: [] });
     for (const body of [
       {},
       { profile: 'Storm!' },
@@ -182,6 +183,8 @@ describe('labd', () => {
       { profile: 'storm', durationS: 1.5 },
       { profile: 'storm', thresholds: [1] },
       { profile: 'storm', reportsDir: 'r' },
+      { profile: 'storm', fault: 7 },
+      { profile: 'storm', fault: 'Power Cut' },
     ])
       expect(() => parseLoad(body), JSON.stringify(body)).toThrow(expect.objectContaining({ code: 'bad_request' }));
   });

@@ -18,10 +18,13 @@ export async function runLoadOn(lab: Lab, request: LoadRequest, onProgress: (tex
     throw new load.LoadOptionError(
       `no load profile ${JSON.stringify(request.profile)}; profiles: ${load.PROFILE_NAMES.join(', ')}`,
     );
+  if (request.fault !== undefined && !load.isStormFault(request.fault))
+    throw new load.LoadOptionError(`no storm fault ${JSON.stringify(request.fault)}; faults: ${load.STORM_FAULTS.join(', ')}`);
   const { results, runDir } = await load.runLoad(lab, {
     profile: request.profile,
     ...(request.clients === undefined ? {} : { clients: request.clients }),
     ...(request.durationS === undefined ? {} : { durationS: request.durationS }),
+    ...(request.fault === undefined ? {} : { fault: request.fault }),
     thresholds: request.thresholds,
     reportsDir: request.reportsDir ?? join(REPO_ROOT, 'reports'),
     onProgress,

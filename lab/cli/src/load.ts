@@ -11,7 +11,7 @@ import { isLabdAlive, readState } from './state.ts';
 
 export async function load(
   ctx: CliContext,
-  command: { profile: string; clients?: number; durationS?: number; thresholds: string[] },
+  command: { profile: string; clients?: number; durationS?: number; fault?: string; thresholds: string[] },
 ): Promise<number> {
   const state = await readState(ctx.paths);
   if (!state || !isLabdAlive(state.labdPid)) {

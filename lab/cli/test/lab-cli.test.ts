@@ -91,6 +91,10 @@ describe('pnpm lab up / status / down', async () => {
     const missed = await lab('load', 'sessions', '--clients', '2', '--duration', '6', '--threshold', 'sessions_held >= 3');
     expect(missed.code).toBe(1);
     expect(missed.stdout).toContain('FAILED  sessions_held >= 3  (measured 2)');
+    // killing a cloud instance needs several: refused, saying how to get them
+    const oneCloud = await lab('load', 'storm', '--fault', 'instance');
+    expect(oneCloud.code).toBe(1);
+    expect(oneCloud.stderr).toContain('pnpm lab up --cloud-instances 2');
     const loadReport = /report: (.+index\.html)/.exec(missed.stdout)?.[1];
     expect(loadReport?.startsWith(join(stateDir, 'reports', 'load'))).toBe(true);
   });

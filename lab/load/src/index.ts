@@ -4,7 +4,16 @@
  * samples the cloud, merges every worker's metrics exactly and judges thresholds.
  */
 export { type EncodedMetrics, type HistogramSummary, MetricError, Metrics, type MetricsSummary } from './metrics.ts';
-export { isProfileName, PROFILE_NAMES, PROFILES, type ProfileDefinition, type ProfileName } from './profiles.ts';
+export {
+  isProfileName,
+  isStormFault,
+  PROFILE_NAMES,
+  PROFILES,
+  type ProfileDefinition,
+  type ProfileName,
+  STORM_FAULTS,
+  type StormFault,
+} from './profiles.ts';
 export type { LoadResults } from './report/results.ts';
 export { LoadOptionError, type LoadOptions, runLoad } from './run-load.ts';
 export { judgeThreshold, parseThreshold, type Threshold, ThresholdError, type ThresholdOutcome } from './thresholds.ts';

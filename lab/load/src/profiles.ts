@@ -87,3 +87,8 @@ export const PROFILES: Record<ProfileName, ProfileDefinition> = {
 export function isProfileName(name: string): name is ProfileName {
   return (PROFILE_NAMES as readonly string[]).includes(name);
 }
+
+/** What a storm is: `links`, every site's link cut then healed; `instance`, a cloud instance killed (SIGKILL) behind the load balancer. */
+export const STORM_FAULTS = ['links', 'instance'] as const;
+export type StormFault = (typeof STORM_FAULTS)[number];
+export const isStormFault = (name: string): name is StormFault => (STORM_FAULTS as readonly string[]).includes(name);

@@ -5,7 +5,7 @@
  * metrics merged, every threshold judged, and the results written. Every run is bounded in
  * sessions and time and stops by itself.
  */
-import type { Lab } from '@multiclaw-lab/core';
+import { CLOUD_GROUP, type Lab } from '@multiclaw-lab/core';
 import { LabError } from '@multiclaw-lab/kit';
 import type { Fault } from '@multiclaw-lab/network';
 import { CloudSampler } from './coordinator/cloud-sampler.ts';
@@ -16,7 +16,7 @@ import { driveSignin } from './drive/signin.ts';
 import { driveTasks } from './drive/tasks.ts';
 import { concludeTurn, driveTurn } from './drive/turn.ts';
 import { Metrics } from './metrics.ts';
-import { PROFILES, type ProfileName } from './profiles.ts';
+import { PROFILES, type ProfileName, type StormFault } from './profiles.ts';
 import { type LoadResults, PLOTTED_PERCENTILES, writeLoadReport } from './report/results.ts';
 import { judgeThreshold, parseThreshold } from './thresholds.ts';
 
@@ -26,6 +26,8 @@ export interface LoadOptions {
   durationS?: number;
   /** storm and tasks: how long the links stay cut once every connection dropped (default 5 s) */
   outageS?: number;
+  /** storm and tasks: cut every site's link (default) or kill a cloud instance (needs several) */
+  fault?: StormFault;
   /** more thresholds, besides the profile's own */
   thresholds?: string[];
   /** reports/load/<run-id>/ goes under it */
@@ -73,6 +75,16 @@ export async function runLoad(lab: Lab, options: LoadOptions): Promise<{ results
   const thresholds = [...profile.thresholds(clients), ...(options.thresholds ?? [])].map(parseThreshold);
   const progress = options.onProgress ?? (() => undefined);
   const outageMs = (options.outageS ?? 5) * 1000;
+  const fault = options.fault ?? 'links';
+  if (fault !== 'links') {
+    if (options.profile !== 'storm' && options.profile !== 'tasks')
+      throw new LoadOptionError(`--fault is for the storm and tasks profiles, not ${options.profile}`);
+    const instances = lab.serviceGroup(CLOUD_GROUP).length;
+    if (instances < 2)
+      throw new LoadOptionError(
+        `--fault instance kills a cloud instance, and this lab runs ${instances}: pnpm lab down && pnpm lab up --cloud-instances 2`,
+      );
+  }
   const hosts = lab.hostsByRole('desktop').map((h) => h.id);
   if (hosts.length === 0) throw new LoadOptionError('the lab has no site desktop host to run workers in');
 
@@ -108,6 +120,7 @@ export async function runLoad(lab: Lab, options: LoadOptions): Promise<{ results
     clients,
     deadline,
     outageMs,
+    fault,
     faults,
     progress,
     report: (text) => {

@@ -8,6 +8,7 @@ import type { Fault } from '@multiclaw-lab/network';
 import type { CloudSampler } from '../coordinator/cloud-sampler.ts';
 import type { LoadWorker, WorkerProgress } from '../coordinator/workers.ts';
 import type { Metrics } from '../metrics.ts';
+import type { StormFault } from '../profiles.ts';
 
 export interface RunContext {
   lab: Lab;
@@ -22,6 +23,8 @@ export interface RunContext {
   deadline: number;
   /** storm and tasks: how long the links stay cut once every connection dropped */
   outageMs: number;
+  /** storm and tasks: what the storm is (every site's link cut, or a cloud instance killed) */
+  fault: StormFault;
   faults: Fault[];
   progress(text: string): void;
   /** like progress, at most every 2 s (for lines repeated while waiting) */
