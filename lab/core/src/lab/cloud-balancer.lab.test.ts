@@ -31,21 +31,31 @@ async function requests(count: number): Promise<number[]> {
   return statuses;
 }
 
-/** The instance (service id) HAProxy sent each connection from the client host to, since `since`. */
-function servedBy(since: number): string[] {
+/**
+ * The instance (service id) HAProxy sent each of the client host's connections to, since
+ * `since`, once `count` of them are logged (HAProxy logs a connection when it has ended, a moment
+ * after the client saw its answer).
+ */
+async function servedBy(since: number, count: number): Promise<string[]> {
   const client = `${addressOf(lab.topology, CLIENT)}:`;
-  return lab
-    .service('cloud-lb')
-    .handle.lines.filter((l) => l.receivedAt >= since && l.json?.event === 'lb.connection')
-    .filter((l) => String(l.json!.client).startsWith(client))
-    .map((l) => String(l.json!.server));
+  const handle = lab.service('cloud-lb').handle;
+  const ours = () =>
+    handle.lines
+      .filter((l) => l.receivedAt >= since && l.json?.event === 'lb.connection')
+      .filter((l) => String(l.json!.client).startsWith(client));
+  await handle.waitForLine(() => ours().length >= count, 10_000, `${count} connection lines`);
+  return ours().map((l) => String(l.json!.server));
 }
 
-/** `GET /healthz` lines each instance's own log has, since `since`. */
-function healthzIn(id: string, since: number): number {
+/** Waits for a `GET /healthz` line in one instance's own log, since `since`. */
+function healthzIn(id: string, since: number) {
   return lab
     .service(id)
-    .handle.lines.filter((l) => l.receivedAt >= since && l.json?.event === 'http.request' && l.json.route === '/healthz').length;
+    .handle.waitForLine(
+      (l) => l.receivedAt >= since && l.json?.event === 'http.request' && l.json.route === '/healthz',
+      10_000,
+      `a /healthz request in ${id}'s log`,
+    );
 }
 
 /** HAProxy's own line saying it took an instance out (DOWN) or put it back (UP), written after `since`. */
@@ -77,12 +87,12 @@ describe('several cloud instances behind HAProxy', () => {
   it('spreads new connections over both instances', async () => {
     const since = Date.now();
     expect(await requests(8)).toEqual(Array(8).fill(200));
-    const served = servedBy(since);
+    const served = await servedBy(since, 8);
     expect(served).toHaveLength(8);
     expect(new Set(served)).toEqual(new Set(['cloud', 'cloud-2']));
     // each instance's own log has requests it answered
-    expect(healthzIn('cloud', since)).toBeGreaterThan(0);
-    expect(healthzIn('cloud-2', since)).toBeGreaterThan(0);
+    await healthzIn('cloud', since);
+    await healthzIn('cloud-2', since);
   }, 60_000);
 
   it('keeps answering when an instance dies, takes it out, and sends it connections again once it is back', async () => {
@@ -95,15 +105,15 @@ describe('several cloud instances behind HAProxy', () => {
     await balancerSays('cloud-2', 'DOWN', killedAt);
     const afterDown = Date.now();
     expect(await requests(4)).toEqual(Array(4).fill(200));
-    expect(servedBy(afterDown)).toEqual(Array(4).fill('cloud'));
+    expect(await servedBy(afterDown, 4)).toEqual(Array(4).fill('cloud'));
 
     const restartedAt = Date.now();
     await lab.restart('cloud-2');
     await balancerSays('cloud-2', 'UP', restartedAt);
     const afterUp = Date.now();
     expect(await requests(6)).toEqual(Array(6).fill(200));
-    expect(servedBy(afterUp)).toContain('cloud-2');
-    expect(healthzIn('cloud-2', afterUp)).toBeGreaterThan(0);
+    expect(await servedBy(afterUp, 6)).toContain('cloud-2');
+    await healthzIn('cloud-2', afterUp);
   }, 120_000);
 
   it('finds a line written by any instance through the group name, and every instance in its history', async () => {
