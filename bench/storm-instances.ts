@@ -1,12 +1,13 @@
 /**
- * `node bench/storm-instances.ts [--clients 200,2000] [--instances 1,2] [--outage S]` (root): the
- * same `storm` load runs (one per client count) on a fresh netns lab per cloud size, one after the
- * other in one run, on the same machine and topology — how long a storm takes to settle with the
- * cloud as one process and as several behind HAProxy, and the ratio; the smallest count stands for
- * a single healed drop (each client's reconnect latency when few come back at once). Each lab has
- * its own prefix and temporary state folder and is taken down after its runs. Numbers and ratios,
- * never pass/fail: a storm that did not settle is reported as such. Writes
- * reports/bench/storm-instances.json and prints a Markdown table.
+ * `node bench/storm-instances.ts [--clients 200,2000] [--instances 1,2] [--tls-resumption off,on]
+ * [--outage S]` (root): the same `storm` load runs (one per client count and TLS resumption
+ * setting) on a fresh netns lab per cloud size, one after the other in one run, on the same machine
+ * and topology — how long a storm takes to settle with the cloud as one process and as several
+ * behind HAProxy, with the apps making full TLS handshakes or resuming their sessions, and the
+ * ratios; the smallest count stands for a single healed drop (each client's reconnect latency when
+ * few come back at once). Each lab has its own prefix and temporary state folder and is taken down
+ * after its runs. Numbers and ratios, never pass/fail: a storm that did not settle is reported as
+ * such. Writes reports/bench/storm-instances.json and prints a Markdown table.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -20,17 +21,20 @@ const { values } = parseArgs({
   options: {
     clients: { type: 'string', default: '200,2000' },
     instances: { type: 'string', default: '1,2' },
+    'tls-resumption': { type: 'string', default: 'off,on' },
     outage: { type: 'string', default: '5' },
     duration: { type: 'string', default: '300' },
   },
 });
 const counts = values.clients.split(',').map(Number);
 const sizes = values.instances.split(',').map(Number);
+const resumptions = values['tls-resumption'].split(',');
 if (
   counts.some((c) => !Number.isInteger(c) || c < 1 || c > 25_000) ||
-  sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 8)
+  sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 8) ||
+  resumptions.some((r) => r !== 'off' && r !== 'on')
 ) {
-  console.error('--clients takes a list of 1 to 25000, --instances a list of 1 to 8');
+  console.error('--clients takes a list of 1 to 25000, --instances a list of 1 to 8, --tls-resumption a list of off and on');
   process.exit(2);
 }
 if (process.getuid?.() !== 0) {
@@ -43,6 +47,9 @@ const REPORTS = join(import.meta.dirname, '..', 'reports');
 interface Row {
   clients: number;
   cloudInstances: number;
+  tlsResumption: boolean;
+  /** handshakes after the heal that resumed a session, of all the run made */
+  tlsResumed: number;
   settled: boolean;
   settleMs: number | undefined;
   backAfterHeal: { p50: number; p99: number } | undefined;
@@ -55,20 +62,24 @@ interface Row {
 /** A metric of the run by name, whatever its kind. */
 const metric = (r: LoadResults, name: string): number | undefined => r.metrics.gauges[name] ?? r.metrics.counters[name];
 
-async function storm(lab: Lab, cloudInstances: number, clients: number): Promise<Row> {
+async function storm(lab: Lab, cloudInstances: number, clients: number, tlsResumption: boolean): Promise<Row> {
+  const label = `cloud of ${cloudInstances}, ${clients} sessions, TLS resumption ${tlsResumption ? 'on' : 'off'}`;
   const { results, runDir } = await runLoad(lab, {
     profile: 'storm',
     clients,
     durationS: Number(values.duration),
     outageS: Number(values.outage),
+    tlsResumption,
     reportsDir: join(REPORTS, 'load'),
-    onProgress: (text) => console.error(`[bench] cloud of ${cloudInstances}, ${clients} sessions: ${text}`),
+    onProgress: (text) => console.error(`[bench] ${label}: ${text}`),
   });
   const back = results.metrics.histograms.back_after_heal_ms;
   const notBack = metric(results, 'sessions_not_back');
   return {
     clients,
     cloudInstances,
+    tlsResumption,
+    tlsResumed: metric(results, 'tls_resumed') ?? 0,
     settled: notBack === 0,
     settleMs: metric(results, 'settle_ms'),
     backAfterHeal: back ? { p50: back.p50, p99: back.p99 } : undefined,
@@ -87,7 +98,7 @@ async function onCloudOf(cloudInstances: number): Promise<Row[]> {
     console.error(`[bench] cloud of ${cloudInstances}: lab up`);
     lab = await startLab({ prefix: `b${randomBytes(3).toString('hex')}`, stateDir, desktops: 3, cloudInstances });
     const rows: Row[] = [];
-    for (const clients of counts) rows.push(await storm(lab, cloudInstances, clients));
+    for (const clients of counts) for (const r of resumptions) rows.push(await storm(lab, cloudInstances, clients, r === 'on'));
     return rows;
   } finally {
     await lab?.down();
@@ -98,7 +109,7 @@ async function onCloudOf(cloudInstances: number): Promise<Row[]> {
 const rows: Row[] = [];
 for (const n of sizes) rows.push(...(await onCloudOf(n)));
 
-/** settle time against the first cloud size's, at the same client count */
+/** settle time against the first row's at the same client count (first cloud size, first resumption setting) */
 const ratio = (r: Row): string => {
   const base = rows.find((b) => b.clients === r.clients);
   return base?.settleMs && r.settleMs && base.settled && r.settled ? (r.settleMs / base.settleMs).toFixed(2) : '—';
@@ -111,12 +122,15 @@ await writeFile(
 );
 console.log(`storms with a ${values.outage} s outage; ${machine.cpus} cores, ${machine.memoryGiB} GiB, Node ${machine.node}\n`);
 console.log(
-  '| sessions | cloud instances | settled | settle (ms after heal) | back after heal p50 / p99 (ms) | reconnect p99 (ms) | not back | cloud CPU peak (%, all instances) | settle vs first |',
+  '| sessions | cloud instances | TLS resumption (resumed) | settled | settle (ms after heal) | back after heal p50 / p99 (ms) | reconnect p99 (ms) | not back | cloud CPU peak (%, all instances) | settle vs first |',
 );
-console.log('|---:|---:|---|---:|---:|---:|---:|---:|---:|');
-for (const r of rows.sort((a, b) => a.clients - b.clients || a.cloudInstances - b.cloudInstances)) {
+console.log('|---:|---:|---|---|---:|---:|---:|---:|---:|---:|');
+// by client count, then cloud size, then resumption off before on
+const order = (r: Row) => r.clients * 100 + r.cloudInstances * 2 + (r.tlsResumption ? 1 : 0);
+for (const r of [...rows].sort((a, b) => order(a) - order(b))) {
   const back = r.backAfterHeal ? `${r.backAfterHeal.p50} / ${r.backAfterHeal.p99}` : '—';
+  const resumption = r.tlsResumption ? `on (${r.tlsResumed})` : 'off';
   console.log(
-    `| ${r.clients} | ${r.cloudInstances} | ${r.settled ? 'yes' : 'no'} | ${r.settleMs ?? '—'} | ${back} | ${r.reconnectP99Ms ?? '—'} | ${r.sessionsNotBack ?? '—'} | ${r.cloudCpuPeakPercent.toFixed(0)} | ${ratio(r)} |`,
+    `| ${r.clients} | ${r.cloudInstances} | ${resumption} | ${r.settled ? 'yes' : 'no'} | ${r.settleMs ?? '—'} | ${back} | ${r.reconnectP99Ms ?? '—'} | ${r.sessionsNotBack ?? '—'} | ${r.cloudCpuPeakPercent.toFixed(0)} | ${ratio(r)} |`,
   );
 }

@@ -104,6 +104,13 @@ describe('lab command-line parsing', () => {
       fault: 'instance',
       thresholds: [],
     });
+    expect(parseCommand(['load', 'storm', '--tls-resumption'])).toEqual({
+      name: 'load',
+      profile: 'storm',
+      tlsResumption: true,
+      thresholds: [],
+    });
+    expect(() => parseCommand(['load', 'storm', '--tls-resumption=yes'])).toThrow(/tls-resumption/);
     expect(() => parseCommand(['load', 'storm', '--fault', 'power'])).toThrow(
       'load: --fault is one of links, instance, not "power"',
     );

@@ -51,7 +51,15 @@ export type Command =
     }
   | { name: 'mutate'; ids: string[]; tags: string[]; list: boolean; seed?: number; driver?: DriverName }
   /** a bounded load run on the running lab */
-  | { name: 'load'; profile: ProfileName; clients?: number; durationS?: number; fault?: StormFault; thresholds: string[] }
+  | {
+      name: 'load';
+      profile: ProfileName;
+      clients?: number;
+      durationS?: number;
+      fault?: StormFault;
+      tlsResumption?: boolean;
+      thresholds: string[];
+    }
   | { name: 'help' };
 
 export const USAGE = `usage: pnpm lab <command> [options]
@@ -110,6 +118,8 @@ export const USAGE = `usage: pnpm lab <command> [options]
                                                    non-zero when a threshold fails
        [--fault links|instance]                    storm, tasks: cut every site's link (default) or kill a
                                                    cloud instance (a lab with --cloud-instances 2 or more)
+       [--tls-resumption]                          sessions, storm: each session resumes its TLS session
+                                                   when it reconnects (the app as shipped does not)
   report                                           where the latest scenario report is
      [--drivers]                                   ... rendered again with one claims column per driver
                                                    (each driver's newest results, reports/drivers/)
@@ -385,6 +395,7 @@ export function parseCommand(argv: string[]): Command {
           clients: { type: 'string' },
           duration: { type: 'string' },
           fault: { type: 'string' },
+          'tls-resumption': { type: 'boolean' },
           threshold: { type: 'string', multiple: true },
         },
         1,
@@ -414,6 +425,7 @@ export function parseCommand(argv: string[]): Command {
         ...(clients === undefined ? {} : { clients }),
         ...(durationS === undefined ? {} : { durationS }),
         ...(fault === undefined ? {} : { fault }),
+        ...(values['tls-resumption'] ? { tlsResumption: true } : {}),
       };
     }
     default:

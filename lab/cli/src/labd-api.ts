@@ -54,6 +54,8 @@ export interface LoadRequest {
   durationS?: number;
   /** storm and tasks: `links` or `instance` (checked by the load package) */
   fault?: string;
+  /** sessions and storm: the sessions resume their TLS sessions (checked by the load package) */
+  tlsResumption?: boolean;
   thresholds: string[];
   reportsDir?: string;
 }
@@ -76,6 +78,8 @@ export function parseLoad(body: unknown): LoadRequest {
     throw new ProtocolError('bad_request', 'invalid request: clients and durationS are positive whole numbers');
   if (b.fault !== undefined && (typeof b.fault !== 'string' || !/^[a-z]{1,20}$/.test(b.fault)))
     throw new ProtocolError('bad_request', 'invalid request: fault is a fault name');
+  if (b.tlsResumption !== undefined && typeof b.tlsResumption !== 'boolean')
+    throw new ProtocolError('bad_request', 'invalid request: tlsResumption is true or false');
   const thresholds = b.thresholds ?? [];
   if (!Array.isArray(thresholds) || !thresholds.every((t) => typeof t === 'string' && t.length <= 200))
     throw new ProtocolError('bad_request', 'invalid request: thresholds are strings');
@@ -86,6 +90,7 @@ export function parseLoad(body: unknown): LoadRequest {
     ...(b.clients === undefined ? {} : { clients: b.clients as number }),
     ...(b.durationS === undefined ? {} : { durationS: b.durationS as number }),
     ...(b.fault === undefined ? {} : { fault: b.fault as string }),
+    ...(b.tlsResumption === undefined ? {} : { tlsResumption: b.tlsResumption as boolean }),
     thresholds: thresholds as string[],
     ...(b.reportsDir === undefined ? {} : { reportsDir: b.reportsDir as string }),
   };

@@ -176,6 +176,11 @@ describe('labd', () => {
     });
     expect(parseLoad({ profile: 'sessions' })).toEqual({ profile: 'sessions', thresholds: [] });
     expect(parseLoad({ profile: 'storm', fault: 'instance' })).toEqual({ profile: 'storm', fault: 'instance', thresholds: [] });
+    expect(parseLoad({ profile: 'storm', tlsResumption: true })).toEqual({
+      profile: 'storm',
+      tlsResumption: true,
+      thresholds: [],
+    });
     for (const body of [
       {},
       { profile: 'Storm!' },
@@ -185,6 +190,7 @@ describe('labd', () => {
       { profile: 'storm', reportsDir: 'r' },
       { profile: 'storm', fault: 7 },
       { profile: 'storm', fault: 'Power Cut' },
+      { profile: 'storm', tlsResumption: 'yes' },
     ])
       expect(() => parseLoad(body), JSON.stringify(body)).toThrow(expect.objectContaining({ code: 'bad_request' }));
   });

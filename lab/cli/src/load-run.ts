@@ -25,6 +25,7 @@ export async function runLoadOn(lab: Lab, request: LoadRequest, onProgress: (tex
     ...(request.clients === undefined ? {} : { clients: request.clients }),
     ...(request.durationS === undefined ? {} : { durationS: request.durationS }),
     ...(request.fault === undefined ? {} : { fault: request.fault }),
+    ...(request.tlsResumption === undefined ? {} : { tlsResumption: request.tlsResumption }),
     thresholds: request.thresholds,
     reportsDir: request.reportsDir ?? join(REPO_ROOT, 'reports'),
     onProgress,

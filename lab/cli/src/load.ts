@@ -6,13 +6,10 @@
 import { resolve } from 'node:path';
 import { labdJob } from './client.ts';
 import { type CliContext, progressLine } from './context.ts';
-import type { LoadSummary } from './labd-api.ts';
+import type { LoadRequest, LoadSummary } from './labd-api.ts';
 import { isLabdAlive, readState } from './state.ts';
 
-export async function load(
-  ctx: CliContext,
-  command: { profile: string; clients?: number; durationS?: number; fault?: string; thresholds: string[] },
-): Promise<number> {
+export async function load(ctx: CliContext, command: Omit<LoadRequest, 'reportsDir'>): Promise<number> {
   const state = await readState(ctx.paths);
   if (!state || !isLabdAlive(state.labdPid)) {
     ctx.stderr(

@@ -22,5 +22,6 @@ export {
   type ReconnectedEvent,
   type TaskEventFrame,
 } from './realtime.ts';
+export { type HandshakeKind, TlsSessionCache } from './tls-sessions.ts';
 export type { UpdateCheckResult, UpdateRejectionCode } from './updater.ts';
 export { compareVersions, isNewer } from './version.ts';

@@ -12,11 +12,12 @@ import {
   type UserClientFrame,
   type UserServerFrame,
 } from '@multiclaw-lab/protocol';
-import WebSocket from 'ws';
+import WebSocket, { type ClientOptions } from 'ws';
 import type { z } from 'zod';
 import { tlsDefects } from './cloud-client.ts';
 import { isUnauthorized } from './errors.ts';
 import { mutant } from './mutant.ts';
+import type { TlsSessionCache } from './tls-sessions.ts';
 import { proxyAgentFor } from './ws-proxy.ts';
 
 type TokenResponse = z.infer<typeof RealtimeTokenResponse>;
@@ -41,6 +42,8 @@ export interface RealtimeOptions {
   backoff?: BackoffOptions;
   /** limit for the TLS/WebSocket handshake and for the welcome frame after it */
   handshakeTimeoutMs?: number;
+  /** resume TLS sessions across reconnects (off by default, as the app ships); not through a proxy */
+  tlsSessions?: TlsSessionCache;
 }
 
 export interface ReconnectedEvent {
@@ -227,6 +230,15 @@ export class RealtimeConnection extends EventEmitter<Events> {
     }
   }
 
+  /**
+   * ws calls `createConnection` with the request's options object only; its type names every
+   * overload of net.connect, which a TLS connector taking options cannot match.
+   */
+  #resumingConnector(): { createConnection?: ClientOptions['createConnection'] } {
+    const sessions = this.#options.tlsSessions;
+    return sessions ? { createConnection: sessions.connect as unknown as ClientOptions['createConnection'] } : {};
+  }
+
   /** Opens one socket and resolves when it has closed, however that happened. */
   #openSocket(token: TokenResponse, signal: AbortSignal, onWelcome: () => void): Promise<SocketOutcome> {
     const { logger, ca } = this.#options;
@@ -242,7 +254,7 @@ export class RealtimeConnection extends EventEmitter<Events> {
       perMessageDeflate: false,
       ...(ca ? { ca } : {}),
       ...tlsDefects(),
-      ...(agent ? { agent } : {}),
+      ...(agent ? { agent } : this.#resumingConnector()),
     });
     this.#socket = socket;
     return new Promise<SocketOutcome>((resolve) => {

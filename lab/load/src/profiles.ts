@@ -92,3 +92,6 @@ export function isProfileName(name: string): name is ProfileName {
 export const STORM_FAULTS = ['links', 'instance'] as const;
 export type StormFault = (typeof STORM_FAULTS)[number];
 export const isStormFault = (name: string): name is StormFault => (STORM_FAULTS as readonly string[]).includes(name);
+
+/** The profiles whose clients are the app's real-time sessions, which can resume their TLS sessions. */
+export const TLS_RESUMING_PROFILES: readonly ProfileName[] = ['sessions', 'storm'];

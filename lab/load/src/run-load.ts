@@ -16,7 +16,7 @@ import { driveSignin } from './drive/signin.ts';
 import { driveTasks } from './drive/tasks.ts';
 import { concludeTurn, driveTurn } from './drive/turn.ts';
 import { Metrics } from './metrics.ts';
-import { PROFILES, type ProfileName, type StormFault } from './profiles.ts';
+import { PROFILES, type ProfileName, type StormFault, TLS_RESUMING_PROFILES } from './profiles.ts';
 import { type LoadResults, PLOTTED_PERCENTILES, writeLoadReport } from './report/results.ts';
 import { judgeThreshold, parseThreshold } from './thresholds.ts';
 
@@ -28,6 +28,8 @@ export interface LoadOptions {
   outageS?: number;
   /** storm and tasks: cut every site's link (default) or kill a cloud instance (needs several) */
   fault?: StormFault;
+  /** sessions and storm: each session resumes its TLS session when it reconnects (default off, as the app ships) */
+  tlsResumption?: boolean;
   /** more thresholds, besides the profile's own */
   thresholds?: string[];
   /** reports/load/<run-id>/ goes under it */
@@ -72,7 +74,12 @@ export async function runLoad(lab: Lab, options: LoadOptions): Promise<{ results
   const clients = bounded('--clients', options.clients ?? profile.defaults.clients, profile.limits.clients);
   const durationS = bounded('--duration', options.durationS ?? profile.defaults.durationS, profile.limits.durationS);
   // every threshold is read before anything starts: a typo costs nothing
-  const thresholds = [...profile.thresholds(clients), ...(options.thresholds ?? [])].map(parseThreshold);
+  const thresholds = [
+    ...profile.thresholds(clients),
+    // a run that says it resumed sessions must have: a cache that never resumes would measure nothing
+    ...(options.tlsResumption && options.profile === 'storm' ? ['tls_resumed > 0'] : []),
+    ...(options.thresholds ?? []),
+  ].map(parseThreshold);
   const progress = options.onProgress ?? (() => undefined);
   const outageMs = (options.outageS ?? 5) * 1000;
   const fault = options.fault ?? 'links';
@@ -85,6 +92,11 @@ export async function runLoad(lab: Lab, options: LoadOptions): Promise<{ results
         `--fault instance kills a cloud instance, and this lab runs ${instances}: pnpm lab down && pnpm lab up --cloud-instances 2`,
       );
   }
+  const tlsResumption = options.tlsResumption ?? false;
+  if (tlsResumption && !TLS_RESUMING_PROFILES.includes(options.profile))
+    throw new LoadOptionError(
+      `--tls-resumption is for the ${TLS_RESUMING_PROFILES.join(' and ')} profiles, not ${options.profile}`,
+    );
   const hosts = lab.hostsByRole('desktop').map((h) => h.id);
   if (hosts.length === 0) throw new LoadOptionError('the lab has no site desktop host to run workers in');
 
@@ -121,6 +133,7 @@ export async function runLoad(lab: Lab, options: LoadOptions): Promise<{ results
     deadline,
     outageMs,
     fault,
+    tlsResumption,
     faults,
     progress,
     report: (text) => {
@@ -157,7 +170,7 @@ export async function runLoad(lab: Lab, options: LoadOptions): Promise<{ results
     startedAt: new Date(startedAt).toISOString(),
     finishedAt: new Date().toISOString(),
     driver: lab.driver.name,
-    options: { clients, durationS, workers: share },
+    options: { clients, durationS, workers: share, fault, tlsResumption },
     metrics: metrics.summary(),
     // every histogram the run recorded, plotted by percentile
     percentiles: Object.fromEntries(

@@ -144,9 +144,35 @@ describe('load profiles on a lab', () => {
     expect(lab.service(killed).handle.running).toBe(true);
   }, 300_000);
 
-  it('refuses a storm fault the profile has no use for, before anything starts', async () => {
+  it('storm with TLS resumption: the sessions offer their TLS sessions when they come back, and the instance that issued one resumes it', async () => {
+    const { results } = await runLoad(lab, {
+      profile: 'storm',
+      clients: 24,
+      durationS: 90,
+      tlsResumption: true,
+      reportsDir,
+      onProgress: progress,
+    });
+    expect(results.options.tlsResumption).toBe(true);
+    expect(results.thresholds.filter((t) => !t.threshold.startsWith('settle_ms')).map((t) => [t.threshold, t.passed])).toEqual([
+      ['sessions_failed == 0', true],
+      ['sessions_not_back == 0', true],
+      ['tls_resumed > 0', true],
+    ]);
+    const { counters } = results.metrics;
+    // every first connection had nothing to offer; after the heal, a session that reached the
+    // instance it left resumed, one balanced onto the other made a full handshake (per-instance keys)
+    expect(counters.tls_full_handshakes).toBeGreaterThanOrEqual(24);
+    expect((counters.tls_resumed ?? 0) + (counters.tls_full_handshakes ?? 0)).toBeGreaterThanOrEqual(48);
+    expect(results.metrics.histograms.back_after_heal_ms?.count).toBe(24);
+  }, 300_000);
+
+  it('refuses a storm fault or TLS resumption the profile has no use for, before anything starts', async () => {
     await expect(runLoad(lab, { profile: 'sessions', fault: 'instance', reportsDir })).rejects.toThrow(
       '--fault is for the storm and tasks profiles, not sessions',
+    );
+    await expect(runLoad(lab, { profile: 'tasks', tlsResumption: true, reportsDir })).rejects.toThrow(
+      '--tls-resumption is for the sessions and storm profiles, not tasks',
     );
   });
 

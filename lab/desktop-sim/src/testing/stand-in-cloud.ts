@@ -9,6 +9,7 @@ import { EventEmitter, once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { createLabCA, type LabCA } from '@multiclaw-lab/pki';
 import { REALTIME_PATH, REALTIME_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '@multiclaw-lab/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -24,6 +25,8 @@ export interface StandInSocket {
   socket: WebSocket;
   token: string;
   protocols: string[];
+  /** the TLS handshake under it resumed an earlier session (no certificate exchange) */
+  resumed: boolean;
 }
 
 export interface StandInCloudOptions {
@@ -85,7 +88,7 @@ export class StandInCloud extends EventEmitter<{ connection: [StandInSocket] }> 
         return;
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => {
-        const entry = { socket: ws, token, protocols };
+        const entry = { socket: ws, token, protocols, resumed: (req.socket as TLSSocket).isSessionReused() };
         this.sockets.push(entry);
         ws.send(
           JSON.stringify({

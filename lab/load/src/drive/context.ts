@@ -25,6 +25,8 @@ export interface RunContext {
   outageMs: number;
   /** storm and tasks: what the storm is (every site's link cut, or a cloud instance killed) */
   fault: StormFault;
+  /** sessions and storm: the sessions resume their TLS sessions when they reconnect */
+  tlsResumption: boolean;
   faults: Fault[];
   progress(text: string): void;
   /** like progress, at most every 2 s (for lines repeated while waiting) */

@@ -36,7 +36,13 @@ async function open(run: RunContext): Promise<number> {
   const bearers = await makeBearers(run, Math.ceil(run.clients / SESSIONS_PER_ACCOUNT));
   for (const w of run.workers)
     w.start(
-      { cloudUrl: `https://${PUBLIC_NAMES.api}`, bearers, clients: w.clients, connectConcurrency: CONNECT_CONCURRENCY },
+      {
+        cloudUrl: `https://${PUBLIC_NAMES.api}`,
+        bearers,
+        clients: w.clients,
+        connectConcurrency: CONNECT_CONCURRENCY,
+        tlsResumption: run.tlsResumption,
+      },
       run.deadline - Date.now() + 60_000,
     );
   // a session that cannot connect keeps trying (as the app does): the time limit ends that

@@ -9,6 +9,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { html, xmlAttr } from '@multiclaw-lab/kit';
 import type { MetricsSummary } from '../metrics.ts';
+import type { StormFault } from '../profiles.ts';
 import type { ThresholdOutcome } from '../thresholds.ts';
 import { lineChart } from './svg.ts';
 
@@ -20,7 +21,15 @@ export interface LoadResults {
   startedAt: string;
   finishedAt: string;
   driver: string;
-  options: { clients: number; durationS: number; workers: Array<{ host: string; clients: number }> };
+  options: {
+    clients: number;
+    durationS: number;
+    workers: Array<{ host: string; clients: number }>;
+    /** storm and tasks: what the storm was */
+    fault: StormFault;
+    /** sessions and storm: whether the sessions resumed their TLS sessions */
+    tlsResumption: boolean;
+  };
   metrics: MetricsSummary;
   /** histogram → [percentile, value] pairs, for the latency-by-percentile plots */
   percentiles: Record<string, Array<[number, number]>>;
@@ -107,7 +116,7 @@ export function renderHtml(r: LoadResults): string {
 <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:60em}td,th{padding:.2em .6em;text-align:left}.fail{color:#b00}.pass{color:#070}svg{display:block;margin:1em 0}</style>
 </head><body>
 <h1>Load: ${html(r.profile)} — ${r.passed ? 'passed' : 'FAILED'}</h1>
-<p>${r.options.clients} sessions, at most ${r.options.durationS} s, ${html(r.driver)} lab; workers ${html(r.options.workers.map((w) => `${w.host} (${w.clients})`).join(', '))}. ${html(r.startedAt)} → ${html(r.finishedAt)}. <a href="results.json">results.json</a> · <a href="junit.xml">junit.xml</a></p>
+<p>${r.options.clients} sessions, at most ${r.options.durationS} s, ${html(r.driver)} lab${r.profile === 'storm' || r.profile === 'tasks' ? `, storm: ${html(r.options.fault)}` : ''}${r.options.tlsResumption ? ', TLS sessions resumed' : ''}; workers ${html(r.options.workers.map((w) => `${w.host} (${w.clients})`).join(', '))}. ${html(r.startedAt)} → ${html(r.finishedAt)}. <a href="results.json">results.json</a> · <a href="junit.xml">junit.xml</a></p>
 <h2>Thresholds</h2><table>${rows.join('\n')}</table>
 <h2>Plots</h2>
 ${charts.join('\n')}

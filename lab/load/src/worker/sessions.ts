@@ -5,7 +5,7 @@
  * they go through is recorded into the worker's metrics; marks ("the link was healed now") let
  * the worker say when every session is back after them.
  */
-import { RealtimeConnection, type RealtimeOptions, ServiceError } from '@multiclaw-lab/desktop-sim';
+import { RealtimeConnection, type RealtimeOptions, ServiceError, TlsSessionCache } from '@multiclaw-lab/desktop-sim';
 import { type BackoffOptions, createLogger, systemClock } from '@multiclaw-lab/kit';
 import { routes } from '@multiclaw-lab/protocol';
 import { Agent, request } from 'undici';
@@ -24,6 +24,8 @@ export interface SessionsConfig {
   connectConcurrency: number;
   heartbeat?: { intervalMs: number; timeoutMs: number };
   backoff?: Omit<BackoffOptions, 'random'>;
+  /** each session resumes its TLS session when it reconnects (the app as shipped does not) */
+  tlsResumption?: boolean;
 }
 
 interface Session {
@@ -95,6 +97,14 @@ export class SessionPool {
       mintToken: this.#mint(bearer),
       ...(this.#config.heartbeat ? { heartbeat: this.#config.heartbeat } : {}),
       ...(this.#config.backoff ? { backoff: this.#config.backoff } : {}),
+      // one cache per session, as each app keeps its own
+      ...(this.#config.tlsResumption
+        ? {
+            tlsSessions: new TlsSessionCache((kind) =>
+              this.#metrics.add(kind === 'resumed' ? 'tls_resumed' : 'tls_full_handshakes'),
+            ),
+          }
+        : {}),
     });
     const session: Session = { connection, welcomedAt: undefined, connected: false };
     this.#sessions.push(session);
