@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { connect } from 'node:tls';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,5 +119,16 @@ describe('TLS policy', () => {
       socket.on('error', reject);
     });
     expect(negotiated).toBe('TLSv1.3');
+  });
+});
+
+describe('a reconnect storm', () => {
+  it('is queued by the kernel, not dropped: the listening socket holds up to 4096 connections not yet accepted', async () => {
+    const port = new URL(t.cloud.url).port;
+    // ss shows a listening socket's backlog as its Send-Q; the kernel caps it at net.core.somaxconn
+    const { stdout } = await run('ss', ['-Hltn', `sport = :${port}`]);
+    const [, , sendQ] = stdout.trim().split(/\s+/);
+    const somaxconn = Number((await readFile('/proc/sys/net/core/somaxconn', 'utf8')).trim());
+    expect(Number(sendQ)).toBe(Math.min(4096, somaxconn));
   });
 });

@@ -27,6 +27,14 @@ import { recordRoutes } from './routes/records.ts';
 import { serviceRoutes } from './routes/service.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
 
+/**
+ * Connections the kernel may hold for the cloud before it accepts them. When thousands of apps
+ * reconnect at once, the event loop is busy with TLS handshakes and the queue fills: past it the
+ * kernel drops SYNs, which clients send again only after 1 s and 3 s (and a load balancer in front
+ * counts as failed connections). Node's default is 511; the kernel caps it at net.core.somaxconn.
+ */
+const LISTEN_BACKLOG = 4096;
+
 /** Starts MultiClaw Cloud: migrations, then REST and WSS on one HTTPS port. */
 export async function startCloud(options: CloudOptions): Promise<CloudHandle> {
   const clock = options.clock ?? systemClock;
@@ -115,7 +123,7 @@ export async function startCloud(options: CloudOptions): Promise<CloudHandle> {
   const host = options.host ?? '127.0.0.1';
   try {
     await cluster.start();
-    await app.listen({ host, port: options.port ?? 0 });
+    await app.listen({ host, port: options.port ?? 0, backlog: LISTEN_BACKLOG });
   } catch (err) {
     await realtime.close();
     await cluster.stop();

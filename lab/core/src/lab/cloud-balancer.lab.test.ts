@@ -102,6 +102,7 @@ describe('several cloud instances behind HAProxy', () => {
     await killed.handle.waitForExit();
     // at once, before any health check noticed: a refused connection is sent to the other instance
     expect(await requests(6)).toEqual(Array(6).fill(200));
+    expect(await servedBy(killedAt, 6)).toEqual(Array(6).fill('cloud'));
     await balancerSays('cloud-2', 'DOWN', killedAt);
     const afterDown = Date.now();
     expect(await requests(4)).toEqual(Array(4).fill(200));

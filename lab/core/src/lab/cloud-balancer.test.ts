@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createLabCA } from '@multiclaw-lab/pki';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cloudInstances, haproxyConfig } from './cloud-balancer.ts';
 
@@ -15,9 +16,12 @@ describe('HAProxy configuration', () => {
     const dir = await mkdtemp(join(tmpdir(), 'mclab-haproxy-'));
     dirs.push(dir);
     const file = join(dir, 'cloud-lb.cfg');
+    // the health checks verify the instances' certificate: HAProxy reads the bundle when it starts
+    const caFile = join(dir, 'ca-certificates.crt');
+    await writeFile(caFile, (await createLabCA()).certPem);
     await writeFile(
       file,
-      haproxyConfig({ address: '127.0.0.1', instances: cloudInstances(8), adminSocket: join(dir, 'lb.sock') }),
+      haproxyConfig({ address: '127.0.0.1', instances: cloudInstances(8), adminSocket: join(dir, 'lb.sock'), caFile }),
     );
     const { stdout, stderr } = await promisify(execFile)('haproxy', ['-c', '-f', file]);
     expect(`${stdout}${stderr}`).toContain('Configuration file is valid');

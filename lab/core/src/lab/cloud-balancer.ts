@@ -83,14 +83,26 @@ export interface BalancerConfig {
   instances: readonly CloudInstance[];
   /** HAProxy's admin socket (`show servers state`, `disable server`), in the lab's state folder */
   adminSocket: string;
+  /** the cloud host's trust bundle: health checks verify the instances' certificate against it */
+  caFile: string;
 }
 
 /**
  * HAProxy's configuration. Timeouts: the cloud pings every realtime socket every 15 s and drops
  * it after 10 s more without an answer, so an established connection (a tunnel, in TCP mode)
  * may stay quiet for a while and is never cut by HAProxy; the heartbeat, not HAProxy, decides
- * when a silent peer is gone. Health checks every 500 ms, two misses take an instance out and
- * two answers put it back; a connection an instance refuses is tried again on another one.
+ * when a silent peer is gone. A connection an instance refuses is tried again on another one.
+ *
+ * Health checks are what the staging stack's load balancer asks: GET /healthz over TLS (the
+ * certificate verified), 200 expected, three misses take an instance out, two answers put it
+ * back. A busy instance must not look dead: in a reconnect storm its event loop is behind on TLS
+ * handshakes, and once its accept queue is full the kernel drops SYNs, which are sent again after
+ * 1 s and 3 s. Checks that gave up after 500 ms took both instances out of a storm of 2,000 (every
+ * connection then refused, the storm 3× slower than on one instance). So a check may take 5 s to
+ * connect (HAProxy allows min(timeout connect, inter)) and 5 s to answer, and an instance is out
+ * only after three checks 5 s apart missed. A dead instance still goes at once: its port refuses,
+ * and every client connection it refuses counts as a missed check (observe layer4); once out, it
+ * is checked every half second, so a restarted one is back within about 1 s.
  */
 export function haproxyConfig(c: BalancerConfig): string {
   const servers = c.instances.map((i) => `  server ${i.id} ${CLOUD_INSTANCE_ADDRESS}:${i.port}`);
@@ -105,7 +117,10 @@ export function haproxyConfig(c: BalancerConfig): string {
     '  mode tcp',
     '  option dontlognull',
     `  log-format '{${CONNECTION_LOG}}'`,
-    '  timeout connect 2s',
+    // on the host's loopback a connection is made or refused at once, unless the instance's
+    // accept queue is full: then SYNs are dropped and sent again after 1 s and 3 s
+    '  timeout connect 5s',
+    '  timeout check 5s',
     '  timeout client 60s',
     '  timeout server 60s',
     '  timeout tunnel 1h',
@@ -119,7 +134,10 @@ export function haproxyConfig(c: BalancerConfig): string {
     '  balance leastconn',
     '  option redispatch 1',
     '  retries 3',
-    '  default-server check inter 500ms fall 2 rise 2',
+    '  option httpchk',
+    `  http-check send meth GET uri /healthz ver HTTP/1.1 hdr host ${PUBLIC_NAMES.api}`,
+    '  http-check expect status 200',
+    `  default-server check check-ssl verify required ca-file ${c.caFile} check-sni ${PUBLIC_NAMES.api} verifyhost ${PUBLIC_NAMES.api} inter 5s downinter 500ms fall 3 rise 2 observe layer4 error-limit 1 on-error fail-check`,
     ...servers,
     '',
   ].join('\n');

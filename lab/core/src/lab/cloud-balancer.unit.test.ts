@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { checkCloudInstances, cloudBalancerDef, cloudInstances, haproxyConfig } from './cloud-balancer.ts';
 
 const config = () =>
-  haproxyConfig({ address: '198.18.0.10', instances: cloudInstances(3), adminSocket: '/state/run/cloud-lb.sock' });
+  haproxyConfig({
+    address: '198.18.0.10',
+    instances: cloudInstances(3),
+    adminSocket: '/state/run/cloud-lb.sock',
+    caFile: '/state/hosts/cloud/trust/ca-certificates.crt',
+  });
 const lines = (text: string) => text.split('\n').map((l) => l.trim());
 
 describe('several cloud instances behind HAProxy', () => {
@@ -33,14 +38,45 @@ describe('several cloud instances behind HAProxy', () => {
       'server cloud-2 127.0.0.1:8445',
       'server cloud-3 127.0.0.1:8446',
     ]);
-    expect(config()).not.toMatch(/\bssl\b|crt /);
+    // no certificate of its own, and no TLS towards the instances on the data path (the health
+    // checks' own TLS is check-ssl)
+    const words = c.flatMap((l) => l.split(' '));
+    expect(words).not.toContain('ssl');
+    expect(words).not.toContain('crt');
   });
 
-  it('health-checks every instance and sends a refused connection elsewhere', () => {
+  it('health-checks every instance as the staging load balancer does (GET /healthz over verified TLS, 200) and sends a refused connection elsewhere', () => {
     const c = lines(config());
-    expect(c).toContain('default-server check inter 500ms fall 2 rise 2');
+    expect(c).toContain('option httpchk');
+    expect(c).toContain('http-check send meth GET uri /healthz ver HTTP/1.1 hdr host api.multiclaw.test');
+    expect(c).toContain('http-check expect status 200');
+    const checks = c.find((l) => l.startsWith('default-server '))!.split(' ');
+    expect(checks).toEqual(expect.arrayContaining(['check', 'check-ssl']));
+    const option = (word: string) => checks[checks.indexOf(word) + 1];
+    expect([option('verify'), option('ca-file'), option('check-sni'), option('verifyhost')]).toEqual([
+      'required',
+      '/state/hosts/cloud/trust/ca-certificates.crt',
+      'api.multiclaw.test',
+      'api.multiclaw.test',
+    ]);
+    expect([option('fall'), option('rise')]).toEqual(['3', '2']);
+    // a client's connection refused by a dead instance counts as a failed check: it goes at once
+    expect([option('observe'), option('error-limit'), option('on-error')]).toEqual(['layer4', '1', 'fail-check']);
     expect(c).toContain('option redispatch 1');
     expect(c).toContain('retries 3');
+  });
+
+  it('gives a busy instance time to answer a check: its SYNs may be dropped and sent again after 1 s and 3 s', () => {
+    const c = lines(config());
+    const ms = (line: string | undefined) => {
+      const m = /(\d+)(ms|s)$/.exec(line ?? '');
+      return m ? Number(m[1]) * (m[2] === 's' ? 1000 : 1) : 0;
+    };
+    expect(ms(c.find((l) => l.startsWith('timeout connect ')))).toBeGreaterThan(3000);
+    expect(ms(c.find((l) => l.startsWith('timeout check ')))).toBeGreaterThan(3000);
+    const checks = c.find((l) => l.startsWith('default-server '))!.split(' ');
+    // HAProxy connects a check within min(timeout connect, inter)
+    expect(ms(checks[checks.indexOf('inter') + 1])).toBeGreaterThan(3000);
   });
 
   it("keeps a quiet WebSocket open past the cloud's heartbeat (ping every 15 s, 10 s to answer)", () => {

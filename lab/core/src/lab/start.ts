@@ -168,7 +168,11 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
         );
         const configFile = join(runDir, 'cloud-lb.cfg');
         const adminSocket = join(runDir, CLOUD_BALANCER_SOCKET);
-        await writeFile(configFile, haproxyConfig({ address: cloud.address, instances, adminSocket }), { mode: 0o600 });
+        await writeFile(
+          configFile,
+          haproxyConfig({ address: cloud.address, instances, adminSocket, caFile: cloud.files.trustBundle }),
+          { mode: 0o600 },
+        );
         await registry.start(cloudBalancerDef({ host: 'cloud', configFile }));
       }
       const apiSocket = join(runDir, 'cloud-api.sock');
