@@ -12,6 +12,7 @@
 import { toolEnv } from '@multiclaw-lab/infra';
 import { LabError } from '@multiclaw-lab/kit';
 import { PUBLIC_NAMES } from '@multiclaw-lab/network';
+import { routes } from '@multiclaw-lab/protocol';
 import { MAX_CLOUD_INSTANCES } from './defaults.ts';
 import { httpsGet } from './health.ts';
 import type { ServiceDef } from './service.ts';
@@ -135,7 +136,7 @@ export function haproxyConfig(c: BalancerConfig): string {
     '  option redispatch 1',
     '  retries 3',
     '  option httpchk',
-    `  http-check send meth GET uri /healthz ver HTTP/1.1 hdr host ${PUBLIC_NAMES.api}`,
+    `  http-check send meth GET uri ${routes.health.path} ver HTTP/1.1 hdr host ${PUBLIC_NAMES.api}`,
     '  http-check expect status 200',
     `  default-server check check-ssl verify required ca-file ${c.caFile} check-sni ${PUBLIC_NAMES.api} verifyhost ${PUBLIC_NAMES.api} inter 5s downinter 500ms fall 3 rise 2 observe layer4 error-limit 1 on-error fail-check`,
     ...servers,
