@@ -211,8 +211,9 @@ export default defineScenario({
     await ctx.heal(excluded);
     await ctx.step('after heal everything works as before', async () => {
       assert.equal((await lab.httpsProbe(HOST, API)).ok, true, 'the link did not come back after the DPI box left');
-      if ((await desktop.call('status')).state !== 'connected')
-        await desktop.waitForEvent({ event: 'realtime.connected' }, { since: beforeHeal, timeoutMs: 60_000 });
+      // the status alone would race the drop: the app may not have read the box's close yet
+      await desktop.waitForEvent({ event: 'realtime.dropped' }, { since: beforeHeal, timeoutMs: 30_000 });
+      await desktop.waitForEvent({ event: 'realtime.reconnected' }, { since: beforeHeal, timeoutMs: 60_000 });
       const status = await desktop.call('status');
       assert.equal(status.state, 'connected', `the app is ${status.state} after the DPI box left`);
     });
