@@ -78,6 +78,19 @@ describe('logger redaction', () => {
     }
   });
 
+  it("removes secrets from a child logger's bindings, and deeper than any fixed set of paths", () => {
+    const { lines, logger } = capture();
+    const value = 'planted-binding-value-0123456789';
+    logger
+      .child({ token: value, request: { headers: { authorization: value } } })
+      .info({ a: { b: { c: { d: { e: { secret: value } } } } } }, 'child line');
+    logger.child({ scope: 'outer' }).child({ bearer: value }).info('grandchild line');
+    const [line, grandchild] = lines.map((l) => JSON.parse(l));
+    expect(lines.join('')).not.toContain(value);
+    expect(line.token).toBe(REDACTED);
+    expect(grandchild).toMatchObject({ scope: 'outer', bearer: REDACTED });
+  });
+
   it('does not mask a value of no known shape under an ordinary field: leak checks must plant such values', () => {
     const { lines, logger } = capture();
     const unknownShape = 'llmkey-unknown-shape-0123456789abcdef';

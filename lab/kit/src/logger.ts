@@ -2,10 +2,13 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import { mutantOn } from './mutant.ts';
 
 /**
- * Every component logs structured JSON through this logger. Secrets are removed here, by
- * configuration, in two ways: values under any of SECRET_KEYS (at any depth up to 4) are
- * replaced by pino's redaction, and any string that looks like a MultiClaw credential, a WSS
+ * Every component logs structured JSON through this logger. Secrets are removed here, in one walk
+ * over each line's fields and a child logger's bindings: a value under any of SECRET_KEYS (at any
+ * depth up to 5) is replaced whole, and any string that looks like a MultiClaw credential, a WSS
  * token or an LLM key is masked wherever it appears (messages, error texts, URLs).
+ *
+ * The walk does what pino's path redaction did (and deeper) for a fraction of the cost: wildcard
+ * paths to depth 4 for 18 keys took about a fifth of the cloud's CPU in a reconnect storm.
  */
 export type { Logger } from 'pino';
 
@@ -32,15 +35,7 @@ export const SECRET_KEYS = [
   'sec-websocket-protocol',
 ] as const;
 
-function redactPaths(): string[] {
-  const paths: string[] = [];
-  for (const key of SECRET_KEYS) {
-    const k = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key}"]`;
-    const dot = k.startsWith('[') ? '' : '.';
-    paths.push(k, `*${dot}${k}`, `*.*${dot}${k}`, `*.*.*${dot}${k}`, `*.*.*.*${dot}${k}`);
-  }
-  return paths;
-}
+const SECRET_KEY_SET: ReadonlySet<string> = new Set(SECRET_KEYS);
 
 /**
  * Shapes of secrets the lab's components handle. Masking keeps a short prefix so a log still
@@ -75,7 +70,7 @@ function scrubDeep(value: unknown, depth: number): unknown {
   }
   if (Array.isArray(value)) return value.map((v) => scrubDeep(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = scrubDeep(v, depth + 1);
+  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY_SET.has(k) ? REDACTED : scrubDeep(v, depth + 1);
   return out;
 }
 
@@ -90,17 +85,17 @@ export interface LoggerOptions {
 
 export function createLogger(options: LoggerOptions): Logger {
   if (mutantOn('logger-redaction-off')) return createUnredactedLogger(options);
-  return pino(
+  const logger = pino(
     {
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
       base: { service: options.service, pid: process.pid, ...options.base },
       timestamp: pino.stdTimeFunctions.isoTime,
       messageKey: 'msg',
-      redact: { paths: redactPaths(), censor: REDACTED },
       // errors are already turned into plain, scrubbed objects by formatters.log (scrubDeep)
       serializers: { err: (err: unknown) => err },
       formatters: {
         level: (label) => ({ level: label }),
+        bindings: (bindings) => scrubDeep(bindings, 0) as Record<string, unknown>,
         log: (object) => scrubDeep(object, 0) as Record<string, unknown>,
       },
       hooks: {
@@ -112,6 +107,14 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
+  // pino applies formatters.bindings to the root's bindings only: a child's (a framework's
+  // per-request logger, say) are scrubbed on their way in. Children inherit this method, and
+  // `this` is the logger being asked for a child.
+  const child = logger.child;
+  logger.child = function scrubbedChild(this: Logger, bindings, childOptions) {
+    return child.call(this, scrubDeep(bindings, 0) as typeof bindings, childOptions);
+  } as Logger['child'];
+  return logger;
 }
 
 /** The defect of mutant `logger-redaction-off`: the same JSON lines with nothing redacted. */

@@ -91,6 +91,18 @@ describe('toxiproxy, for real, in front of an echo server', () => {
     expect((await exchange(port, 'hello')).data.toString()).toBe('hello');
   });
 
+  it('logs a proxied connection at info, without its debug lines', async () => {
+    const from = toxiproxy.process.lines.length;
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    // toxiproxy logs its debug lines for a connection before the info line that it accepted it
+    const client = `127.0.0.1:${socket.localPort}`;
+    await toxiproxy.process.waitForLine((l) => l.json?.message === 'Accepted client' && l.json.client === client, 10_000);
+    socket.destroy();
+    const levels = new Set(toxiproxy.process.lines.slice(from).map((l) => l.json?.level));
+    expect(levels.has('debug'), `levels logged: ${[...levels].join(', ')}`).toBe(false);
+  });
+
   it('reset: connections are reset, and heal brings the link back', async () => {
     await toxiproxy.client.reset('cloud');
     const broken = await exchange(port, 'hello');

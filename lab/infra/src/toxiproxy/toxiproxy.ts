@@ -53,7 +53,10 @@ export async function startToxiproxy(runner: HostRunner, options: StartToxiproxy
     name: 'toxiproxy',
     command: options.binary ?? ensureToxiproxy(),
     args: ['-host', apiHost, '-port', String(apiPort)],
-    env: toolEnv(),
+    // unset, it logs at debug: two more lines for every proxied connection, which in a reconnect
+    // storm are hundreds of thousands of lines for the harness to read (info keeps one per
+    // connection accepted, and every warning)
+    env: toolEnv({ LOG_LEVEL: 'info' }),
     isReady: (line) => line.json?.message === 'Starting Toxiproxy HTTP server',
     ...(options.readyTimeoutMs ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
   });
