@@ -34,3 +34,22 @@ export function parseProcStatus(text: string): ProcMemory {
   };
   return { rssBytes: kib('VmRSS'), peakRssBytes: kib('VmHWM') };
 }
+
+/** The machine's CPU time so far, all cores together, from the `cpu ` line of /proc/stat. */
+export interface MachineCpuTime {
+  /** every state the kernel counts (user … steal), in seconds */
+  totalSeconds: number;
+  /** time the hypervisor ran something else while this machine's vCPUs wanted to run */
+  stealSeconds: number;
+}
+
+export function parseProcStatMachine(text: string): MachineCpuTime {
+  const line = text.split('\n').find((l) => l.startsWith('cpu '));
+  // user nice system idle iowait irq softirq steal (guest times are already inside user/nice)
+  const ticks = line?.trim().split(/\s+/).slice(1, 9).map(Number) ?? [];
+  if (ticks.length < 8 || ticks.some((t) => !Number.isFinite(t))) throw new Error('/proc/stat has no complete cpu line');
+  return {
+    totalSeconds: ticks.reduce((a, b) => a + b, 0) / PROC_TICKS_PER_SECOND,
+    stealSeconds: ticks[7]! / PROC_TICKS_PER_SECOND,
+  };
+}
