@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createLogger, logReady } from '@multiclaw-lab/kit';
-import { parseMasterKey } from './crypto/key-provider.ts';
+import { parseMasterKey, parseTicketKeys } from './crypto/key-provider.ts';
 import { startCloud } from './server.ts';
 
 /** Process entry: configuration from the environment (see README), secrets from files. */
@@ -72,7 +72,13 @@ const cloud = await startCloud({
   databaseUrl: required('DATABASE_URL'),
   host: process.env.CLOUD_HOST || '127.0.0.1',
   port: intFromEnv('CLOUD_PORT') ?? 443,
-  tls: { cert: readSecretFile('CLOUD_TLS_CERT_FILE'), key: readSecretFile('CLOUD_TLS_KEY_FILE') },
+  tls: {
+    cert: readSecretFile('CLOUD_TLS_CERT_FILE'),
+    key: readSecretFile('CLOUD_TLS_KEY_FILE'),
+    ...(process.env.CLOUD_TLS_TICKET_KEYS_FILE
+      ? { ticketKeys: parseTicketKeys(readSecretFile('CLOUD_TLS_TICKET_KEYS_FILE')) }
+      : {}),
+  },
   secrets: {
     tokenSecret: new Uint8Array(readSecretFile('CLOUD_TOKEN_SECRET_FILE')),
     masterKey: parseMasterKey(readSecretFile('CLOUD_MASTER_KEY_FILE')),

@@ -13,7 +13,16 @@ export interface LockoutPolicy {
 
 export interface CloudOptions {
   databaseUrl: string;
-  tls: { cert: string | Buffer; key: string | Buffer };
+  tls: {
+    cert: string | Buffer;
+    key: string | Buffer;
+    /**
+     * 48 bytes that encrypt the TLS session tickets this process issues. Instances behind one
+     * balancer share them, so a client resumes its session on whichever instance it reaches, as
+     * with one TLS endpoint; default: keys of this process's own.
+     */
+    ticketKeys?: Buffer;
+  };
   /** default 127.0.0.1 */
   host?: string;
   /** default 0 (any free port); the process entry defaults to 443 */

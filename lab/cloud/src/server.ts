@@ -72,6 +72,7 @@ export async function startCloud(options: CloudOptions): Promise<CloudHandle> {
     https: {
       cert: options.tls.cert,
       key: options.tls.key,
+      ...(options.tls.ticketKeys ? { ticketKeys: options.tls.ticketKeys } : {}),
       ...(mutant('cloud-accepts-tls-1-0') ? { minVersion: 'TLSv1' as const, ciphers: 'DEFAULT:@SECLEVEL=0' } : SERVER_TLS_POLICY),
     },
     loggerInstance: logger,

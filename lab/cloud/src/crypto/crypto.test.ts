@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { LocalMasterKeyProvider, parseMasterKey } from './key-provider.ts';
+import { LocalMasterKeyProvider, parseMasterKey, parseTicketKeys } from './key-provider.ts';
 import { credentialHash, newCredential } from './tokens.ts';
 
 describe('master key provider', () => {
@@ -25,6 +25,9 @@ describe('master key provider', () => {
     expect(parseMasterKey(Buffer.from(`${key.toString('hex')}\n`))).toEqual(key);
     expect(parseMasterKey(Buffer.from(key.toString('base64')))).toEqual(key);
     expect(() => parseMasterKey(Buffer.from('too short'))).toThrow(/32 bytes/);
+    const ticketKeys = randomBytes(48);
+    expect(parseTicketKeys(Buffer.from(ticketKeys.toString('hex')))).toEqual(ticketKeys);
+    expect(() => parseTicketKeys(Buffer.from('too short'))).toThrow(/TLS ticket keys file must hold 48 bytes/);
   });
 });
 

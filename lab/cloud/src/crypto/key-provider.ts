@@ -43,10 +43,19 @@ export class LocalMasterKeyProvider implements KeyProvider {
 
 /** Key files may hold the 32 raw bytes, or 64 hex digits, or base64 of 32 bytes (with or without a newline). */
 export function parseMasterKey(file: Buffer): Buffer {
-  if (file.length === 32) return file;
+  return parseKeyFile(file, 32, 'master key');
+}
+
+/** The 48 bytes of the TLS session ticket keys, from a file written as parseMasterKey reads. */
+export function parseTicketKeys(file: Buffer): Buffer {
+  return parseKeyFile(file, 48, 'TLS ticket keys');
+}
+
+function parseKeyFile(file: Buffer, bytes: number, what: string): Buffer {
+  if (file.length === bytes) return file;
   const text = file.toString('utf8').trim();
-  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
+  if (new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(text)) return Buffer.from(text, 'hex');
   const b64 = Buffer.from(text, 'base64');
-  if (b64.length === 32) return b64;
-  throw new Error('master key file must hold 32 bytes: raw, 64 hex digits, or base64');
+  if (b64.length === bytes) return b64;
+  throw new Error(`${what} file must hold ${bytes} bytes: raw, ${bytes * 2} hex digits, or base64`);
 }

@@ -117,6 +117,27 @@ describe('several cloud instances behind HAProxy', () => {
     await healthzIn('cloud-2', afterUp);
   }, 120_000);
 
+  it('is one TLS endpoint: a session ticket from one instance resumes on the other', async () => {
+    // openssl on the cloud host, straight to each instance, in one shell (its temporary file
+    // is the session): a full handshake with the first saves its session, then the second is
+    // offered it. -ign_eof reads until the server closes (HTTP/1.0 answers, then closes), so the
+    // tickets that follow a TLS 1.3 handshake are read before the client leaves
+    const ca = lab.hostFiles('cloud').trustBundle;
+    const client = (port: number, session: string) =>
+      `printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' | openssl s_client -ign_eof -connect 127.0.0.1:${port} -servername ${PUBLIC_NAMES.api} -CAfile ${ca} -verify_return_error ${session} 2>&1`;
+    const script = [
+      'session=$(mktemp)',
+      client(8444, '-sess_out "$session"'),
+      'echo "--- second instance"',
+      client(8445, '-sess_in "$session"'),
+      'rm -f "$session"',
+    ].join('\n');
+    const { stdout } = await lab.driver.exec('cloud', 'sh', ['-c', script]);
+    const [first, second] = stdout.split('--- second instance');
+    expect(first).toMatch(/^New, TLSv1\.3/m);
+    expect(second).toMatch(/^Reused, TLSv1\.3/m);
+  }, 60_000);
+
   it('finds a line written by any instance through the group name, and every instance in its history', async () => {
     const second = lab.service('cloud-2').handle;
     const since = Date.now();

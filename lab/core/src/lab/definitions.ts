@@ -57,7 +57,8 @@ export function cloudDef(o: {
   files: HostFiles;
   tls: TlsFiles;
   databaseUrl: string;
-  secrets: { tokenSecret: string; masterKey: string; turnSecret: string };
+  /** files; `tlsTicketKeys`, when given, is shared by every instance (as one TLS endpoint's would be) */
+  secrets: { tokenSecret: string; masterKey: string; turnSecret: string; tlsTicketKeys?: string };
   logLevel: string;
   turnUrls?: string[];
   /** web origins whose pages may call the REST API; default: the lab's browser viewer page */
@@ -84,6 +85,7 @@ export function cloudDef(o: {
       CLOUD_TOKEN_SECRET_FILE: o.secrets.tokenSecret,
       CLOUD_MASTER_KEY_FILE: o.secrets.masterKey,
       CLOUD_TURN_SECRET_FILE: o.secrets.turnSecret,
+      ...(o.secrets.tlsTicketKeys ? { CLOUD_TLS_TICKET_KEYS_FILE: o.secrets.tlsTicketKeys } : {}),
       CLOUD_TURN_URLS: (o.turnUrls ?? LAB_TURN_URLS).join(','),
       // the browser viewer's page (served on 127.0.0.1 inside the viewer's host) calls the REST API
       CLOUD_CORS_ORIGINS: (o.corsOrigins ?? [BROWSER_VIEWER_ORIGIN]).join(','),

@@ -124,6 +124,9 @@ export async function startLab(options: StartLabOptions): Promise<Lab> {
       tokenSecret: await secretFile(secretsDir, 'token-secret', 32),
       masterKey: await secretFile(secretsDir, 'master-key', 32),
       turnSecret: await secretFile(secretsDir, 'turn-secret', 24),
+      // the instances behind HAProxy are one TLS endpoint to the apps, as the ALB is on AWS: a
+      // session ticket from one resumes on any
+      tlsTicketKeys: await secretFile(secretsDir, 'tls-ticket-keys', 48),
     };
 
     // Services start as soon as what they need is there, not one after another: most of lab up
